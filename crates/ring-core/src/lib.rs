@@ -1,0 +1,101 @@
+//! The foundation under seqcast's rings and channels: a seqlock-stamped slot
+//! that is sound for every `T: Copy + Send`, cache padding, prefetch, wait
+//! strategies with a cheap-to-ring parking wait, capacity arithmetic, and the
+//! loom/std [`sync`] shim every seqcast crate imports its primitives from.
+//!
+//! Most users want a channel (`ring-spmc`, `chan-broadcast`, …); reach for
+//! `ring-core` to build a new one.
+//!
+//! # One writer, one reader, through a slot array
+//!
+//! ```
+//! use ring_core::{Capacity, Doorbell, ReadResult, Slots, WaitStrategy};
+//! use std::sync::Arc;
+//!
+//! let ring = Arc::new(Slots::<(u32, bool)>::new(Capacity::new(8)));
+//! let bell = Arc::new(Doorbell::new());
+//! let (r, b) = (Arc::clone(&ring), Arc::clone(&bell));
+//!
+//! let writer = std::thread::spawn(move || {
+//!     for seq in 0..4_u64 {
+//!         // SAFETY: this thread is the only writer; sequences grow.
+//!         unsafe { r.get(seq).write(seq, (seq as u32, seq % 2 == 0)) };
+//!         b.ring();
+//!     }
+//! });
+//!
+//! for seq in 0..4_u64 {
+//!     let v = bell.wait_until(WaitStrategy::default(), || match ring.get(seq).try_read(seq) {
+//!         ReadResult::Ready(v) => Some(v),
+//!         ReadResult::NotWritten | ReadResult::Writing => None,
+//!         ReadResult::Overwritten { .. } => unreachable!("8 slots hold 4 values"),
+//!     });
+//!     assert_eq!(v, (seq as u32, seq % 2 == 0));
+//! }
+//! writer.join().unwrap();
+//! ```
+//!
+//! # Why the slot is sound for any `T: Copy`
+//!
+//! A seqlock reader copies bytes a writer may be changing; that is a data
+//! race (UB) unless every access is atomic. [`Slot`] moves its payload only
+//! with atomic word operations and validates the copy with its stamp before
+//! reading it as a `T`; a torn copy only ever lives in a `MaybeUninit<T>` and
+//! is discarded. Per build:
+//!
+//! * **x86-64, aarch64, i686, armv7, s390x and every other target**:
+//!   [`atomic-maybe-uninit`](https://docs.rs/atomic-maybe-uninit)'s inline-asm
+//!   atomics on `MaybeUninit<usize>` words, which never turn padding bytes
+//!   into integers. So padding, `bool`, enums and `Option` are all fine, and
+//!   there is no size limit: the copy is `ceil(size_of::<T>() / word)` relaxed
+//!   word moves (plain `mov`s on x86-64). Nothing to reject at compile time.
+//! * **Miri** cannot run inline asm: it uses std's atomics on the value's
+//!   words and tail bytes, which read bytes as integers, so payloads tested
+//!   under Miri have no padding (Miri reports any that do).
+//! * **loom** (`--cfg ring_loom`) uses loom atomics for the same stripes, so
+//!   the model sees every payload access.
+//!
+//! The stamp protocol and the argument for it are in [`Slot`]'s module and
+//! checked by `tests/loom_slot.rs`; `tests/stress_slot.rs` hammers it with
+//! real threads. The slot needs 64-bit atomics (for the stamp); targets
+//! without them fail to build with a message saying so.
+//!
+//! # Features
+//!
+//! * `std` (default): [`Doorbell`] (parking waits), OS yields, the std
+//!   `Mutex`/`Condvar` in [`sync`]. Without it the crate is `no_std` + `alloc`.
+#![no_std]
+#![doc(test(attr(deny(warnings))))]
+
+#[cfg(not(target_has_atomic = "64"))]
+compile_error!(
+    "ring-core needs 64-bit atomics (the slot stamp is an AtomicU64); this target has none"
+);
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+#[doc(hidden)]
+pub mod sync;
+
+mod capacity;
+#[cfg(any(feature = "std", ring_loom))]
+mod doorbell;
+mod padding;
+mod payload;
+mod prefetch;
+mod slot;
+mod slots;
+mod stamp;
+mod wait;
+
+pub use capacity::{Capacity, CapacityError};
+#[cfg(any(feature = "std", ring_loom))]
+pub use doorbell::Doorbell;
+pub use padding::{CACHE_LINE, CachePadded};
+pub use prefetch::{prefetch_read, prefetch_write};
+pub use slot::{ReadResult, Slot};
+pub use slots::Slots;
+pub use stamp::Stamp;
+pub use wait::WaitStrategy;

@@ -1,0 +1,1 @@
+//! Runnable examples of the seqcast crates live in this package's `[[example]]` targets.
