@@ -49,7 +49,11 @@ impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             CapacityError::TooSmall(n) => {
-                write!(f, "ring capacity must be at least {}, got {n}", Capacity::MIN)
+                write!(
+                    f,
+                    "ring capacity must be at least {}, got {n}",
+                    Capacity::MIN
+                )
             }
             CapacityError::NotPowerOfTwo(n) => {
                 let below = 1_usize << (usize::BITS - 1 - n.leading_zeros());
@@ -60,7 +64,11 @@ impl fmt::Display for CapacityError {
                 )
             }
             CapacityError::TooLarge(n) => {
-                write!(f, "ring capacity must be at most {}, got {n}", Capacity::MAX)
+                write!(
+                    f,
+                    "ring capacity must be at most {}, got {n}",
+                    Capacity::MAX
+                )
             }
         }
     }
@@ -107,9 +115,7 @@ impl Capacity {
         } else if !capacity.is_power_of_two() {
             Err(CapacityError::NotPowerOfTwo(capacity))
         } else {
-            Ok(Capacity {
-                mask: capacity - 1,
-            })
+            Ok(Capacity { mask: capacity - 1 })
         }
     }
 
@@ -237,7 +243,11 @@ mod tests {
             CapacityError::NotPowerOfTwo(3).to_string(),
             "ring capacity must be a power of two, got 3 (try 2 or 4)"
         );
-        assert!(CapacityError::TooLarge(usize::MAX).to_string().contains("at most"));
+        assert!(
+            CapacityError::TooLarge(usize::MAX)
+                .to_string()
+                .contains("at most")
+        );
     }
 
     #[test]

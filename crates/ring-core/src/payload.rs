@@ -161,46 +161,40 @@ impl<T> Payload<T> {
 
 #[cfg(all(miri, not(ring_loom)))]
 impl<T> Payload<T> {
-    /// The atomic word `i` and byte `j` of the value, made from the cell.
+    /// Atomic word `i` of the value.
     #[inline(always)]
-    fn with_cells<R>(
-        &self,
-        f: impl FnOnce(
-            &dyn Fn(usize) -> &crate::sync::atomic::AtomicUsize,
-            &dyn Fn(usize) -> &crate::sync::atomic::AtomicU8,
-        ) -> R,
-    ) -> R {
-        use crate::sync::atomic::{AtomicU8, AtomicUsize};
-        self.cell.with_mut(|base| {
-            let word = |i: usize| {
-                debug_assert!(i < Words::<T>::FULL);
-                // SAFETY: word `i` of `T` lies in this slot's word-aligned
-                // `Words<T>`, alive as long as `self`; every access to it is
-                // an atomic of this size.
-                unsafe { AtomicUsize::from_ptr(base.cast::<usize>().wrapping_add(i)) }
-            };
-            let byte = |j: usize| {
-                debug_assert!(j < Words::<T>::TAIL);
-                // SAFETY: byte `FULL * WORD + j` is one of `T`'s tail bytes in
-                // this slot; every access to it is a byte-sized atomic.
-                unsafe { AtomicU8::from_ptr(base.cast::<u8>().wrapping_add(Words::<T>::FULL * WORD + j)) }
-            };
-            f(&word, &byte)
-        })
+    fn word(&self, i: usize) -> &crate::sync::atomic::AtomicUsize {
+        debug_assert!(i < Words::<T>::FULL);
+        let base = self.cell.with_mut(|p| p.cast::<usize>());
+        // SAFETY: word `i` of `T` lies in this slot's word-aligned
+        // `Words<T>`, alive as long as `self`; every access to it is an
+        // atomic of this size.
+        unsafe { crate::sync::atomic::AtomicUsize::from_ptr(base.wrapping_add(i)) }
+    }
+
+    /// Atomic tail byte `j` of the value.
+    #[inline(always)]
+    fn byte(&self, j: usize) -> &crate::sync::atomic::AtomicU8 {
+        debug_assert!(j < Words::<T>::TAIL);
+        let base = self.cell.with_mut(|p| p.cast::<u8>());
+        // SAFETY: byte `FULL * WORD + j` is one of `T`'s tail bytes in this
+        // slot; every access to it is a byte-sized atomic.
+        unsafe {
+            crate::sync::atomic::AtomicU8::from_ptr(base.wrapping_add(Words::<T>::FULL * WORD + j))
+        }
     }
 }
 
 #[cfg(ring_loom)]
 impl<T> Payload<T> {
     #[inline(always)]
-    fn with_cells<R>(
-        &self,
-        f: impl FnOnce(
-            &dyn Fn(usize) -> &crate::sync::atomic::AtomicUsize,
-            &dyn Fn(usize) -> &crate::sync::atomic::AtomicU8,
-        ) -> R,
-    ) -> R {
-        f(&|i| &self.words[i], &|j| &self.tail[j])
+    fn word(&self, i: usize) -> &crate::sync::atomic::AtomicUsize {
+        &self.words[i]
+    }
+
+    #[inline(always)]
+    fn byte(&self, j: usize) -> &crate::sync::atomic::AtomicU8 {
+        &self.tail[j]
     }
 }
 
@@ -210,40 +204,36 @@ impl<T> Payload<T> {
     /// atomics: whole words, then the tail byte by byte.
     pub(crate) fn store(&self, src: &Words<T>) {
         let src = (src as *const Words<T>).cast::<u8>();
-        self.with_cells(|word, byte| {
-            for i in 0..Words::<T>::FULL {
-                // SAFETY: word `i` of the caller's word-aligned `Words<T>`;
-                // the Miri/loom path requires `T` without padding, so it is
-                // initialised (Miri checks this).
-                let w = unsafe { src.cast::<usize>().wrapping_add(i).read() };
-                // Relaxed: ordered by the slot's fences, as on the native path.
-                word(i).store(w, Ordering::Relaxed);
-            }
-            for j in 0..Words::<T>::TAIL {
-                // SAFETY: a tail byte of `T` inside the caller's buffer.
-                let b = unsafe { src.wrapping_add(Words::<T>::FULL * WORD + j).read() };
-                // Relaxed: as above.
-                byte(j).store(b, Ordering::Relaxed);
-            }
-        });
+        for i in 0..Words::<T>::FULL {
+            // SAFETY: word `i` of the caller's word-aligned `Words<T>`; the
+            // Miri/loom path requires `T` without padding, so it is
+            // initialised (Miri checks this).
+            let w = unsafe { src.cast::<usize>().wrapping_add(i).read() };
+            // Relaxed: ordered by the slot's fences, as on the native path.
+            self.word(i).store(w, Ordering::Relaxed);
+        }
+        for j in 0..Words::<T>::TAIL {
+            // SAFETY: a tail byte of `T` inside the caller's buffer.
+            let b = unsafe { src.wrapping_add(Words::<T>::FULL * WORD + j).read() };
+            // Relaxed: as above.
+            self.byte(j).store(b, Ordering::Relaxed);
+        }
     }
 
     /// Copies the slot's bytes into `dst`; the result may be torn.
     pub(crate) fn load(&self, dst: &mut Words<T>) {
         let dst = (dst as *mut Words<T>).cast::<u8>();
-        self.with_cells(|word, byte| {
-            for i in 0..Words::<T>::FULL {
-                // Relaxed: ordered by the slot's acquire load and fence.
-                let w = word(i).load(Ordering::Relaxed);
-                // SAFETY: word `i` of the caller's exclusive, word-aligned buffer.
-                unsafe { dst.cast::<usize>().wrapping_add(i).write(w) };
-            }
-            for j in 0..Words::<T>::TAIL {
-                // Relaxed: as above.
-                let b = byte(j).load(Ordering::Relaxed);
-                // SAFETY: a tail byte inside the caller's exclusive buffer.
-                unsafe { dst.wrapping_add(Words::<T>::FULL * WORD + j).write(b) };
-            }
-        });
+        for i in 0..Words::<T>::FULL {
+            // Relaxed: ordered by the slot's acquire load and fence.
+            let w = self.word(i).load(Ordering::Relaxed);
+            // SAFETY: word `i` of the caller's exclusive, word-aligned buffer.
+            unsafe { dst.cast::<usize>().wrapping_add(i).write(w) };
+        }
+        for j in 0..Words::<T>::TAIL {
+            // Relaxed: as above.
+            let b = self.byte(j).load(Ordering::Relaxed);
+            // SAFETY: a tail byte inside the caller's exclusive buffer.
+            unsafe { dst.wrapping_add(Words::<T>::FULL * WORD + j).write(b) };
+        }
     }
 }

@@ -39,7 +39,11 @@ pub fn prefetch_write<T>(ptr: *const T) {
             options(nostack, readonly, preserves_flags)
         );
     }
-    #[cfg(any(not(any(target_arch = "x86_64", target_arch = "aarch64")), miri, ring_loom))]
+    #[cfg(any(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        miri,
+        ring_loom
+    ))]
     let _ = ptr;
 }
 
@@ -72,6 +76,10 @@ pub fn prefetch_read<T>(ptr: *const T) {
             options(nostack, readonly, preserves_flags)
         );
     }
-    #[cfg(any(not(any(target_arch = "x86_64", target_arch = "aarch64")), miri, ring_loom))]
+    #[cfg(any(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        miri,
+        ring_loom
+    ))]
     let _ = ptr;
 }

@@ -189,7 +189,10 @@ impl<T: Copy> Slot<T> {
     /// The seqlock write of `staged` as sequence `seq`.
     #[inline(always)]
     fn commit(&self, seq: u64, staged: &Words<T>) {
-        debug_assert!(seq <= Stamp::MAX_SEQUENCE, "sequence {seq} overflows the stamp");
+        debug_assert!(
+            seq <= Stamp::MAX_SEQUENCE,
+            "sequence {seq} overflows the stamp"
+        );
         debug_assert!(
             // Relaxed: the writer reads its own last store; no other thread writes.
             Stamp::from_raw(self.stamp.load(Ordering::Relaxed)) < Stamp::writing(seq),
@@ -197,12 +200,14 @@ impl<T: Copy> Slot<T> {
         );
         // Relaxed: the release fence below orders this store before every
         // payload store; a reader's acquire fence pairs with that fence.
-        self.stamp.store(Stamp::writing(seq).into_raw(), Ordering::Relaxed);
+        self.stamp
+            .store(Stamp::writing(seq).into_raw(), Ordering::Relaxed);
         fence(Ordering::Release);
         self.payload.store(staged);
         // Release: publishes the payload stores above; pairs with the Acquire
         // stamp load at the start of `try_read`.
-        self.stamp.store(Stamp::done(seq).into_raw(), Ordering::Release);
+        self.stamp
+            .store(Stamp::done(seq).into_raw(), Ordering::Release);
     }
 
     /// Copies out sequence `seq` if this slot holds it, whole.
@@ -300,7 +305,10 @@ impl<T> fmt::Debug for Slot<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Slot")
             // Relaxed: a diagnostic snapshot, nothing is read through it.
-            .field("stamp", &Stamp::from_raw(self.stamp.load(Ordering::Relaxed)))
+            .field(
+                "stamp",
+                &Stamp::from_raw(self.stamp.load(Ordering::Relaxed)),
+            )
             .finish_non_exhaustive()
     }
 }

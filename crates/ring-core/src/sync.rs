@@ -180,7 +180,9 @@ mod imp {
             /// ```
             #[inline]
             pub fn lock(&self) -> MutexGuard<'_, T> {
-                self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+                self.0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
             }
         }
 
@@ -299,7 +301,9 @@ mod imp {
 
             /// Locks, ignoring poisoning.
             pub fn lock(&self) -> MutexGuard<'_, T> {
-                self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+                self.0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
             }
         }
 

@@ -206,7 +206,14 @@ mod tests {
         let steps: alloc::vec::Vec<Step> = (0..6).map(|i| s.step(i)).collect();
         assert_eq!(
             steps,
-            [Step::Spin, Step::Spin, Step::Yield, Step::Yield, Step::Park, Step::Park]
+            [
+                Step::Spin,
+                Step::Spin,
+                Step::Yield,
+                Step::Yield,
+                Step::Park,
+                Step::Park
+            ]
         );
         assert_eq!(WaitStrategy::BackoffSpin.step(0), Step::Pause(1));
         assert_eq!(WaitStrategy::BackoffSpin.step(3), Step::Pause(8));
