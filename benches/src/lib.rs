@@ -1,1 +1,62 @@
-//! Criterion benches of the seqcast crates against their peers; see the `[[bench]]` targets.
+//! Shared helpers for seqcast's criterion benches, which run each seqcast
+//! crate beside its peers in one run and print our time as a ratio of theirs.
+
+use std::path::{Path, PathBuf};
+
+/// Where criterion keeps its results for this workspace.
+fn criterion_dir() -> PathBuf {
+    // CARGO_TARGET_DIR if set, else <workspace>/target.
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("benches/ sits in the workspace")
+                .join("target")
+        })
+        .join("criterion")
+}
+
+/// The mean time (ns) criterion measured for `group/function/parameter` in
+/// this run, if it ran.
+///
+/// ```
+/// assert_eq!(seqcast_benches::mean_ns("no-such-group", "f", "1"), None);
+/// ```
+pub fn mean_ns(group: &str, function: &str, parameter: &str) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(function)
+        .join(parameter)
+        .join("new")
+        .join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    // {"mean":{"confidence_interval":{...},"point_estimate":123.4,...},...}
+    let mean = &text[text.find("\"mean\"")?..];
+    let pe = &mean[mean.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+    let end = pe.find([',', '}'])?;
+    pe[..end].trim().parse().ok()
+}
+
+/// Prints, for each parameter of `group`, our mean time and each peer's, with
+/// the ratio ours/peer (below 1.0 means we are faster).
+///
+/// ```
+/// // Nothing measured under that name: prints only the header.
+/// seqcast_benches::print_ratios("no-such-group", "ours", &["peer"], &["8"]);
+/// ```
+pub fn print_ratios(group: &str, ours: &str, peers: &[&str], parameters: &[&str]) {
+    println!("\n{group}: mean ns per operation, ratio = {ours} / peer (< 1.0: {ours} faster)");
+    for p in parameters {
+        let Some(us) = mean_ns(group, ours, p) else {
+            continue;
+        };
+        let mut line = format!("  {p:>6}: {ours} {us:8.2}");
+        for peer in peers {
+            if let Some(them) = mean_ns(group, peer, p) {
+                line.push_str(&format!("   {peer} {them:8.2} (ratio {:.2})", us / them));
+            }
+        }
+        println!("{line}");
+    }
+}

@@ -111,6 +111,21 @@ impl<T> Payload<T> {
     }
 }
 
+/// The number of words `store` copies, hidden from the optimiser for large
+/// payloads: fully unrolled, the copy of a 256-byte value loads every word
+/// before the first store (each inline-asm store wants its own register) and
+/// spills half of them to the stack; a rolled loop loads each word just
+/// before storing it (measured in `benches/slot.rs`, `slot_publish/256B`).
+#[cfg(not(any(miri, ring_loom)))]
+#[inline(always)]
+fn store_count<T>() -> usize {
+    if Words::<T>::COUNT > 8 {
+        core::hint::black_box(Words::<T>::COUNT)
+    } else {
+        Words::<T>::COUNT
+    }
+}
+
 #[cfg(not(any(miri, ring_loom)))]
 impl<T> Payload<T> {
     /// Copies `src` into the slot, one atomic word at a time.
@@ -120,7 +135,7 @@ impl<T> Payload<T> {
         let src = (src as *const Words<T>).cast::<MaybeUninit<usize>>();
         self.cell.with_mut(|dst| {
             let dst = dst.cast::<MaybeUninit<usize>>();
-            for i in 0..Words::<T>::COUNT {
+            for i in 0..store_count::<T>() {
                 // SAFETY: `i < COUNT`, so the word lies inside the caller's
                 // `Words<T>`, which is word-aligned; reading a
                 // `MaybeUninit<usize>` accepts uninitialised (padding) bytes.
