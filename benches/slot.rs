@@ -81,7 +81,10 @@ fn payload_benches<const WORDS: usize>(c: &mut Criterion, label: &str) {
     g.throughput(Throughput::Elements(1));
     g.bench_with_input(BenchmarkId::new("ring-core", label), &bytes, |b, _| {
         let ring = MiniRing::<[u64; WORDS]>::new();
-        let mut p = MiniPublisher { ring: &ring, seq: 0 };
+        let mut p = MiniPublisher {
+            ring: &ring,
+            seq: 0,
+        };
         b.iter(|| p.publish(black_box(value)));
     });
     g.bench_with_input(BenchmarkId::new("photon-ring", label), &bytes, |b, _| {
@@ -94,7 +97,10 @@ fn payload_benches<const WORDS: usize>(c: &mut Criterion, label: &str) {
     g.throughput(Throughput::Elements(1));
     g.bench_with_input(BenchmarkId::new("ring-core", label), &bytes, |b, _| {
         let ring = MiniRing::<[u64; WORDS]>::new();
-        let mut p = MiniPublisher { ring: &ring, seq: 0 };
+        let mut p = MiniPublisher {
+            ring: &ring,
+            seq: 0,
+        };
         let mut s = MiniSubscriber {
             ring: &ring,
             cursor: 0,

@@ -86,8 +86,15 @@ fn main() {
     println!(
         "ring-core quickstart: {TICKS} ticks, one per {PACE_NS} ns, through a {CAPACITY}-slot lossy ring"
     );
-    println!("  received {received}, lost to overwrites {lost} (sum {})", received + lost);
+    println!(
+        "  received {received}, lost to overwrites {lost} (sum {})",
+        received + lost
+    );
     println!("  took {:.1} ms", took.as_secs_f64() * 1e3);
-    assert_eq!(received + lost, TICKS, "every tick is received or counted as lost");
+    assert_eq!(
+        received + lost,
+        TICKS,
+        "every tick is received or counted as lost"
+    );
     println!("  every tick arrived whole, in order, or was counted as lost");
 }
