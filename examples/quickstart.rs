@@ -31,7 +31,7 @@ fn tick(seq: u64) -> Tick {
     Tick {
         seq,
         price: 100.0 + (seq % 100) as f64 / 100.0,
-        buy: seq % 3 == 0,
+        buy: seq.is_multiple_of(3),
     }
 }
 

@@ -86,17 +86,14 @@ fn max_sequence_round_trips() {
 #[test]
 fn write_with_builds_in_place() {
     let slot = Slot::<[u32; 5]>::new();
-    // SAFETY: single writer; the closure initialises the array.
-    unsafe {
-        slot.write_with(2, |v| {
-            v.write([0; 5]);
-            // SAFETY: initialised on the line above.
-            let arr = unsafe { v.assume_init_mut() };
-            for (i, x) in arr.iter_mut().enumerate() {
-                *x = i as u32 * 11;
-            }
-        })
+    let init = |v: &mut std::mem::MaybeUninit<[u32; 5]>| {
+        let arr = v.write([0; 5]);
+        for (i, x) in arr.iter_mut().enumerate() {
+            *x = i as u32 * 11;
+        }
     };
+    // SAFETY: single writer; `init` initialises the whole array.
+    unsafe { slot.write_with(2, init) };
     assert_eq!(slot.try_read(2), ReadResult::Ready([0, 11, 22, 33, 44]));
 }
 

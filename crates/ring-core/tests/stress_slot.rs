@@ -171,13 +171,13 @@ fn padded_enum_payload_under_contention() {
         })
     };
     fn expected(seq: u64) -> Msg {
-        if seq % 3 == 0 {
+        if seq.is_multiple_of(3) {
             Msg::Halt(seq as u8)
         } else {
             Msg::Quote {
                 bid: seq as i64,
                 ask: -(seq as i64),
-                live: seq % 2 == 0,
+                live: seq.is_multiple_of(2),
             }
         }
     }
