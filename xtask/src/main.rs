@@ -24,6 +24,8 @@ const LIB_PACKAGES: &[&str] = &["ring-core"];
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";
 const BIG_ENDIAN: &str = "s390x-unknown-linux-gnu";
+/// The i686 cross toolchain's dynamic loader (package libc6-i386-cross).
+const I686_LOADER: &str = "/usr/i686-linux-gnu/lib/ld-linux.so.2";
 
 struct Step {
     name: &'static str,
@@ -377,8 +379,8 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         "the aarch64 linker is missing: run `apt-get install -y --no-install-recommends gcc-aarch64-linux-gnu libc6-dev-arm64-cross`",
     )?;
     need(
-        on_path("i686-linux-gnu-gcc") && Path::new("/lib/ld-linux.so.2").exists(),
-        "the i686 toolchain is missing: run `apt-get install -y --no-install-recommends gcc-i686-linux-gnu libc6-dev-i386-cross libc6-i386` (never gcc-multilib)",
+        on_path("i686-linux-gnu-gcc") && Path::new(I686_LOADER).exists(),
+        "the i686 toolchain is missing: run `apt-get install -y --no-install-recommends gcc-i686-linux-gnu libc6-dev-i386-cross` (never gcc-multilib)",
     )?;
     let mut args: Vec<String> = ["test", "--target", AARCH64, "--target-dir", "target/cross"]
         .map(String::from)
@@ -396,7 +398,9 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         .args(&args)
         .run()?;
     // i686 binaries run natively on x86-64 (never under qemu-i386, which
-    // hangs on threads).
+    // hangs on threads), through the cross toolchain's own loader and libc:
+    // the host's libc6-i386 may be a different glibc build than the one the
+    // binaries were linked against, and mixing them hangs in pthread_create.
     let mut args: Vec<String> = ["test", "--target", I686, "--target-dir", "target/cross"]
         .map(String::from)
         .into();
@@ -405,6 +409,10 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         .env(
             "CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER",
             "i686-linux-gnu-gcc",
+        )
+        .env(
+            "CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_RUNNER",
+            &format!("{I686_LOADER} --library-path /usr/i686-linux-gnu/lib"),
         )
         .args(&args)
         .run()
