@@ -123,11 +123,40 @@ fn payload_benches<const WORDS: usize>(c: &mut Criterion, label: &str) {
     g.finish();
 }
 
+/// What `Doorbell::ring` costs a writer when nobody is parked: a publish
+/// with and without it.
+fn doorbell_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("doorbell_idle");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("publish", |b| {
+        let ring = MiniRing::<u64>::new();
+        let mut p = MiniPublisher {
+            ring: &ring,
+            seq: 0,
+        };
+        b.iter(|| p.publish(black_box(1)));
+    });
+    g.bench_function("publish+ring", |b| {
+        let ring = MiniRing::<u64>::new();
+        let bell = ring_core::Doorbell::new();
+        let mut p = MiniPublisher {
+            ring: &ring,
+            seq: 0,
+        };
+        b.iter(|| {
+            p.publish(black_box(1));
+            bell.ring();
+        });
+    });
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     payload_benches::<1>(c, "8B");
     payload_benches::<4>(c, "32B");
     payload_benches::<8>(c, "64B");
     payload_benches::<32>(c, "256B");
+    doorbell_benches(c);
 }
 
 fn main() {

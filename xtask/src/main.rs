@@ -41,7 +41,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "lint",
-        about: "clippy -D warnings (std and --cfg ring_loom), rustdoc -D warnings",
+        about: "clippy -D warnings (std, no_std, --cfg ring_loom), rustdoc -D warnings",
         run: lint,
     },
     Step {
@@ -260,6 +260,18 @@ fn lint(ctx: &Ctx) -> Result<(), String> {
             "clippy",
             "--workspace",
             "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()?;
+    // ring-core without `std`: the `no_std` + `alloc` build must stay clean.
+    Cmd::cargo(ctx)
+        .args([
+            "clippy",
+            "-p",
+            "ring-core",
+            "--no-default-features",
             "--",
             "-D",
             "warnings",

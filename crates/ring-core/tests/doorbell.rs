@@ -1,0 +1,128 @@
+//! `Doorbell` with real threads: a parked reader is woken by `ring`, a timed
+//! wait gives up, `has_waiters` reports a sleeper, and a `ring` with nobody
+//! parked wakes nobody.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ring_core::{Doorbell, WaitStrategy};
+
+const PARK: WaitStrategy = WaitStrategy::Park { spin_iters: 0 };
+
+fn poll(value: &AtomicU64) -> Option<u64> {
+    // Acquire: pairs with the Release stores below.
+    match value.load(Ordering::Acquire) {
+        0 => None,
+        v => Some(v),
+    }
+}
+
+/// Waits (bounded) until `bell` reports a parked reader.
+fn until_parked(bell: &Doorbell) {
+    let start = Instant::now();
+    while !bell.has_waiters() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "reader never parked"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn parked_reader_wakes_on_ring() {
+    let bell = Arc::new(Doorbell::new());
+    let value = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+        std::thread::spawn(move || {
+            bell.wait_timeout(PARK, Duration::from_secs(10), || poll(&value))
+        })
+    };
+    until_parked(&bell);
+    // Release: pairs with the reader's Acquire load.
+    value.store(5, Ordering::Release);
+    bell.ring();
+    assert_eq!(
+        reader.join().unwrap(),
+        Some(5),
+        "woken by ring, not by the time-out"
+    );
+    assert!(!bell.has_waiters(), "the reader left the waiter count");
+}
+
+#[test]
+fn timed_wait_gives_up_without_a_value() {
+    let bell = Doorbell::new();
+    let start = Instant::now();
+    let got: Option<u64> = bell.wait_timeout(PARK, Duration::from_millis(30), || None);
+    let took = start.elapsed();
+    assert_eq!(got, None);
+    assert!(
+        took >= Duration::from_millis(30),
+        "returned early: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "overslept: {took:?}");
+    assert!(!bell.has_waiters());
+}
+
+#[test]
+fn ring_without_a_value_leaves_the_reader_parked() {
+    let bell = Arc::new(Doorbell::new());
+    let value = Arc::new(AtomicU64::new(0));
+    let polls = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let (bell, value, polls) = (Arc::clone(&bell), Arc::clone(&value), Arc::clone(&polls));
+        std::thread::spawn(move || {
+            bell.wait_timeout(PARK, Duration::from_secs(10), || {
+                // Relaxed: a counter read after join.
+                polls.fetch_add(1, Ordering::Relaxed);
+                poll(&value)
+            })
+        })
+    };
+    until_parked(&bell);
+    // A ring with nothing published: the reader re-polls, finds nothing and
+    // parks again rather than returning.
+    bell.ring();
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(bell.has_waiters(), "reader should be parked again");
+    // Release: pairs with the reader's Acquire load.
+    value.store(9, Ordering::Release);
+    bell.ring();
+    assert_eq!(reader.join().unwrap(), Some(9));
+    // Relaxed: read after join.
+    assert!(
+        polls.load(Ordering::Relaxed) >= 3,
+        "initial poll, re-check, poll after each ring"
+    );
+}
+
+#[test]
+fn every_strategy_reaches_a_value_published_later() {
+    for strategy in [
+        WaitStrategy::BusySpin,
+        WaitStrategy::YieldSpin,
+        WaitStrategy::BackoffSpin,
+        WaitStrategy::default(),
+        WaitStrategy::MonitorWaitFallback,
+        WaitStrategy::ThreadYield,
+        WaitStrategy::Park { spin_iters: 10 },
+    ] {
+        let bell = Arc::new(Doorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let writer = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(2));
+                // Release: pairs with the reader's Acquire load.
+                value.store(1, Ordering::Release);
+                bell.ring();
+            })
+        };
+        let got = bell.wait_timeout(strategy, Duration::from_secs(10), || poll(&value));
+        assert_eq!(got, Some(1), "{strategy:?}");
+        writer.join().unwrap();
+    }
+}
