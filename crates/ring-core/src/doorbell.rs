@@ -1,6 +1,7 @@
-//! [`Doorbell`]: a parking wait that a writer wakes cheaply.
+//! [`Doorbell`]: a parking (and async) wait that a writer wakes cheaply.
 //!
-//! Readers that found nothing sleep on a condition variable; the writer,
+//! Readers that found nothing sleep on a condition variable, or register a
+//! task's `Waker` with [`Doorbell::poll_wait`]; the writer,
 //! after it publishes, calls [`Doorbell::ring`]. When nobody sleeps, `ring`
 //! costs one full fence and one load of a counter that only sleepers write
 //! (kept on its own cache line), and takes no lock.
@@ -15,7 +16,9 @@
 //! re-check and the sleep. The loom model `tests/loom_doorbell.rs` checks
 //! this on the real type.
 
+use alloc::vec::Vec;
 use core::fmt;
+use core::task::{Context, Poll, Waker};
 
 use crate::padding::CachePadded;
 use crate::sync::atomic::{AtomicUsize, Ordering, fence};
@@ -46,12 +49,47 @@ use crate::wait::WaitStrategy;
 /// assert_eq!(reader.join().unwrap(), 42);
 /// ```
 pub struct Doorbell {
-    /// Readers between announcing themselves and leaving `park`. Written
-    /// only by sleepers; the writer loads it on every `ring`.
+    /// Parked threads plus registered wakers. Written only by waiters (and
+    /// by `wake`, which retires wakers); the writer loads it on every `ring`.
     waiters: CachePadded<AtomicUsize>,
-    /// Counts rings that found a sleeper; a sleeper sleeps until it changes.
-    epoch: Mutex<u64>,
+    state: Mutex<State>,
     cond: Condvar,
+}
+
+/// Everything behind the doorbell's lock.
+#[derive(Default)]
+struct State {
+    /// Counts rings that found a waiter; a parked thread sleeps until it
+    /// changes.
+    epoch: u64,
+    /// Registered task wakers, a slab indexed by [`WaitKey::index`].
+    wakers: Vec<WakerSlot>,
+    /// Indices of `wakers` that hold no waker.
+    free: Vec<usize>,
+}
+
+#[derive(Default)]
+struct WakerSlot {
+    /// Bumped each time the slot is emptied, so a stale key is recognised.
+    generation: u64,
+    waker: Option<Waker>,
+}
+
+/// A future's registration with a [`Doorbell`], kept between polls.
+///
+/// Hold it in an `Option<WaitKey>` (starting at `None`) inside the future,
+/// pass it to every [`Doorbell::poll_wait`], and hand it to
+/// [`Doorbell::cancel`] when the future is dropped, so no waker is left
+/// behind.
+///
+/// ```
+/// let key: Option<ring_core::WaitKey> = None;
+/// assert!(key.is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitKey {
+    index: usize,
+    generation: u64,
 }
 
 impl Doorbell {
@@ -64,7 +102,7 @@ impl Doorbell {
     pub fn new() -> Self {
         Doorbell {
             waiters: CachePadded::new(AtomicUsize::new(0)),
-            epoch: Mutex::new(0),
+            state: Mutex::new(State::default()),
             cond: Condvar::new(),
         }
     }
@@ -90,10 +128,147 @@ impl Doorbell {
 
     #[cold]
     fn wake(&self) {
-        let mut epoch = self.epoch.lock();
-        *epoch = epoch.wrapping_add(1);
-        drop(epoch);
+        let mut state = self.state.lock();
+        state.epoch = state.epoch.wrapping_add(1);
+        let mut woken = Vec::new();
+        let State { wakers, free, .. } = &mut *state;
+        for (index, slot) in wakers.iter_mut().enumerate() {
+            if let Some(waker) = slot.waker.take() {
+                slot.generation = slot.generation.wrapping_add(1);
+                free.push(index);
+                woken.push(waker);
+            }
+        }
+        // Relaxed: the retired registrations leave the count under the lock
+        // that registered them; `ring`'s fence orders the next load.
+        self.waiters.fetch_sub(woken.len(), Ordering::Relaxed);
+        drop(state);
         self.cond.notify_all();
+        // Outside the lock: a waker's `wake` (or drop) may call back into the
+        // channel, even ring this doorbell.
+        for waker in woken {
+            waker.wake();
+        }
+    }
+
+    /// Polls `poll`; if it finds nothing, registers the task's waker so the
+    /// next [`ring`](Doorbell::ring) wakes it, re-checks, and returns
+    /// `Pending`. The lost-wake-up argument is the same as for parking
+    /// (module docs).
+    ///
+    /// `key` is the future's registration: `None` at first, kept between
+    /// polls, released by [`cancel`](Doorbell::cancel) on drop. `poll` runs
+    /// with the doorbell's lock held on the re-check, so it must not ring
+    /// this doorbell.
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    /// use ring_core::Doorbell;
+    ///
+    /// let bell = Doorbell::new();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut key = None;
+    /// let mut value = None;
+    /// assert_eq!(bell.poll_wait(&mut cx, &mut key, || value), Poll::Pending);
+    /// assert!(bell.has_waiters());
+    /// value = Some(3);
+    /// bell.ring(); // wakes the registered task
+    /// assert_eq!(bell.poll_wait(&mut cx, &mut key, || value), Poll::Ready(3));
+    /// assert!(!bell.has_waiters());
+    /// ```
+    pub fn poll_wait<R>(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut Option<WaitKey>,
+        mut poll: impl FnMut() -> Option<R>,
+    ) -> Poll<R> {
+        if let Some(r) = poll() {
+            self.cancel(key);
+            return Poll::Ready(r);
+        }
+        let mut state = self.state.lock();
+        let mut replaced = None;
+        let live = key.filter(|k| {
+            state
+                .wakers
+                .get(k.index)
+                .is_some_and(|s| s.generation == k.generation && s.waker.is_some())
+        });
+        if let Some(k) = live {
+            let slot = &mut state.wakers[k.index];
+            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                replaced = slot.waker.replace(cx.waker().clone());
+            }
+        } else {
+            let index = match state.free.pop() {
+                Some(i) => i,
+                None => {
+                    state.wakers.push(WakerSlot::default());
+                    state.wakers.len() - 1
+                }
+            };
+            let slot = &mut state.wakers[index];
+            slot.waker = Some(cx.waker().clone());
+            *key = Some(WaitKey {
+                index,
+                generation: slot.generation,
+            });
+            // SeqCst (with the fence): Dekker with `ring`, module docs.
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+        }
+        fence(Ordering::SeqCst);
+        let found = poll();
+        if found.is_some() {
+            replaced = replaced.or_else(|| self.remove(&mut state, key));
+        }
+        drop(state);
+        // Dropped outside the lock (a waker's drop may re-enter).
+        drop(replaced);
+        match found {
+            Some(r) => Poll::Ready(r),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Withdraws a registration made by [`poll_wait`](Doorbell::poll_wait),
+    /// if it is still live. Call it when the waiting future is dropped.
+    ///
+    /// ```
+    /// use std::task::{Context, Waker};
+    /// use ring_core::Doorbell;
+    ///
+    /// let bell = Doorbell::new();
+    /// let mut key = None;
+    /// let _ = bell.poll_wait(&mut Context::from_waker(Waker::noop()), &mut key, || None::<()>);
+    /// assert!(bell.has_waiters());
+    /// bell.cancel(&mut key);
+    /// assert!(!bell.has_waiters());
+    /// assert!(key.is_none());
+    /// ```
+    pub fn cancel(&self, key: &mut Option<WaitKey>) {
+        if key.is_none() {
+            return;
+        }
+        let mut state = self.state.lock();
+        let waker = self.remove(&mut state, key);
+        drop(state);
+        drop(waker);
+    }
+
+    /// Empties `key`'s slot if it is still its registration; returns the
+    /// waker for the caller to drop outside the lock.
+    fn remove(&self, state: &mut State, key: &mut Option<WaitKey>) -> Option<Waker> {
+        let k = key.take()?;
+        let slot = state.wakers.get_mut(k.index)?;
+        if slot.generation != k.generation {
+            return None;
+        }
+        let waker = slot.waker.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        state.free.push(k.index);
+        // Relaxed: under the lock, like the increment.
+        self.waiters.fetch_sub(1, Ordering::Relaxed);
+        Some(waker)
     }
 
     /// Whether a reader is parked (or about to park) right now.
@@ -188,23 +363,23 @@ impl Doorbell {
         poll: &mut impl FnMut() -> Option<R>,
         #[cfg_attr(not(feature = "std"), allow(unused_variables))] deadline: Option<Deadline>,
     ) -> Option<R> {
-        let mut epoch = self.epoch.lock();
+        let mut state = self.state.lock();
         // SeqCst (with the fence): Dekker with `ring`, module docs.
         self.waiters.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         let found = poll();
         if found.is_none() {
-            let seen = *epoch;
-            while *epoch == seen {
-                epoch = match deadline {
-                    None => self.cond.wait(epoch),
+            let seen = state.epoch;
+            while state.epoch == seen {
+                state = match deadline {
+                    None => self.cond.wait(state),
                     #[cfg(feature = "std")]
                     Some(d) => {
                         let now = std::time::Instant::now();
                         if now >= d {
                             break;
                         }
-                        self.cond.wait_timeout(epoch, d - now)
+                        self.cond.wait_timeout(state, d - now)
                     }
                 };
             }

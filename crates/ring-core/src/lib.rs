@@ -92,7 +92,7 @@ mod wait;
 
 pub use capacity::{Capacity, CapacityError};
 #[cfg(any(feature = "std", ring_loom))]
-pub use doorbell::Doorbell;
+pub use doorbell::{Doorbell, WaitKey};
 pub use padding::{CACHE_LINE, CachePadded};
 pub use prefetch::{prefetch_read, prefetch_write};
 pub use slot::{ReadResult, Slot};

@@ -126,3 +126,68 @@ fn every_strategy_reaches_a_value_published_later() {
         writer.join().unwrap();
     }
 }
+
+#[test]
+fn async_wait_registers_wakes_and_cancels() {
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            // Relaxed: a counter read on this thread.
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&count));
+    let mut cx = Context::from_waker(&waker);
+    let bell = Doorbell::new();
+    let value = AtomicU64::new(0);
+    let mut key = None;
+
+    // Nothing there: Pending, registered, not woken.
+    assert_eq!(
+        bell.poll_wait(&mut cx, &mut key, || poll(&value)),
+        Poll::Pending
+    );
+    assert!(bell.has_waiters());
+    // Relaxed: same thread.
+    assert_eq!(count.0.load(Ordering::Relaxed), 0);
+    // Polling again while registered does not register twice.
+    assert_eq!(
+        bell.poll_wait(&mut cx, &mut key, || poll(&value)),
+        Poll::Pending
+    );
+    bell.ring();
+    assert_eq!(count.0.load(Ordering::Relaxed), 1, "woken exactly once");
+    assert!(!bell.has_waiters(), "a ring retires the registration");
+    bell.ring();
+    assert_eq!(
+        count.0.load(Ordering::Relaxed),
+        1,
+        "no wake without a registration"
+    );
+    // Re-register after the ring (the old key is stale), then cancel.
+    assert_eq!(
+        bell.poll_wait(&mut cx, &mut key, || poll(&value)),
+        Poll::Pending
+    );
+    assert!(bell.has_waiters());
+    bell.cancel(&mut key);
+    assert!(!bell.has_waiters());
+    bell.ring();
+    assert_eq!(
+        count.0.load(Ordering::Relaxed),
+        1,
+        "a cancelled task is not woken"
+    );
+    // Ready at once when the value is there, leaving nothing registered.
+    // Release: same thread.
+    value.store(4, Ordering::Release);
+    assert_eq!(
+        bell.poll_wait(&mut cx, &mut key, || poll(&value)),
+        Poll::Ready(4)
+    );
+    assert!(key.is_none() && !bell.has_waiters());
+}

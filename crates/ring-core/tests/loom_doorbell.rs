@@ -55,3 +55,35 @@ fn two_parked_readers_are_both_woken() {
         }
     });
 }
+
+/// The async path: a task registered through `poll_wait` is woken by `ring`
+/// (a lost wake-up leaves `block_on` waiting forever: a loom deadlock).
+#[test]
+fn registered_task_is_woken_by_ring() {
+    loom::model(|| {
+        let bell = Arc::new(Doorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            thread::spawn(move || {
+                let mut key = None;
+                let got = loom::future::block_on(std::future::poll_fn(|cx| {
+                    bell.poll_wait(cx, &mut key, || {
+                        // Acquire: pairs with the writer's Release store.
+                        match value.load(Ordering::Acquire) {
+                            0 => None,
+                            v => Some(v),
+                        }
+                    })
+                }));
+                assert!(key.is_none(), "a finished wait leaves no registration");
+                assert!(!bell.has_waiters() || value.load(Ordering::Relaxed) != 0);
+                got
+            })
+        };
+        // Release: pairs with the reader's Acquire load.
+        value.store(11, Ordering::Release);
+        bell.ring();
+        assert_eq!(reader.join().unwrap(), 11);
+    });
+}
