@@ -1,0 +1,149 @@
+//! The ring every handle shares: slots, the publish head, the gating
+//! subscribers' trackers, the close flag and the doorbell.
+
+// Trackers are std `Arc`s, not the shim's: `Subscriber::tracker` and
+// `DependencyBarrier::new` expose them with photon-ring's type
+// `Arc<Padded<AtomicU64>>`, and their lifetime is not part of any protocol
+// the loom models check (the atomic inside is the shim's).
+use std::sync::Arc as StdArc;
+
+use ring_core::sync::Mutex;
+use ring_core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use ring_core::{CachePadded, Capacity, Doorbell, Slots};
+
+use crate::barrier::Padded;
+use crate::error::ChannelError;
+
+/// A subscriber's published cursor: the next sequence it will read. Written
+/// with Release by its subscriber, after the slot reads it covers; read with
+/// Acquire by the publisher's scan and by dependency barriers, so a slot is
+/// overwritten (or a downstream reads it) only after the reads it waited for.
+pub(crate) type Tracker = StdArc<Padded<AtomicU64>>;
+
+pub(crate) struct Shared<T> {
+    pub(crate) slots: Slots<T>,
+    /// `capacity` as a u64, for sequence arithmetic.
+    pub(crate) capacity: u64,
+    /// How many values were published (the next sequence). Stored with
+    /// Release after each slot write; readers load it with Acquire.
+    pub(crate) head: CachePadded<AtomicU64>,
+    /// Set (Release) when the publisher is dropped, after its last head
+    /// store; read with Acquire.
+    pub(crate) closed: AtomicBool,
+    /// Bounded rings only.
+    pub(crate) gate: Option<Gate>,
+    /// Rung after every publish and on close; parks blocking and async
+    /// receivers.
+    pub(crate) bell: Doorbell,
+}
+
+pub(crate) struct Gate {
+    /// Slots kept free: the publisher refuses when
+    /// `seq - slowest >= capacity - watermark`.
+    pub(crate) watermark: u64,
+    /// The gating subscribers' trackers.
+    trackers: Mutex<Vec<Tracker>>,
+}
+
+impl<T: Copy + Send> Shared<T> {
+    pub(crate) fn new(capacity: usize, watermark: Option<usize>) -> Result<Self, ChannelError> {
+        let rounded = if capacity > Capacity::MAX {
+            capacity
+        } else {
+            capacity.next_power_of_two()
+        };
+        let cap = Capacity::try_new(rounded).map_err(|e| {
+            // Report the caller's number, not the rounded one.
+            ChannelError::Capacity(match e {
+                ring_core::CapacityError::TooSmall(_) => {
+                    ring_core::CapacityError::TooSmall(capacity)
+                }
+                _ => ring_core::CapacityError::TooLarge(capacity),
+            })
+        })?;
+        if let Some(w) = watermark
+            && w >= capacity
+        {
+            return Err(ChannelError::Watermark {
+                watermark: w,
+                capacity,
+            });
+        }
+        Ok(Shared {
+            slots: Slots::new(cap),
+            capacity: cap.get() as u64,
+            head: CachePadded::new(AtomicU64::new(0)),
+            closed: AtomicBool::new(false),
+            gate: watermark.map(|w| Gate {
+                watermark: w as u64,
+                trackers: Mutex::new(Vec::new()),
+            }),
+            bell: Doorbell::new(),
+        })
+    }
+
+    /// The number of values published so far.
+    #[inline]
+    pub(crate) fn head(&self) -> u64 {
+        // Acquire: pairs with the publisher's Release head store, so every
+        // slot below the head is written.
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// Whether the publisher is gone.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        // Acquire: pairs with the Release store in `Publisher::drop`, which
+        // follows its last head store.
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The oldest sequence still retained when `newest` is the newest
+    /// sequence written or being written.
+    #[inline]
+    pub(crate) fn oldest_after(&self, newest: u64) -> u64 {
+        (newest + 1).saturating_sub(self.capacity)
+    }
+
+    /// Registers a gating tracker starting at the head, under the tracker
+    /// lock so a publisher rescan cannot miss it (see `Publisher::has_room`).
+    /// Returns the start sequence and the tracker (`None` on a lossy ring).
+    pub(crate) fn register_at_head(&self) -> (u64, Option<Tracker>) {
+        let Some(gate) = &self.gate else {
+            return (self.head(), None);
+        };
+        let mut trackers = gate.trackers.lock();
+        let start = self.head();
+        let tracker = StdArc::new(Padded(AtomicU64::new(start)));
+        trackers.push(StdArc::clone(&tracker));
+        (start, Some(tracker))
+    }
+
+    /// Registers a gating tracker at `start` (which may already be behind).
+    pub(crate) fn register_at(&self, start: u64) -> Option<Tracker> {
+        let gate = self.gate.as_ref()?;
+        let tracker = StdArc::new(Padded(AtomicU64::new(start)));
+        gate.trackers.lock().push(StdArc::clone(&tracker));
+        Some(tracker)
+    }
+
+    /// Removes a gating tracker (subscriber dropped): the publisher's next
+    /// rescan no longer waits for it.
+    pub(crate) fn unregister(&self, tracker: &Tracker) {
+        if let Some(gate) = &self.gate {
+            gate.trackers.lock().retain(|t| !StdArc::ptr_eq(t, tracker));
+        }
+    }
+
+    /// The slowest gating subscriber's cursor, or `None` if none gates.
+    pub(crate) fn slowest(&self) -> Option<u64> {
+        let gate = self.gate.as_ref()?;
+        let trackers = gate.trackers.lock();
+        trackers
+            .iter()
+            // Acquire: pairs with the subscriber's Release tracker store,
+            // so its reads of the slots below happened before we overwrite.
+            .map(|t| t.0.load(Ordering::Acquire))
+            .min()
+    }
+}

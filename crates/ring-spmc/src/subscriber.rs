@@ -1,0 +1,734 @@
+//! [`Subscriber`]: one reader's cursor and the whole receive surface.
+
+use core::cell::Cell;
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::time::Duration;
+
+use ring_core::sync::Arc;
+use ring_core::sync::atomic::{AtomicU64, Ordering};
+use ring_core::{ReadResult, Stamp, WaitKey, WaitStrategy};
+
+use crate::barrier::{DependencyBarrier, Padded};
+use crate::error::{Lagged, RecvError, RecvTimeoutError, TryRecvError};
+use crate::shared::{Shared, Tracker};
+
+/// How the blocking receives wait: a short spin (a value published within
+/// a microsecond or so is taken without a syscall), then park.
+const BLOCKING: WaitStrategy = WaitStrategy::Park { spin_iters: 64 };
+
+/// The read side of a ring: a private cursor, so subscribers never contend
+/// with each other, and on a lossy ring never write shared memory at all.
+///
+/// Created by [`Subscribable`](crate::Subscribable). `Send`, not `Sync`.
+///
+/// ```
+/// use ring_spmc::{channel, TryRecvError};
+///
+/// let (mut p, subs) = channel::<u64>(8);
+/// let mut s = subs.subscribe();
+/// p.publish(10);
+/// assert_eq!(s.try_recv(), Ok(10));
+/// assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+/// assert_eq!(s.total_received(), 1);
+/// ```
+pub struct Subscriber<T: Copy + Send> {
+    pub(crate) shared: Arc<Shared<T>>,
+    pub(crate) st: ReadState,
+    /// The pending async receive's registration with the doorbell.
+    wait_key: Option<WaitKey>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+/// A subscriber's private state, separate from `shared` so a closure can
+/// borrow it mutably while the doorbell is borrowed from `shared`.
+pub(crate) struct ReadState {
+    /// The next sequence to read.
+    pub(crate) cursor: u64,
+    pub(crate) total_received: u64,
+    pub(crate) total_lagged: u64,
+    /// This subscriber's published cursor (gating, or for barriers).
+    tracker: Option<Tracker>,
+    /// Whether `tracker` is registered with the ring's gate (unregistered
+    /// on drop).
+    gating: bool,
+    /// The cursor last stored into `tracker`.
+    tracker_sent: u64,
+    /// Store the tracker after this many receives (and always before
+    /// reporting `Empty`); 1 once the tracker is handed to a barrier.
+    tracker_every: Cell<u64>,
+}
+
+impl ReadState {
+    pub(crate) fn new(
+        cursor: u64,
+        tracker: Option<Tracker>,
+        gating: bool,
+        capacity: u64,
+    ) -> ReadState {
+        // A gating tracker is published every `capacity / 16` (at most 64)
+        // receives: the publisher may see the ring that much fuller than it
+        // is while the subscriber is busy, never while it is idle (the
+        // tracker is exact before every `Empty`). Stores of a shared line on
+        // every receive are what made photon-ring's bounded ring slower
+        // than disruptor's batched consumer cursor.
+        let every = if gating {
+            (capacity / 16).clamp(1, 64)
+        } else {
+            1
+        };
+        ReadState {
+            cursor,
+            total_received: 0,
+            total_lagged: 0,
+            tracker,
+            gating,
+            tracker_sent: cursor,
+            tracker_every: Cell::new(every),
+        }
+    }
+
+    #[inline(always)]
+    fn store_tracker(&mut self) {
+        if let Some(t) = &self.tracker {
+            // Release: publishes this subscriber's reads of every slot below
+            // `cursor`; pairs with the Acquire loads of the publisher's scan
+            // and of dependency barriers.
+            t.0.store(self.cursor, Ordering::Release);
+            self.tracker_sent = self.cursor;
+        }
+    }
+
+    /// After a receive: store the tracker if a batch has accumulated.
+    #[inline(always)]
+    fn progressed(&mut self) {
+        if self.tracker.is_some() && self.cursor - self.tracker_sent >= self.tracker_every.get() {
+            self.store_tracker();
+        }
+    }
+
+    /// Before reporting `Empty` or lag: make the tracker exact.
+    #[inline]
+    fn settle(&mut self) {
+        if self.tracker.is_some() && self.tracker_sent != self.cursor {
+            self.store_tracker();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_recv<T: Copy + Send>(
+        &mut self,
+        shared: &Shared<T>,
+    ) -> Result<T, TryRecvError> {
+        match shared.slots.get(self.cursor).try_read(self.cursor) {
+            ReadResult::Ready(value) => {
+                self.cursor += 1;
+                self.total_received += 1;
+                self.progressed();
+                Ok(value)
+            }
+            ReadResult::NotWritten | ReadResult::Writing => {
+                self.settle();
+                Err(TryRecvError::Empty)
+            }
+            ReadResult::Overwritten { stamp } => Err(self.lagged(shared, stamp)),
+        }
+    }
+
+    /// The slot of `cursor` holds a later sequence: skip to the oldest
+    /// value still retained and count exactly what was lost.
+    #[cold]
+    fn lagged<T: Copy + Send>(&mut self, shared: &Shared<T>, stamp: Stamp) -> TryRecvError {
+        // The newest sequence written or being written: the overwriting one,
+        // or the head if the publisher is already further on.
+        let by_stamp = stamp.sequence().unwrap_or(0);
+        let newest = by_stamp.max(shared.head().saturating_sub(1));
+        let oldest = shared.oldest_after(newest);
+        // The slot of `cursor` holds a sequence >= cursor + capacity, so
+        // `oldest > cursor`: every value in between was overwritten.
+        debug_assert!(oldest > self.cursor);
+        let skipped = oldest.saturating_sub(self.cursor);
+        self.cursor = oldest.max(self.cursor);
+        self.total_lagged += skipped;
+        self.settle();
+        TryRecvError::Lagged { skipped }
+    }
+
+    /// `try_recv`, with `Empty` turned into `Closed` once the publisher is
+    /// gone and nothing is left. `None`: keep waiting.
+    #[inline]
+    fn poll_recv<T: Copy + Send>(&mut self, shared: &Shared<T>) -> Option<Result<T, RecvError>> {
+        // Read `closed` before the slot: if it was set, the publisher's last
+        // value is visible to the read below (see `Publisher::drop`).
+        let closed = shared.is_closed();
+        match self.try_recv(shared) {
+            Ok(v) => Some(Ok(v)),
+            Err(TryRecvError::Lagged { skipped }) => Some(Err(RecvError::Lagged { skipped })),
+            Err(TryRecvError::Empty) => closed.then_some(Err(RecvError::Closed)),
+        }
+    }
+}
+
+impl<T: Copy + Send> Subscriber<T> {
+    pub(crate) fn new(shared: Arc<Shared<T>>, st: ReadState) -> Self {
+        Subscriber {
+            shared,
+            st,
+            wait_key: None,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Receives the next value if one is ready; never blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing new was published;
+    /// [`TryRecvError::Lagged`] if the publisher overwrote values this
+    /// subscriber had not read (lossy rings and lossy taps): the count is
+    /// exact, and the next call returns the oldest retained value.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, TryRecvError};
+    ///
+    /// let (mut p, subs) = channel::<u32>(2);
+    /// let mut s = subs.subscribe();
+    /// p.publish_batch(&[1, 2, 3, 4, 5]);
+    /// assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 3 }));
+    /// assert_eq!(s.try_recv(), Ok(4));
+    /// assert_eq!(s.total_received() + s.total_lagged(), 4);
+    /// ```
+    #[inline]
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.st.try_recv(&self.shared)
+    }
+
+    /// Spins until the next value arrives (lag is skipped over, as
+    /// photon-ring's): a bare spin, then PAUSE-spin. For a wait that does
+    /// not burn a core use [`recv_blocking`](Subscriber::recv_blocking) or
+    /// [`recv_with`](Subscriber::recv_with).
+    ///
+    /// # Panics
+    ///
+    /// If the publisher is dropped and every retained value has been read:
+    /// nothing can arrive, and photon-ring's spin-forever would hang the
+    /// thread.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
+    /// let mut s = subs.subscribe();
+    /// p.publish(3);
+    /// assert_eq!(s.recv(), 3);
+    /// ```
+    #[inline]
+    pub fn recv(&mut self) -> T {
+        let mut iter: u32 = 0;
+        loop {
+            match self.st.poll_recv(&self.shared) {
+                Some(Ok(v)) => return v,
+                Some(Err(RecvError::Lagged { .. })) => iter = 0,
+                Some(Err(RecvError::Closed)) => closed_panic(),
+                None => {
+                    if iter >= 64 {
+                        ring_core::sync::spin_loop();
+                    } else {
+                        #[cfg(ring_loom)]
+                        ring_core::sync::spin_loop();
+                    }
+                    iter = iter.saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// Waits for the next value with `strategy` (lag is skipped over). With
+    /// [`WaitStrategy::Park`] or `Adaptive`'s last phase, the thread sleeps
+    /// until the publisher publishes.
+    ///
+    /// # Panics
+    ///
+    /// As [`recv`](Subscriber::recv), on a closed, drained channel.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, WaitStrategy};
+    ///
+    /// let (mut p, subs) = channel::<u64>(64);
+    /// let mut s = subs.subscribe();
+    /// p.publish(7);
+    /// assert_eq!(s.recv_with(WaitStrategy::BusySpin), 7);
+    /// ```
+    pub fn recv_with(&mut self, strategy: WaitStrategy) -> T {
+        let shared = &self.shared;
+        let st = &mut self.st;
+        let got = shared
+            .bell
+            .wait_until(strategy, || match st.poll_recv(shared) {
+                Some(Err(RecvError::Lagged { .. })) => None,
+                other => other,
+            });
+        match got {
+            Ok(v) => v,
+            Err(_) => closed_panic(),
+        }
+    }
+
+    /// Blocks until the next value, parking the thread (no CPU) while the
+    /// ring is empty; the publisher wakes it.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] when values were lost (the next call returns the
+    /// oldest retained one); [`RecvError::Closed`] once the publisher is
+    /// dropped and everything retained has been read.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, RecvError};
+    ///
+    /// let (mut p, subs) = channel::<u64>(8);
+    /// let mut s = subs.subscribe();
+    /// let t = std::thread::spawn(move || {
+    ///     p.publish(5);
+    /// }); // `p` is dropped when the thread ends: the channel closes
+    /// assert_eq!(s.recv_blocking(), Ok(5));
+    /// t.join().unwrap();
+    /// assert_eq!(s.recv_blocking(), Err(RecvError::Closed));
+    /// ```
+    pub fn recv_blocking(&mut self) -> Result<T, RecvError> {
+        let shared = &self.shared;
+        let st = &mut self.st;
+        shared.bell.wait_until(BLOCKING, || st.poll_recv(shared))
+    }
+
+    /// Like [`recv_blocking`](Subscriber::recv_blocking), giving up after
+    /// `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if nothing arrived in time; otherwise as
+    /// `recv_blocking`.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, RecvTimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// let (mut p, subs) = channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// assert_eq!(s.recv_timeout(Duration::from_millis(5)), Err(RecvTimeoutError::Timeout));
+    /// p.publish(1);
+    /// assert_eq!(s.recv_timeout(Duration::from_millis(5)), Ok(1));
+    /// ```
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let shared = &self.shared;
+        let st = &mut self.st;
+        match shared
+            .bell
+            .wait_timeout(BLOCKING, timeout, || st.poll_recv(shared))
+        {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(RecvError::Lagged { skipped })) => Err(RecvTimeoutError::Lagged { skipped }),
+            Some(Err(RecvError::Closed)) => Err(RecvTimeoutError::Closed),
+            None => Err(RecvTimeoutError::Timeout),
+        }
+    }
+
+    /// Receives the next value asynchronously: the returned future
+    /// registers the task's waker when the ring is empty and is woken by the
+    /// next publish (or by the close). Cancel-safe: dropping it loses no
+    /// value and leaves no registration behind.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_blocking`](Subscriber::recv_blocking).
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// let mut fut = s.recv_async();
+    /// assert_eq!(std::pin::Pin::new(&mut fut).poll(&mut cx), Poll::Pending);
+    /// p.publish(9);
+    /// assert_eq!(std::pin::Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(9)));
+    /// # use std::future::Future;
+    /// ```
+    pub fn recv_async(&mut self) -> Recv<'_, T> {
+        Recv { sub: self }
+    }
+
+    fn poll_recv_async(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let shared = &self.shared;
+        let st = &mut self.st;
+        shared
+            .bell
+            .poll_wait(cx, &mut self.wait_key, || st.poll_recv(shared))
+    }
+
+    /// Skips to the newest published value and returns it (the values in
+    /// between are discarded, not counted as lag). `None` if nothing was
+    /// published yet.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// assert_eq!(s.latest(), None);
+    /// p.publish_batch(&[1, 2, 3]);
+    /// assert_eq!(s.latest(), Some(3));
+    /// assert_eq!(s.cursor(), 3);
+    /// ```
+    pub fn latest(&mut self) -> Option<T> {
+        loop {
+            let head = self.shared.head();
+            if head == 0 {
+                return None;
+            }
+            self.st.cursor = self.st.cursor.max(head - 1);
+            match self.try_recv() {
+                Ok(v) => return Some(v),
+                Err(TryRecvError::Empty) => return None,
+                // Lapped between the head load and the read: retry.
+                Err(TryRecvError::Lagged { skipped }) => self.st.total_lagged -= skipped,
+            }
+        }
+    }
+
+    /// The sequence this subscriber reads next. Sequences are shared by all
+    /// subscribers of a ring, so positions can be compared.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// p.publish(1);
+    /// let s = subs.subscribe();
+    /// assert_eq!(s.cursor(), 1); // future values only
+    /// ```
+    #[inline]
+    pub fn cursor(&self) -> u64 {
+        self.st.cursor
+    }
+
+    /// How many values are ready to read (at most the capacity).
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
+    /// let s = subs.subscribe();
+    /// p.publish_batch(&[1, 2, 3, 4, 5, 6]);
+    /// assert_eq!(s.pending(), 4);
+    /// ```
+    #[inline]
+    pub fn pending(&self) -> u64 {
+        self.shared
+            .head()
+            .saturating_sub(self.st.cursor)
+            .min(self.shared.capacity)
+    }
+
+    /// How many values this subscriber has received.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
+    /// let mut s = subs.subscribe();
+    /// p.publish(1);
+    /// s.try_recv().unwrap();
+    /// assert_eq!(s.total_received(), 1);
+    /// ```
+    #[inline]
+    pub fn total_received(&self) -> u64 {
+        self.st.total_received
+    }
+
+    /// How many values this subscriber lost to overwrites.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(2);
+    /// let mut s = subs.subscribe();
+    /// p.publish_batch(&[1, 2, 3]);
+    /// let _ = s.try_recv();
+    /// assert_eq!(s.total_lagged(), 1);
+    /// ```
+    #[inline]
+    pub fn total_lagged(&self) -> u64 {
+        self.st.total_lagged
+    }
+
+    /// `received / (received + lagged)`, or 0.0 before anything happened.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(2);
+    /// let mut s = subs.subscribe();
+    /// assert_eq!(s.receive_ratio(), 0.0);
+    /// p.publish_batch(&[1, 2, 3, 4]);
+    /// let _ = s.drain().count();
+    /// assert_eq!(s.receive_ratio(), 0.5);
+    /// ```
+    #[inline]
+    pub fn receive_ratio(&self) -> f64 {
+        let total = self.st.total_received + self.st.total_lagged;
+        if total == 0 {
+            0.0
+        } else {
+            self.st.total_received as f64 / total as f64
+        }
+    }
+
+    /// Receives up to `buf.len()` ready values into `buf`, returning how
+    /// many; lag is skipped over (and counted).
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// p.publish_batch(&[4, 5]);
+    /// let mut buf = [0; 4];
+    /// assert_eq!(s.recv_batch(&mut buf), 2);
+    /// assert_eq!(buf, [4, 5, 0, 0]);
+    /// ```
+    pub fn recv_batch(&mut self, buf: &mut [T]) -> usize {
+        let mut n = 0;
+        while n < buf.len() {
+            match self.try_recv() {
+                Ok(v) => {
+                    buf[n] = v;
+                    n += 1;
+                }
+                Err(TryRecvError::Lagged { .. }) => {}
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        n
+    }
+
+    /// An iterator over every value ready now; lag is skipped over.
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// p.publish_batch(&[1, 2, 3]);
+    /// assert_eq!(s.drain().sum::<u8>(), 6);
+    /// assert_eq!(s.drain().next(), None);
+    /// ```
+    pub fn drain(&mut self) -> Drain<'_, T> {
+        Drain { sub: self }
+    }
+
+    /// This subscriber's cursor tracker, for a [`DependencyBarrier`]; `None`
+    /// for a plain subscriber of a lossy ring (use
+    /// [`subscribe_tracked`](crate::Subscribable::subscribe_tracked)).
+    ///
+    /// Once handed out, the tracker is updated on every receive, so a
+    /// downstream never waits on a value this subscriber already returned.
+    ///
+    /// ```
+    /// let (_p, subs) = ring_spmc::channel::<u8>(8);
+    /// assert!(subs.subscribe().tracker().is_none());
+    /// assert!(subs.subscribe_tracked().tracker().is_some());
+    /// ```
+    pub fn tracker(&self) -> Option<std::sync::Arc<Padded<AtomicU64>>> {
+        let t = self.st.tracker.clone()?;
+        self.st.tracker_every.set(1);
+        if self.st.tracker_sent != self.st.cursor {
+            // Release: as `store_tracker`; every slot below `cursor` was read.
+            t.0.store(self.st.cursor, Ordering::Release);
+        }
+        Some(t)
+    }
+
+    /// [`try_recv`](Subscriber::try_recv), but only once every upstream of
+    /// `barrier` has read the value.
+    ///
+    /// # Errors
+    ///
+    /// `Empty` while an upstream has not read it (or nothing is there);
+    /// `Lagged` as `try_recv`.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, DependencyBarrier, TryRecvError};
+    ///
+    /// let (mut p, subs) = channel::<u8>(8);
+    /// let mut up = subs.subscribe_tracked();
+    /// let barrier = DependencyBarrier::from_subscribers(&[&up]);
+    /// let mut down = subs.subscribe();
+    /// p.publish(1);
+    /// assert_eq!(down.try_recv_gated(&barrier), Err(TryRecvError::Empty));
+    /// up.try_recv().unwrap();
+    /// assert_eq!(down.try_recv_gated(&barrier), Ok(1));
+    /// ```
+    #[inline]
+    pub fn try_recv_gated(&mut self, barrier: &DependencyBarrier) -> Result<T, TryRecvError> {
+        if barrier.slowest() <= self.st.cursor {
+            self.st.settle();
+            return Err(TryRecvError::Empty);
+        }
+        self.try_recv()
+    }
+
+    /// Spins until the next value is read by every upstream of `barrier`,
+    /// then returns it (lag is skipped over).
+    ///
+    /// # Panics
+    ///
+    /// As [`recv`](Subscriber::recv), on a closed, drained channel.
+    ///
+    /// ```
+    /// use ring_spmc::{channel, DependencyBarrier};
+    ///
+    /// let (mut p, subs) = channel::<u8>(8);
+    /// let mut up = subs.subscribe_tracked();
+    /// let barrier = DependencyBarrier::from_subscribers(&[&up]);
+    /// let mut down = subs.subscribe();
+    /// p.publish(4);
+    /// up.recv();
+    /// assert_eq!(down.recv_gated(&barrier), 4);
+    /// ```
+    pub fn recv_gated(&mut self, barrier: &DependencyBarrier) -> T {
+        let mut iter: u32 = 0;
+        loop {
+            let closed = self.shared.is_closed();
+            match self.try_recv_gated(barrier) {
+                Ok(v) => return v,
+                Err(TryRecvError::Lagged { .. }) => iter = 0,
+                Err(TryRecvError::Empty) => {
+                    if closed && self.pending() == 0 {
+                        closed_panic();
+                    }
+                    WaitStrategy::YieldSpin.wait(iter);
+                    iter = iter.saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// Whether the publisher has been dropped. Values published before it
+    /// was dropped may still be ready: drain them with `try_recv`, which
+    /// reports `Empty` afterwards; the blocking and async receives report
+    /// [`RecvError::Closed`].
+    ///
+    /// ```
+    /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+    /// let mut s = subs.subscribe();
+    /// p.publish(1);
+    /// drop(p);
+    /// assert!(s.is_closed());
+    /// assert_eq!(s.try_recv(), Ok(1)); // drained after the close
+    /// ```
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+}
+
+#[cold]
+#[track_caller]
+fn closed_panic() -> ! {
+    panic!(
+        "ring-spmc: waiting on a closed channel with nothing left to read (the Publisher was \
+         dropped); use recv_blocking, recv_timeout or recv_async to handle closure"
+    )
+}
+
+impl<T: Copy + Send> Drop for Subscriber<T> {
+    fn drop(&mut self) {
+        self.shared.bell.cancel(&mut self.wait_key);
+        if self.st.gating
+            && let Some(t) = &self.st.tracker
+        {
+            self.shared.unregister(t);
+        }
+    }
+}
+
+impl<T: Copy + Send> fmt::Debug for Subscriber<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("cursor", &self.st.cursor)
+            .field("total_received", &self.st.total_received)
+            .field("total_lagged", &self.st.total_lagged)
+            .field("gating", &self.st.gating)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Subscriber::recv_async`]: named and `Unpin`, so it can be
+/// stored and polled by hand.
+///
+/// ```
+/// fn assert_unpin<F: Unpin>(_: &F) {}
+/// let (_p, subs) = ring_spmc::channel::<u8>(8);
+/// let mut s = subs.subscribe();
+/// assert_unpin(&s.recv_async());
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'a, T: Copy + Send> {
+    sub: &'a mut Subscriber<T>,
+}
+
+impl<T: Copy + Send> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.sub.poll_recv_async(cx)
+    }
+}
+
+impl<T: Copy + Send> Drop for Recv<'_, T> {
+    /// Withdraws the waker registration: a dropped receive leaves nothing
+    /// behind (and, having taken no value, loses none).
+    fn drop(&mut self) {
+        self.sub.shared.bell.cancel(&mut self.sub.wait_key);
+    }
+}
+
+impl<T: Copy + Send> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").field("sub", &self.sub).finish()
+    }
+}
+
+impl<T: Copy + Send> futures_core::Stream for Subscriber<T> {
+    /// Lag is an item (`Err(Lagged)`), never hidden; the stream ends when
+    /// the publisher is dropped and everything retained has been read.
+    type Item = Result<T, Lagged>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_recv_async(cx).map(|r| match r {
+            Ok(v) => Some(Ok(v)),
+            Err(RecvError::Lagged { skipped }) => Some(Err(Lagged { skipped })),
+            Err(RecvError::Closed) => None,
+        })
+    }
+}
+
+/// The iterator of [`Subscriber::drain`]: every value ready now.
+///
+/// ```
+/// let (mut p, subs) = ring_spmc::channel::<u8>(8);
+/// let mut s = subs.subscribe();
+/// p.publish(1);
+/// let mut d = s.drain();
+/// assert_eq!(d.next(), Some(1));
+/// assert_eq!(d.next(), None);
+/// ```
+pub struct Drain<'a, T: Copy + Send> {
+    sub: &'a mut Subscriber<T>,
+}
+
+impl<T: Copy + Send> Iterator for Drain<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        loop {
+            match self.sub.try_recv() {
+                Ok(v) => return Some(v),
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Lagged { .. }) => {}
+            }
+        }
+    }
+}
+
+impl<T: Copy + Send> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain").field("sub", &self.sub).finish()
+    }
+}
