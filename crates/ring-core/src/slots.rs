@@ -70,15 +70,16 @@ impl<T: Copy> Slots<T> {
 
     #[track_caller]
     fn layout(capacity: Capacity) -> Layout {
-        Layout::array::<Slot<T>>(capacity.get())
-            .and_then(|l| l.align_to(CACHE_LINE))
-            .unwrap_or_else(|_| {
-                panic!(
-                    "a ring of {} slots of {} bytes exceeds isize::MAX bytes",
-                    capacity.get(),
-                    core::mem::size_of::<Slot<T>>()
-                )
-            })
+        // A `match`, not `unwrap_or_else`: a closure would lose the caller's
+        // location.
+        match Layout::array::<Slot<T>>(capacity.get()).and_then(|l| l.align_to(CACHE_LINE)) {
+            Ok(layout) => layout,
+            Err(_) => panic!(
+                "a ring of {} slots of {} bytes exceeds isize::MAX bytes",
+                capacity.get(),
+                core::mem::size_of::<Slot<T>>()
+            ),
+        }
     }
 
     /// The slot that holds sequence `seq` (index `seq & mask`).

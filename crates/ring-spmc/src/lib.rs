@@ -185,7 +185,12 @@ use shared::Shared;
 /// ```
 #[track_caller]
 pub fn channel<T: Copy + Send>(capacity: usize) -> (Publisher<T>, Subscribable<T>) {
-    try_channel(capacity).unwrap_or_else(|e| panic!("ring_spmc::channel: {e}"))
+    // A `match`, not `unwrap_or_else`: a closure would not carry
+    // `#[track_caller]`, and the panic would point here.
+    match try_channel(capacity) {
+        Ok(pair) => pair,
+        Err(e) => panic!("ring_spmc::channel: {e}"),
+    }
 }
 
 /// [`channel`], returning an error for a bad capacity.
@@ -226,8 +231,10 @@ pub fn channel_bounded<T: Copy + Send>(
     capacity: usize,
     watermark: usize,
 ) -> (Publisher<T>, Subscribable<T>) {
-    try_channel_bounded(capacity, watermark)
-        .unwrap_or_else(|e| panic!("ring_spmc::channel_bounded: {e}"))
+    match try_channel_bounded(capacity, watermark) {
+        Ok(pair) => pair,
+        Err(e) => panic!("ring_spmc::channel_bounded: {e}"),
+    }
 }
 
 /// [`channel_bounded`], returning an error for bad arguments.

@@ -1,0 +1,145 @@
+//! Bounded rings: gating, watermarks, `Full`, lossy taps, fill level, and
+//! dropped subscribers releasing the publisher.
+
+use std::time::{Duration, Instant};
+
+use ring_spmc::{PublishError, TryRecvError, channel_bounded};
+
+#[test]
+fn publisher_refuses_to_overwrite_an_unread_value() {
+    let (mut p, subs) = channel_bounded::<u32>(4, 0);
+    let mut s = subs.subscribe();
+    for i in 0..4 {
+        assert_eq!(p.try_publish(i), Ok(()));
+    }
+    assert_eq!(p.try_publish(4), Err(PublishError::Full(4)));
+    assert_eq!(s.try_recv(), Ok(0));
+    // The subscriber's tracker is batched, but exact once it reports Empty;
+    // one read frees exactly one slot once the publisher rescans.
+    assert_eq!(s.drain().count(), 3);
+    for i in 4..8 {
+        assert_eq!(p.try_publish(i), Ok(()));
+    }
+    assert_eq!(p.try_publish(8), Err(PublishError::Full(8)));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [4, 5, 6, 7]);
+    assert_eq!(s.total_lagged(), 0);
+}
+
+#[test]
+fn watermark_keeps_headroom() {
+    for (cap, wm) in [(4, 0), (4, 1), (4, 3), (8, 5), (16, 15)] {
+        let (mut p, subs) = channel_bounded::<u64>(cap, wm);
+        let _s = subs.subscribe();
+        let mut n = 0;
+        while p.try_publish(n).is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, (cap - wm) as u64, "capacity {cap}, watermark {wm}");
+        assert_eq!(p.fill_level(), n);
+        assert_eq!(p.fill_ratio(), 1.0);
+    }
+}
+
+#[test]
+fn no_gating_subscriber_means_no_gating() {
+    let (mut p, subs) = channel_bounded::<u8>(2, 0);
+    for i in 0..10 {
+        assert_eq!(p.try_publish(i), Ok(()));
+    }
+    assert_eq!(p.fill_level(), 0);
+    // A subscriber created now gates from the head on.
+    let mut s = subs.subscribe();
+    assert_eq!(p.try_publish(10), Ok(()));
+    assert_eq!(p.try_publish(11), Ok(()));
+    assert_eq!(p.try_publish(12), Err(PublishError::Full(12)));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [10, 11]);
+}
+
+#[test]
+fn dropping_a_gating_subscriber_releases_the_publisher() {
+    let (mut p, subs) = channel_bounded::<u8>(4, 0);
+    let fast = subs.subscribe();
+    let slow = subs.subscribe();
+    for i in 0..4 {
+        p.publish(i);
+    }
+    assert!(p.try_publish(4).is_err());
+    drop(slow);
+    assert!(
+        p.try_publish(4).is_err(),
+        "the other subscriber still gates"
+    );
+    drop(fast);
+    for i in 4..100 {
+        assert_eq!(p.try_publish(i), Ok(()), "nobody gates any more");
+    }
+}
+
+#[test]
+fn slowest_of_several_gating_subscribers_decides() {
+    let (mut p, subs) = channel_bounded::<u8>(4, 0);
+    let mut a = subs.subscribe();
+    let mut b = subs.subscribe();
+    p.publish_batch(&[0, 1, 2, 3]);
+    assert_eq!(a.drain().count(), 4);
+    assert_eq!(p.fill_level(), 4, "b has read nothing");
+    assert_eq!(b.try_recv(), Ok(0));
+    assert_eq!(b.try_recv(), Ok(1));
+    assert_eq!(b.try_recv(), Ok(2));
+    assert_eq!(b.try_recv(), Ok(3));
+    assert_eq!(b.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(p.fill_level(), 0);
+}
+
+#[test]
+fn lossy_tap_lags_while_gating_subscribers_lose_nothing() {
+    let (mut p, subs) = channel_bounded::<u64>(4, 0);
+    let mut critical = subs.subscribe();
+    let mut tap = subs.subscribe_lossy();
+    let mut got = Vec::new();
+    for i in 0..20 {
+        while p.try_publish(i).is_err() {
+            got.extend(critical.drain());
+        }
+    }
+    got.extend(critical.drain());
+    assert_eq!(got, (0..20).collect::<Vec<_>>());
+    assert!(matches!(tap.try_recv(), Err(TryRecvError::Lagged { .. })));
+    assert_eq!(tap.drain().count() as u64 + tap.total_lagged(), 20);
+}
+
+#[test]
+fn blocking_publish_waits_for_the_subscriber() {
+    let (mut p, subs) = channel_bounded::<u64>(4, 0);
+    let mut s = subs.subscribe();
+    let start = Instant::now();
+    let consumer = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        while got.len() < 100 {
+            match s.recv_timeout(Duration::from_secs(10)) {
+                Ok(v) => got.push(v),
+                Err(e) => panic!("consumer: {e}"),
+            }
+            if got.len() % 10 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        got
+    });
+    for i in 0..100 {
+        p.publish(i);
+    }
+    assert_eq!(consumer.join().unwrap(), (0..100).collect::<Vec<_>>());
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn subscribe_from_oldest_gates_from_where_it_starts() {
+    let (mut p, subs) = channel_bounded::<u8>(4, 0);
+    p.publish_batch(&[1, 2, 3]);
+    let mut s = subs.subscribe_from_oldest();
+    assert_eq!(p.fill_level(), 3);
+    assert_eq!(p.try_publish(4), Ok(()));
+    assert_eq!(p.try_publish(5), Err(PublishError::Full(5)));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [1, 2, 3, 4]);
+}

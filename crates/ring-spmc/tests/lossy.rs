@@ -1,0 +1,180 @@
+//! Lossy rings: future-only subscriptions, exact lag arithmetic, latest,
+//! pending, drain, batches, from-oldest, capacity rounding, payload types.
+
+use ring_spmc::{TryRecvError, channel};
+
+#[test]
+fn subscribers_see_only_later_values_each_in_full() {
+    let (mut p, subs) = channel::<u64>(8);
+    p.publish(1);
+    let mut a = subs.subscribe();
+    p.publish(2);
+    let mut b = subs.subscribe();
+    p.publish(3);
+    assert_eq!(a.drain().collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(b.drain().collect::<Vec<_>>(), [3]);
+    assert_eq!(a.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn lag_is_exact_and_received_plus_lagged_equals_published() {
+    for capacity in [2_usize, 4, 8, 64] {
+        let (mut p, subs) = channel::<u64>(capacity);
+        let mut s = subs.subscribe();
+        let mut expected_next = 0;
+        // Publish in bursts of varying size, reading a little in between.
+        for round in 0..200_u64 {
+            let burst = (round * 7) % (3 * capacity as u64) + 1;
+            for _ in 0..burst {
+                p.publish(p.published());
+            }
+            for _ in 0..(round % 5) {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, expected_next, "in order, no duplicates");
+                        expected_next = v + 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => {
+                        assert!(skipped > 0);
+                        expected_next += skipped;
+                        // Lag lands on the oldest retained value.
+                        assert_eq!(s.cursor(), p.published() - capacity as u64);
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+        }
+        while let Some(v) = s.drain().next() {
+            assert!(v >= expected_next);
+            expected_next = v + 1;
+        }
+        assert_eq!(
+            s.total_received() + s.total_lagged(),
+            p.published(),
+            "capacity {capacity}"
+        );
+    }
+}
+
+#[test]
+fn lagged_is_reported_once_then_the_oldest_value() {
+    let (mut p, subs) = channel::<u32>(4);
+    let mut s = subs.subscribe();
+    p.publish_batch(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 6 }));
+    assert_eq!(s.try_recv(), Ok(6));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [7, 8, 9]);
+    assert_eq!(s.total_lagged(), 6);
+    assert_eq!(s.total_received(), 4);
+    assert_eq!(s.receive_ratio(), 0.4);
+}
+
+#[test]
+fn latest_skips_without_counting_lag() {
+    let (mut p, subs) = channel::<u32>(4);
+    let mut s = subs.subscribe();
+    assert_eq!(s.latest(), None);
+    p.publish_batch(&[1, 2, 3, 4, 5, 6]);
+    assert_eq!(s.latest(), Some(6));
+    assert_eq!(s.total_lagged(), 0);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+    p.publish(7);
+    assert_eq!(s.try_recv(), Ok(7));
+}
+
+#[test]
+fn pending_counts_ready_values_capped_at_capacity() {
+    let (mut p, subs) = channel::<u8>(4);
+    let mut s = subs.subscribe();
+    assert_eq!(s.pending(), 0);
+    p.publish_batch(&[1, 2, 3]);
+    assert_eq!(s.pending(), 3);
+    s.try_recv().unwrap();
+    assert_eq!(s.pending(), 2);
+    p.publish_batch(&[4, 5, 6, 7, 8]);
+    assert_eq!(s.pending(), 4);
+}
+
+#[test]
+fn recv_batch_fills_what_is_ready_and_skips_lag() {
+    let (mut p, subs) = channel::<u16>(4);
+    let mut s = subs.subscribe();
+    p.publish_batch(&[1, 2, 3, 4, 5, 6]);
+    let mut buf = [0; 8];
+    assert_eq!(s.recv_batch(&mut buf), 4);
+    assert_eq!(buf[..4], [3, 4, 5, 6]);
+    assert_eq!(s.total_lagged(), 2);
+    let mut small = [0; 1];
+    p.publish_batch(&[7, 8]);
+    assert_eq!(s.recv_batch(&mut small), 1);
+    assert_eq!(small, [7]);
+    assert_eq!(s.recv_batch(&mut []), 0);
+}
+
+#[test]
+fn subscribe_from_oldest_replays_what_is_retained() {
+    let (mut p, subs) = channel::<u64>(4);
+    let mut empty = subs.subscribe_from_oldest();
+    assert_eq!(empty.cursor(), 0);
+    p.publish_batch(&[0, 1]);
+    let mut early = subs.subscribe_from_oldest();
+    assert_eq!(early.drain().collect::<Vec<_>>(), [0, 1]);
+    p.publish_batch(&[2, 3, 4, 5, 6]);
+    let mut late = subs.subscribe_from_oldest();
+    assert_eq!(late.drain().collect::<Vec<_>>(), [3, 4, 5, 6]);
+    assert_eq!(empty.try_recv(), Err(TryRecvError::Lagged { skipped: 3 }));
+}
+
+#[test]
+fn capacity_is_rounded_up_to_a_power_of_two() {
+    for (asked, got) in [(2, 2), (3, 4), (5, 8), (1000, 1024), (1024, 1024)] {
+        let (p, _s) = channel::<u8>(asked);
+        assert_eq!(p.capacity(), got);
+    }
+}
+
+#[test]
+fn subscriber_group_shares_one_cursor() {
+    let (mut p, subs) = channel::<u32>(8);
+    let mut g = subs.subscribe_group::<4>();
+    p.publish_batch(&[1, 2, 3]);
+    assert_eq!(g.try_recv(), Ok(1));
+    assert_eq!(g.recv(), 2);
+    assert_eq!(g.aligned_count(), 4);
+    assert_eq!(g.size(), 4);
+    assert_eq!(g.cursor(), 2);
+    assert_eq!(g.into_inner().try_recv(), Ok(3));
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Event {
+    Quote { bid: f32, ask: f32 },
+    Trade(u64, bool),
+    Halt,
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "payloads with padding need the native atomic path")]
+fn any_copy_payload_bool_enum_option_padding() {
+    let (mut p, subs) = channel::<(Event, Option<u8>, bool)>(4);
+    let mut s = subs.subscribe();
+    let values = [
+        (Event::Quote { bid: 1.0, ask: 1.5 }, Some(3), true),
+        (Event::Trade(9, false), None, false),
+        (Event::Halt, Some(0), true),
+    ];
+    for v in values {
+        p.publish(v);
+    }
+    assert_eq!(s.drain().collect::<Vec<_>>(), values);
+}
+
+#[test]
+fn handles_have_the_promised_auto_traits() {
+    use ring_spmc::{Publisher, Subscribable, Subscriber};
+    static_assertions::assert_impl_all!(Publisher<u64>: Send);
+    static_assertions::assert_not_impl_any!(Publisher<u64>: Sync);
+    static_assertions::assert_impl_all!(Subscribable<u64>: Clone, Send, Sync);
+    static_assertions::assert_impl_all!(Subscriber<u64>: Send);
+    static_assertions::assert_not_impl_any!(Subscriber<u64>: Sync);
+}
