@@ -1,0 +1,143 @@
+//! Real threads, many values: a bounded ring loses, duplicates and
+//! reorders nothing; a lossy ring delivers whole values in order and counts
+//! every loss exactly. Release builds run 10 million values; debug builds
+//! and Miri run scaled-down counts.
+
+use std::time::{Duration, Instant};
+
+use ring_spmc::{RecvTimeoutError, channel, channel_bounded};
+
+const VALUES: u64 = if cfg!(miri) {
+    200
+} else if cfg!(debug_assertions) {
+    200_000
+} else {
+    10_000_000
+};
+
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// Two subscribers and a publisher are three threads on two cores: the
+/// tests of this file take turns, and the waits yield and park.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[test]
+fn bounded_one_to_two_loses_nothing() {
+    let _serial = serial();
+    let (mut p, subs) = channel_bounded::<u64>(1024, 0);
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut s = subs.subscribe();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let mut expected = 0_u64;
+                loop {
+                    match s.recv_timeout(Duration::from_secs(10)) {
+                        Ok(v) => {
+                            assert_eq!(v, expected, "lost, duplicated or reordered");
+                            expected += 1;
+                        }
+                        Err(RecvTimeoutError::Closed) => break,
+                        Err(e) => panic!("at {expected}: {e}"),
+                    }
+                    assert!(start.elapsed() < DEADLINE, "stalled at {expected}");
+                }
+                assert_eq!(s.total_lagged(), 0);
+                expected
+            })
+        })
+        .collect();
+    drop(subs);
+    for i in 0..VALUES {
+        p.publish(i);
+    }
+    drop(p);
+    for c in consumers {
+        assert_eq!(c.join().unwrap(), VALUES);
+    }
+}
+
+#[test]
+fn bounded_batches_lose_nothing() {
+    let _serial = serial();
+    let (mut p, subs) = channel_bounded::<[u32; 3]>(64, 8);
+    let mut s = subs.subscribe();
+    let consumer = std::thread::spawn(move || {
+        let mut expected = 0_u32;
+        let mut buf = [[0; 3]; 16];
+        let start = Instant::now();
+        while !s.is_closed() || s.pending() > 0 {
+            let n = s.recv_batch(&mut buf);
+            for v in &buf[..n] {
+                assert_eq!(*v, [expected, !expected, expected ^ 0x55], "torn or lost");
+                expected += 1;
+            }
+            if n == 0 {
+                std::thread::yield_now();
+            }
+            assert!(start.elapsed() < DEADLINE);
+        }
+        expected
+    });
+    let n = (VALUES / 10) as u32;
+    let mut batch = Vec::with_capacity(100);
+    for i in 0..n {
+        batch.push([i, !i, i ^ 0x55]);
+        if batch.len() == 100 {
+            p.publish_batch(&batch);
+            batch.clear();
+        }
+    }
+    p.publish_batch(&batch);
+    drop(p);
+    assert_eq!(consumer.join().unwrap(), n);
+}
+
+#[test]
+fn lossy_one_to_two_counts_every_loss() {
+    let _serial = serial();
+    let (mut p, subs) = channel::<[u64; 4]>(256);
+    let consumers: Vec<_> = (0..2)
+        .map(|k| {
+            let mut s = subs.subscribe();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let mut last: Option<u64> = None;
+                loop {
+                    match s.recv_timeout(Duration::from_secs(10)) {
+                        Ok(v) => {
+                            assert!(v.iter().all(|&w| w == v[0]), "torn value {v:?}");
+                            assert!(last.is_none_or(|l| v[0] > l), "reordered or duplicated");
+                            last = Some(v[0]);
+                        }
+                        Err(RecvTimeoutError::Lagged { skipped }) => assert!(skipped > 0),
+                        Err(RecvTimeoutError::Closed) => break,
+                        Err(RecvTimeoutError::Timeout) => panic!("timed out"),
+                    }
+                    if k == 1 && s.total_received() % 4096 == 0 {
+                        // One slow subscriber, to make lag happen.
+                        std::thread::yield_now();
+                    }
+                    assert!(start.elapsed() < DEADLINE);
+                }
+                (s.total_received(), s.total_lagged())
+            })
+        })
+        .collect();
+    drop(subs);
+    for i in 0..VALUES {
+        p.publish([i; 4]);
+    }
+    drop(p);
+    for c in consumers {
+        let (received, lagged) = c.join().unwrap();
+        assert_eq!(received + lagged, VALUES, "every value received or counted lost");
+        assert!(received > 0);
+    }
+}
