@@ -137,7 +137,11 @@ fn lossy_one_to_two_counts_every_loss() {
     drop(p);
     for c in consumers {
         let (received, lagged) = c.join().unwrap();
-        assert_eq!(received + lagged, VALUES, "every value received or counted lost");
+        assert_eq!(
+            received + lagged,
+            VALUES,
+            "every value received or counted lost"
+        );
         assert!(received > 0);
     }
 }
