@@ -60,3 +60,18 @@ pub fn print_ratios(group: &str, ours: &str, peers: &[&str], parameters: &[&str]
         println!("{line}");
     }
 }
+
+/// Prints each function's marginal cost per unit between two parameters of
+/// `group`: `(mean(to) - mean(from)) / units`, e.g. ns per extra subscriber.
+///
+/// ```
+/// seqcast_benches::print_marginal("no-such-group", &["ours"], "1", "32", 31.0);
+/// ```
+pub fn print_marginal(group: &str, functions: &[&str], from: &str, to: &str, units: f64) {
+    println!("\n{group}: marginal ns per unit from {from} to {to}");
+    for f in functions {
+        if let (Some(a), Some(b)) = (mean_ns(group, f, from), mean_ns(group, f, to)) {
+            println!("  {f:>20}: {:8.2}", (b - a) / units);
+        }
+    }
+}

@@ -1,0 +1,666 @@
+//! ring-spmc against photon-ring 3.0, disruptor 4.4, bus 2.4 and
+//! crossbeam-channel 0.5 (one channel per consumer), in one run.
+//!
+//! `cargo bench --bench spmc` runs every row and prints the ratio table at
+//! the end (ours / peer: below 1.0 we are faster). Rows:
+//!
+//! * `publish/<size>`: publish only, no reader (lossy rings; a bounded ring
+//!   with no gating subscriber).
+//! * `roundtrip/<size>`: publish then receive, one thread, payloads of 8,
+//!   32, 64 and 256 bytes.
+//! * `fanout/<n>`: publish once, `n` subscribers receive it, one thread
+//!   (everything in cache); the table adds the marginal cost per subscriber.
+//! * `throughput_1to1`, `throughput_1to2`: lossless, cross-thread, time per
+//!   value; 1→1 on two pinned threads, 1→2 with yielding consumers (this
+//!   machine has two cores: no more busy threads than cores).
+//! * `pingpong`: round trip over two rings between two pinned threads.
+//!
+//! Lossless peers (disruptor, bus, crossbeam) are compared with our bounded
+//! ring; photon-ring's lossy channel with our lossy one.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use disruptor::{BusySpin, Polling, Producer};
+
+const CAP: usize = 1024;
+
+/// Pins the calling thread to core `core` (modulo the core count).
+///
+/// The core list is read once, before any pinning: `get_core_ids` reports
+/// the *calling thread's* affinity mask, so after pinning the main thread it
+/// would list a single core and every thread would land on it.
+fn pin(core: usize) {
+    static CORES: std::sync::OnceLock<Vec<core_affinity::CoreId>> = std::sync::OnceLock::new();
+    let ids = CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default());
+    if let Some(id) = ids.get(core % ids.len().max(1)) {
+        core_affinity::set_for_current(*id);
+    }
+}
+
+type P<const W: usize> = [u64; W];
+
+// ---------------------------------------------------------------- publish
+
+fn publish<const W: usize>(c: &mut Criterion, size: &str) {
+    let v: P<W> = [3; W];
+    let mut g = c.benchmark_group("publish");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("ring-spmc", size), |b| {
+        let (mut p, _s) = ring_spmc::channel::<P<W>>(CAP);
+        b.iter(|| p.publish(black_box(v)));
+    });
+    g.bench_function(BenchmarkId::new("ring-spmc-bounded", size), |b| {
+        let (mut p, _s) = ring_spmc::channel_bounded::<P<W>>(CAP, 0);
+        b.iter(|| p.publish(black_box(v)));
+    });
+    g.bench_function(BenchmarkId::new("photon-ring", size), |b| {
+        let (mut p, _s) = photon_ring::channel::<P<W>>(CAP);
+        b.iter(|| p.publish(black_box(v)));
+    });
+    g.bench_function(BenchmarkId::new("photon-ring-bounded", size), |b| {
+        let (mut p, _s) = photon_ring::channel_bounded::<P<W>>(CAP, 0);
+        b.iter(|| p.publish(black_box(v)));
+    });
+    g.finish();
+}
+
+// -------------------------------------------------------------- roundtrip
+
+fn roundtrip<const W: usize>(c: &mut Criterion, size: &str) {
+    let v: P<W> = [5; W];
+    let mut g = c.benchmark_group("roundtrip");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("ring-spmc", size), |b| {
+        let (mut p, subs) = ring_spmc::channel::<P<W>>(CAP);
+        let mut s = subs.subscribe();
+        b.iter(|| {
+            p.publish(black_box(v));
+            black_box(s.try_recv().unwrap())
+        });
+    });
+    g.bench_function(BenchmarkId::new("ring-spmc-bounded", size), |b| {
+        let (mut p, subs) = ring_spmc::channel_bounded::<P<W>>(CAP, 0);
+        let mut s = subs.subscribe();
+        b.iter(|| {
+            p.publish(black_box(v));
+            black_box(s.try_recv().unwrap())
+        });
+    });
+    g.bench_function(BenchmarkId::new("photon-ring", size), |b| {
+        let (mut p, subs) = photon_ring::channel::<P<W>>(CAP);
+        let mut s = subs.subscribe();
+        b.iter(|| {
+            p.publish(black_box(v));
+            black_box(s.try_recv().unwrap())
+        });
+    });
+    g.bench_function(BenchmarkId::new("photon-ring-bounded", size), |b| {
+        let (mut p, subs) = photon_ring::channel_bounded::<P<W>>(CAP, 0);
+        let mut s = subs.subscribe();
+        b.iter(|| {
+            p.publish(black_box(v));
+            black_box(s.try_recv().unwrap())
+        });
+    });
+    g.bench_function(BenchmarkId::new("disruptor", size), |b| {
+        let (mut poller, builder) =
+            disruptor::build_single_producer(CAP, || [0_u64; W], BusySpin).new_event_poller();
+        let mut p = builder.build();
+        b.iter(|| {
+            p.publish(|e| *e = black_box(v));
+            let mut guard = poller.poll().unwrap();
+            black_box((&mut guard).next().copied())
+        });
+    });
+    g.bench_function(BenchmarkId::new("bus", size), |b| {
+        let mut bus = bus::Bus::<P<W>>::new(CAP);
+        let mut rx = bus.add_rx();
+        b.iter(|| {
+            bus.broadcast(black_box(v));
+            black_box(rx.try_recv().unwrap())
+        });
+    });
+    g.bench_function(BenchmarkId::new("crossbeam", size), |b| {
+        let (tx, rx) = crossbeam_channel::bounded::<P<W>>(CAP);
+        b.iter(|| {
+            tx.send(black_box(v)).unwrap();
+            black_box(rx.try_recv().unwrap())
+        });
+    });
+    g.finish();
+}
+
+// ----------------------------------------------------------------- fanout
+
+const FANOUT: [usize; 6] = [1, 2, 4, 8, 16, 32];
+
+fn fanout(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fanout");
+    for n in FANOUT {
+        let id = n.to_string();
+        g.bench_function(BenchmarkId::new("ring-spmc", &id), |b| {
+            let (mut p, subs) = ring_spmc::channel::<u64>(CAP);
+            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
+            b.iter(|| {
+                p.publish(black_box(1));
+                for s in &mut subs {
+                    black_box(s.try_recv().unwrap());
+                }
+            });
+        });
+        g.bench_function(BenchmarkId::new("ring-spmc-bounded", &id), |b| {
+            let (mut p, subs) = ring_spmc::channel_bounded::<u64>(CAP, 0);
+            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
+            b.iter(|| {
+                p.publish(black_box(1));
+                for s in &mut subs {
+                    black_box(s.try_recv().unwrap());
+                }
+            });
+        });
+        g.bench_function(BenchmarkId::new("photon-ring", &id), |b| {
+            let (mut p, subs) = photon_ring::channel::<u64>(CAP);
+            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
+            b.iter(|| {
+                p.publish(black_box(1));
+                for s in &mut subs {
+                    black_box(s.try_recv().unwrap());
+                }
+            });
+        });
+        g.bench_function(BenchmarkId::new("disruptor", &id), |b| {
+            let (mut pollers, p) = disruptor_fanout(n);
+            let mut p = p;
+            b.iter(|| {
+                p.publish(black_box(1));
+                for poller in &mut pollers {
+                    let mut guard = poller.poll().unwrap();
+                    black_box((&mut guard).next().copied());
+                }
+            });
+        });
+        g.bench_function(BenchmarkId::new("bus", &id), |b| {
+            let mut bus = bus::Bus::<u64>::new(CAP);
+            let mut rxs: Vec<_> = (0..n).map(|_| bus.add_rx()).collect();
+            b.iter(|| {
+                bus.broadcast(black_box(1));
+                for rx in &mut rxs {
+                    black_box(rx.try_recv().unwrap());
+                }
+            });
+        });
+        g.bench_function(BenchmarkId::new("crossbeam", &id), |b| {
+            let chans: Vec<_> = (0..n)
+                .map(|_| crossbeam_channel::bounded::<u64>(CAP))
+                .collect();
+            b.iter(|| {
+                for (tx, _) in &chans {
+                    tx.send(black_box(1)).unwrap();
+                }
+                for (_, rx) in &chans {
+                    black_box(rx.try_recv().unwrap());
+                }
+            });
+        });
+    }
+    g.finish();
+}
+
+type Poller = disruptor::EventPoller<u64, disruptor::SingleProducerBarrier>;
+
+/// disruptor's single producer, whose type depends on the consumer count.
+enum DProducer {
+    One(disruptor::SingleProducer<u64, disruptor::SingleConsumerBarrier>),
+    Many(disruptor::SingleProducer<u64, disruptor::MultiConsumerBarrier>),
+}
+
+impl DProducer {
+    #[inline]
+    fn publish(&mut self, v: u64) {
+        match self {
+            DProducer::One(p) => {
+                p.publish(|e| *e = v);
+            }
+            DProducer::Many(p) => {
+                p.publish(|e| *e = v);
+            }
+        }
+    }
+}
+
+/// `n` disruptor pollers in parallel behind one single producer.
+fn disruptor_fanout(n: usize) -> (Vec<Poller>, DProducer) {
+    let builder = disruptor::build_single_producer(CAP, || 0_u64, BusySpin);
+    let (first, builder) = builder.new_event_poller();
+    if n == 1 {
+        return (vec![first], DProducer::One(builder.build()));
+    }
+    let (second, mut builder) = builder.new_event_poller();
+    let mut pollers = vec![first, second];
+    for _ in 2..n {
+        let (poller, next) = builder.new_event_poller();
+        pollers.push(poller);
+        builder = next;
+    }
+    (pollers, DProducer::Many(builder.build()))
+}
+
+// ------------------------------------------------------------- throughput
+
+/// Time for `iters` values through a lossless channel to `consumers`
+/// threads; each consumer checks it got 0..iters in order.
+fn cross_thread<Tx: Send + 'static>(
+    iters: u64,
+    consumers: Vec<Box<dyn FnOnce(u64) + Send>>,
+    tx: Tx,
+    send: impl Fn(&mut Tx, u64) + Send + 'static,
+) -> Duration {
+    // Thread start-up costs tens of microseconds: run at least
+    // `MIN_VALUES` values and scale the time back to `iters`.
+    let n = iters.max(MIN_VALUES);
+    let go = Arc::new(AtomicBool::new(false));
+    let handles: Vec<_> = consumers
+        .into_iter()
+        .enumerate()
+        .map(|(k, consume)| {
+            let go = Arc::clone(&go);
+            std::thread::spawn(move || {
+                pin(k + 1);
+                // Relaxed: a start flag; the channel orders the data.
+                while !go.load(Ordering::Relaxed) {
+                    std::thread::yield_now();
+                }
+                consume(n);
+            })
+        })
+        .collect();
+    pin(0);
+    let mut tx = tx;
+    let start = Instant::now();
+    // Relaxed: see above.
+    go.store(true, Ordering::Relaxed);
+    for i in 0..n {
+        send(&mut tx, i);
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let took = start.elapsed();
+    drop(tx);
+    scale(took, iters, n)
+}
+
+/// Cross-thread runs move at least this many values per measurement.
+const MIN_VALUES: u64 = 200_000;
+
+/// `took` for `n` operations, scaled to `iters` of them.
+fn scale(took: Duration, iters: u64, n: u64) -> Duration {
+    Duration::from_secs_f64(took.as_secs_f64() * iters as f64 / n as f64)
+}
+
+/// Waiting in a consumer: spin when it has a core of its own (1→1), yield
+/// when consumers outnumber the free cores (1→2).
+fn idle(yielding: bool) {
+    if yielding {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
+
+fn check(expected: &mut u64, v: u64) {
+    assert_eq!(v, *expected, "lossless channel lost or reordered a value");
+    *expected += 1;
+}
+
+fn throughput(c: &mut Criterion, consumers: usize) {
+    let name = format!("throughput_1to{consumers}");
+    let yielding = consumers > 1;
+    let id = "u64";
+    let mut g = c.benchmark_group(&name);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("ring-spmc-bounded", id), |b| {
+        b.iter_custom(|iters| {
+            let (p, subs) = ring_spmc::channel_bounded::<u64>(CAP, 0);
+            let cs = (0..consumers)
+                .map(|_| {
+                    let mut s = subs.subscribe();
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            match s.try_recv() {
+                                Ok(v) => check(&mut expected, v),
+                                Err(_) => idle(yielding),
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, p, |p, i| p.publish(i))
+        });
+    });
+    g.bench_function(BenchmarkId::new("photon-ring-bounded", id), |b| {
+        b.iter_custom(|iters| {
+            let (p, subs) = photon_ring::channel_bounded::<u64>(CAP, 0);
+            let cs = (0..consumers)
+                .map(|_| {
+                    let mut s = subs.subscribe();
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            match s.try_recv() {
+                                Ok(v) => check(&mut expected, v),
+                                Err(_) => idle(yielding),
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, p, |p, i| p.publish(i))
+        });
+    });
+    g.bench_function(BenchmarkId::new("disruptor", id), |b| {
+        b.iter_custom(|iters| {
+            let (pollers, p) = disruptor_fanout(consumers);
+            let cs = pollers
+                .into_iter()
+                .map(|mut poller| {
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            match poller.poll() {
+                                Ok(mut guard) => {
+                                    for v in &mut guard {
+                                        check(&mut expected, *v);
+                                    }
+                                }
+                                Err(Polling::NoEvents) => idle(yielding),
+                                Err(Polling::Shutdown) => panic!("shut down early"),
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, p, |p, i| p.publish(i))
+        });
+    });
+    g.bench_function(BenchmarkId::new("bus", id), |b| {
+        b.iter_custom(|iters| {
+            let mut bus = bus::Bus::<u64>::new(CAP);
+            let cs = (0..consumers)
+                .map(|_| {
+                    let mut rx = bus.add_rx();
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            match rx.try_recv() {
+                                Ok(v) => check(&mut expected, v),
+                                Err(_) => idle(yielding),
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, bus, |bus, i| bus.broadcast(i))
+        });
+    });
+    g.bench_function(BenchmarkId::new("crossbeam", id), |b| {
+        b.iter_custom(|iters| {
+            let (txs, rxs): (Vec<_>, Vec<_>) = (0..consumers)
+                .map(|_| crossbeam_channel::bounded::<u64>(CAP))
+                .unzip();
+            let cs = rxs
+                .into_iter()
+                .map(|rx| {
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            match rx.try_recv() {
+                                Ok(v) => check(&mut expected, v),
+                                Err(_) => idle(yielding),
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, txs, |txs, i| {
+                for tx in txs.iter() {
+                    tx.send(i).unwrap();
+                }
+            })
+        });
+    });
+    g.finish();
+}
+
+// --------------------------------------------------------------- pingpong
+
+/// Mean round trip of `iters` pings between two pinned threads.
+fn pingpong_run<A: Send + 'static, B: Send + 'static>(
+    iters: u64,
+    ends: (A, B),
+    ping: impl Fn(&mut A, u64) -> u64 + Send + 'static,
+    pong: impl Fn(&mut B, u64) + Send + 'static,
+) -> Duration {
+    let n = iters.max(MIN_VALUES / 10);
+    let (mut a, mut b) = ends;
+    let echo = std::thread::spawn(move || {
+        pin(1);
+        pong(&mut b, n);
+        b
+    });
+    pin(0);
+    let start = Instant::now();
+    for i in 0..n {
+        assert_eq!(ping(&mut a, i), i);
+    }
+    let took = start.elapsed();
+    drop(echo.join().unwrap());
+    drop(a);
+    scale(took, iters, n)
+}
+
+fn pingpong(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pingpong");
+    let id = "u64";
+    g.bench_function(BenchmarkId::new("ring-spmc-bounded", id), |b| {
+        b.iter_custom(|iters| {
+            let (p1, s1) = ring_spmc::channel_bounded::<u64>(64, 0);
+            let (p2, s2) = ring_spmc::channel_bounded::<u64>(64, 0);
+            let (r1, r2) = (s1.subscribe(), s2.subscribe());
+            pingpong_run(
+                iters,
+                ((p1, r2), (p2, r1)),
+                |(p, r), i| {
+                    p.publish(i);
+                    r.recv()
+                },
+                |(p, r), n| {
+                    for _ in 0..n {
+                        let v = r.recv();
+                        p.publish(v);
+                    }
+                },
+            )
+        });
+    });
+    g.bench_function(BenchmarkId::new("photon-ring-bounded", id), |b| {
+        b.iter_custom(|iters| {
+            let (p1, s1) = photon_ring::channel_bounded::<u64>(64, 0);
+            let (p2, s2) = photon_ring::channel_bounded::<u64>(64, 0);
+            let (r1, r2) = (s1.subscribe(), s2.subscribe());
+            pingpong_run(
+                iters,
+                ((p1, r2), (p2, r1)),
+                |(p, r), i| {
+                    p.publish(i);
+                    r.recv()
+                },
+                |(p, r), n| {
+                    for _ in 0..n {
+                        let v = r.recv();
+                        p.publish(v);
+                    }
+                },
+            )
+        });
+    });
+    g.bench_function(BenchmarkId::new("disruptor", id), |b| {
+        b.iter_custom(|iters| {
+            let (e1, b1) =
+                disruptor::build_single_producer(64, || 0_u64, BusySpin).new_event_poller();
+            let (e2, b2) =
+                disruptor::build_single_producer(64, || 0_u64, BusySpin).new_event_poller();
+            let (p1, p2) = (b1.build(), b2.build());
+            fn take(
+                poller: &mut disruptor::EventPoller<u64, disruptor::SingleProducerBarrier>,
+            ) -> u64 {
+                loop {
+                    if let Ok(mut guard) = poller.take(1)
+                        && let Some(v) = (&mut guard).next()
+                    {
+                        return *v;
+                    }
+                    std::hint::spin_loop();
+                }
+            }
+            pingpong_run(
+                iters,
+                ((p1, e2), (p2, e1)),
+                |(p, e), i| {
+                    p.publish(|x| *x = i);
+                    take(e)
+                },
+                |(p, e), n| {
+                    for _ in 0..n {
+                        let v = take(e);
+                        p.publish(|x| *x = v);
+                    }
+                },
+            )
+        });
+    });
+    g.bench_function(BenchmarkId::new("bus", id), |b| {
+        b.iter_custom(|iters| {
+            let mut b1 = bus::Bus::<u64>::new(64);
+            let mut b2 = bus::Bus::<u64>::new(64);
+            let (r1, r2) = (b1.add_rx(), b2.add_rx());
+            pingpong_run(
+                iters,
+                ((b1, r2), (b2, r1)),
+                |(b, r), i| {
+                    b.broadcast(i);
+                    loop {
+                        if let Ok(v) = r.try_recv() {
+                            return v;
+                        }
+                        std::hint::spin_loop();
+                    }
+                },
+                |(b, r), n| {
+                    for _ in 0..n {
+                        let v = loop {
+                            if let Ok(v) = r.try_recv() {
+                                break v;
+                            }
+                            std::hint::spin_loop();
+                        };
+                        b.broadcast(v);
+                    }
+                },
+            )
+        });
+    });
+    g.bench_function(BenchmarkId::new("crossbeam", id), |b| {
+        b.iter_custom(|iters| {
+            let (t1, r1) = crossbeam_channel::bounded::<u64>(64);
+            let (t2, r2) = crossbeam_channel::bounded::<u64>(64);
+            pingpong_run(
+                iters,
+                ((t1, r2), (t2, r1)),
+                |(t, r), i| {
+                    t.send(i).unwrap();
+                    loop {
+                        if let Ok(v) = r.try_recv() {
+                            return v;
+                        }
+                        std::hint::spin_loop();
+                    }
+                },
+                |(t, r), n| {
+                    for _ in 0..n {
+                        let v = loop {
+                            if let Ok(v) = r.try_recv() {
+                                break v;
+                            }
+                            std::hint::spin_loop();
+                        };
+                        t.send(v).unwrap();
+                    }
+                },
+            )
+        });
+    });
+    g.finish();
+}
+
+// ------------------------------------------------------------------- main
+
+fn main() {
+    pin(0);
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(20)
+        .configure_from_args();
+    publish::<1>(&mut c, "8B");
+    publish::<4>(&mut c, "32B");
+    publish::<8>(&mut c, "64B");
+    publish::<32>(&mut c, "256B");
+    roundtrip::<1>(&mut c, "8B");
+    roundtrip::<4>(&mut c, "32B");
+    roundtrip::<8>(&mut c, "64B");
+    roundtrip::<32>(&mut c, "256B");
+    fanout(&mut c);
+    throughput(&mut c, 1);
+    throughput(&mut c, 2);
+    pingpong(&mut c);
+    c.final_summary();
+
+    let sizes = ["8B", "32B", "64B", "256B"];
+    let lossless = ["photon-ring-bounded", "disruptor", "bus", "crossbeam"];
+    seqcast_benches::print_ratios("publish", "ring-spmc", &["photon-ring"], &sizes);
+    seqcast_benches::print_ratios(
+        "publish",
+        "ring-spmc-bounded",
+        &["photon-ring-bounded"],
+        &sizes,
+    );
+    seqcast_benches::print_ratios("roundtrip", "ring-spmc", &["photon-ring"], &sizes);
+    seqcast_benches::print_ratios("roundtrip", "ring-spmc-bounded", &lossless, &sizes);
+    let ns: Vec<String> = FANOUT.iter().map(|n| n.to_string()).collect();
+    let ns: Vec<&str> = ns.iter().map(String::as_str).collect();
+    seqcast_benches::print_ratios("fanout", "ring-spmc", &["photon-ring"], &ns);
+    seqcast_benches::print_ratios("fanout", "ring-spmc-bounded", &lossless[1..], &ns);
+    seqcast_benches::print_marginal(
+        "fanout",
+        &[
+            "ring-spmc",
+            "ring-spmc-bounded",
+            "photon-ring",
+            "disruptor",
+            "bus",
+            "crossbeam",
+        ],
+        "1",
+        "32",
+        31.0,
+    );
+    for group in ["throughput_1to1", "throughput_1to2", "pingpong"] {
+        seqcast_benches::print_ratios(group, "ring-spmc-bounded", &lossless, &["u64"]);
+    }
+}
