@@ -3,13 +3,16 @@
 //! Readers that found nothing sleep on a condition variable, or register a
 //! task's `Waker` with [`Doorbell::poll_wait`]; the writer,
 //! after it publishes, calls [`Doorbell::ring`]. When nobody sleeps, `ring`
-//! costs one full fence and one load of a counter that only sleepers write
-//! (kept on its own cache line), and takes no lock.
+//! costs one load of a counter that only sleepers write (kept on its own
+//! cache line) and takes no lock; only where Linux's `membarrier` is missing
+//! does it add a full fence (see the `asymmetric` module).
 //!
 //! No lost wake-up: this is Dekker's pattern. A sleeper increments `waiters`
-//! (SeqCst), issues a SeqCst fence, then re-checks its condition; the writer
-//! stores its value, issues a SeqCst fence, then loads `waiters`. With both
-//! fences SeqCst, at least one side sees the other's write: either the
+//! (SeqCst), issues a fence, then re-checks its condition; the writer
+//! stores its value, issues a fence, then loads `waiters`. With both fences
+//! full (or the asymmetric pair of the `asymmetric` module: a compiler fence
+//! for the writer, `membarrier` for the sleeper, so an idle `ring` costs the
+//! writer no store-buffer drain), at least one side sees the other's write: either the
 //! re-check finds the value, or the writer sees a sleeper and takes the lock,
 //! which the sleeper holds from before its increment until the condition
 //! variable releases it, so the notification cannot fall between the
@@ -20,8 +23,9 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::task::{Context, Poll, Waker};
 
+use crate::asymmetric::Fences;
 use crate::padding::CachePadded;
-use crate::sync::atomic::{AtomicUsize, Ordering, fence};
+use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Condvar, Mutex};
 use crate::wait::WaitStrategy;
 
@@ -52,6 +56,9 @@ pub struct Doorbell {
     /// Parked threads plus registered wakers. Written only by waiters (and
     /// by `wake`, which retires wakers); the writer loads it on every `ring`.
     waiters: CachePadded<AtomicUsize>,
+    /// Symmetric (two full fences) or asymmetric (compiler fence on `ring`,
+    /// membarrier on the waiter): see the `asymmetric` module.
+    fences: Fences,
     state: Mutex<State>,
     cond: Condvar,
 }
@@ -102,6 +109,7 @@ impl Doorbell {
     pub fn new() -> Self {
         Doorbell {
             waiters: CachePadded::new(AtomicUsize::new(0)),
+            fences: Fences::detect(),
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
         }
@@ -109,7 +117,8 @@ impl Doorbell {
 
     /// Wakes every parked reader. Call after publishing.
     ///
-    /// When nobody is parked this is a fence and a load, no lock.
+    /// When nobody is parked this is one load (and, where Linux's membarrier is
+    /// unavailable, a full fence), no lock.
     ///
     /// ```
     /// let bell = ring_core::Doorbell::new();
@@ -117,9 +126,9 @@ impl Doorbell {
     /// ```
     #[inline]
     pub fn ring(&self) {
-        // SeqCst: orders the caller's publish before the load below; pairs
-        // with the SeqCst fence in `park` (Dekker, module docs).
-        fence(Ordering::SeqCst);
+        // Orders the caller's publish before the load below; pairs with the
+        // heavy fence of `park`/`poll_wait` (Dekker, module docs).
+        self.fences.light();
         // Relaxed: ordered by the fence above.
         if self.waiters.load(Ordering::Relaxed) != 0 {
             self.wake();
@@ -216,7 +225,7 @@ impl Doorbell {
             // SeqCst (with the fence): Dekker with `ring`, module docs.
             self.waiters.fetch_add(1, Ordering::SeqCst);
         }
-        fence(Ordering::SeqCst);
+        self.fences.heavy();
         let found = poll();
         if found.is_some() {
             replaced = replaced.or_else(|| self.remove(&mut state, key));
@@ -366,7 +375,7 @@ impl Doorbell {
         let mut state = self.state.lock();
         // SeqCst (with the fence): Dekker with `ring`, module docs.
         self.waiters.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        self.fences.heavy();
         let found = poll();
         if found.is_none() {
             let seen = state.epoch;

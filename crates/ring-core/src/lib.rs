@@ -79,6 +79,8 @@ extern crate std;
 #[doc(hidden)]
 pub mod sync;
 
+#[cfg(any(feature = "std", ring_loom))]
+mod asymmetric;
 mod capacity;
 #[cfg(any(feature = "std", ring_loom))]
 mod doorbell;

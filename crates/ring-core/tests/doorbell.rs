@@ -191,3 +191,45 @@ fn async_wait_registers_wakes_and_cancels() {
     );
     assert!(key.is_none() && !bell.has_waiters());
 }
+
+/// Two threads hand a counter back and forth, each parking until the other
+/// rings: a single lost wake-up shows as a time-out. Exercises the real
+/// fence protocol (membarrier on Linux), which loom cannot model.
+#[test]
+fn no_lost_wake_up_in_a_parked_ping_pong() {
+    let rounds: u64 = if cfg!(miri) {
+        20
+    } else if cfg!(debug_assertions) {
+        2_000
+    } else {
+        20_000
+    };
+    let ping = Arc::new((Doorbell::new(), AtomicU64::new(0)));
+    let pong = Arc::new((Doorbell::new(), AtomicU64::new(0)));
+    let echo = {
+        let (ping, pong) = (Arc::clone(&ping), Arc::clone(&pong));
+        std::thread::spawn(move || {
+            for i in 1..=rounds {
+                let got = ping.0.wait_timeout(PARK, Duration::from_secs(10), || {
+                    // Acquire: pairs with the Release store of the other side.
+                    (ping.1.load(Ordering::Acquire) >= i).then_some(())
+                });
+                assert!(got.is_some(), "echo: lost wake-up at round {i}");
+                // Release: pairs with the Acquire load of the other side.
+                pong.1.store(i, Ordering::Release);
+                pong.0.ring();
+            }
+        })
+    };
+    for i in 1..=rounds {
+        // Release: pairs with the Acquire load of the other side.
+        ping.1.store(i, Ordering::Release);
+        ping.0.ring();
+        let got = pong.0.wait_timeout(PARK, Duration::from_secs(10), || {
+            // Acquire: pairs with the Release store of the other side.
+            (pong.1.load(Ordering::Acquire) >= i).then_some(())
+        });
+        assert!(got.is_some(), "main: lost wake-up at round {i}");
+    }
+    echo.join().unwrap();
+}

@@ -108,8 +108,9 @@
 //! [`recv_timeout`](Subscriber::recv_timeout) spin briefly, then park the
 //! thread; [`recv_async`](Subscriber::recv_async) and the
 //! [`Stream`](futures_core::Stream) impl register the task's waker. The
-//! publisher wakes them; when nobody waits, that costs it one fence and one
-//! load per publish (`cargo bench --bench slot`, `doorbell_idle`).
+//! publisher wakes them; when nobody waits, that costs it one load per
+//! publish on Linux (a sleeping receiver pays a `membarrier` instead), plus
+//! a full fence elsewhere (`cargo bench --bench slot`, `doorbell_idle`).
 //!
 //! ```
 //! use ring_spmc::channel;

@@ -60,6 +60,14 @@ pub(crate) struct ReadState {
     /// Store the tracker after this many receives (and always before
     /// reporting `Empty`); 1 once the tracker is handed to a barrier.
     tracker_every: Cell<u64>,
+    /// The head last loaded: every sequence below it is written (or
+    /// overwritten). While `cursor < known_head` a receive reads its slot
+    /// directly; at `known_head` it reloads the head instead of polling the
+    /// slot, so a subscriber that has caught up waits on the head's cache
+    /// line (written once per publish) rather than pulling the slot line
+    /// back and forth while the publisher writes it (disruptor's consumers
+    /// poll the cursor for the same reason).
+    known_head: u64,
 }
 
 impl ReadState {
@@ -88,6 +96,7 @@ impl ReadState {
             gating,
             tracker_sent: cursor,
             tracker_every: Cell::new(every),
+            known_head: 0,
         }
     }
 
@@ -123,6 +132,13 @@ impl ReadState {
         &mut self,
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
+        if self.cursor >= self.known_head {
+            self.known_head = shared.head();
+            if self.cursor >= self.known_head {
+                self.settle();
+                return Err(TryRecvError::Empty);
+            }
+        }
         match shared.slots.get(self.cursor).try_read(self.cursor) {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
