@@ -60,14 +60,6 @@ pub(crate) struct ReadState {
     /// Store the tracker after this many receives (and always before
     /// reporting `Empty`); 1 once the tracker is handed to a barrier.
     tracker_every: Cell<u64>,
-    /// The head last loaded: every sequence below it is written (or
-    /// overwritten). While `cursor < known_head` a receive reads its slot
-    /// directly; at `known_head` it reloads the head instead of polling the
-    /// slot, so a subscriber that has caught up waits on the head's cache
-    /// line (written once per publish) rather than pulling the slot line
-    /// back and forth while the publisher writes it (disruptor's consumers
-    /// poll the cursor for the same reason).
-    known_head: u64,
 }
 
 impl ReadState {
@@ -96,7 +88,6 @@ impl ReadState {
             gating,
             tracker_sent: cursor,
             tracker_every: Cell::new(every),
-            known_head: 0,
         }
     }
 
@@ -132,13 +123,6 @@ impl ReadState {
         &mut self,
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
-        if self.cursor >= self.known_head {
-            self.known_head = shared.head();
-            if self.cursor >= self.known_head {
-                self.settle();
-                return Err(TryRecvError::Empty);
-            }
-        }
         match shared.slots.get(self.cursor).try_read(self.cursor) {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
@@ -241,21 +225,30 @@ impl<T: Copy + Send> Subscriber<T> {
     /// ```
     #[inline]
     pub fn recv(&mut self) -> T {
-        let mut iter: u32 = 0;
         loop {
             match self.st.poll_recv(&self.shared) {
                 Some(Ok(v)) => return v,
-                Some(Err(RecvError::Lagged { .. })) => iter = 0,
+                Some(Err(RecvError::Lagged { .. })) => {}
                 Some(Err(RecvError::Closed)) => closed_panic(),
-                None => {
-                    if iter >= 64 {
-                        ring_core::sync::spin_loop();
-                    } else {
-                        #[cfg(ring_loom)]
-                        ring_core::sync::spin_loop();
-                    }
-                    iter = iter.saturating_add(1);
-                }
+                None => self.spin_on_head(),
+            }
+        }
+    }
+
+    /// Spins (a while) until the head passes the cursor. Waiting on the
+    /// head's cache line, which the publisher writes once per publish,
+    /// rather than on the slot's, which it writes three times, keeps the
+    /// slot line from bouncing between the cores mid-write (disruptor's
+    /// consumers poll its cursor for the same reason). Returns after a
+    /// bounded number of spins so the caller re-checks for closure.
+    #[inline]
+    fn spin_on_head(&self) {
+        for iter in 0..1024_u32 {
+            if self.shared.head() > self.st.cursor {
+                return;
+            }
+            if iter >= 64 || cfg!(ring_loom) {
+                ring_core::sync::spin_loop();
             }
         }
     }
