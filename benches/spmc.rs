@@ -45,67 +45,76 @@ type P<const W: usize> = [u64; W];
 
 // ---------------------------------------------------------------- publish
 
+/// ring-spmc and photon-ring share one API (that is the point of
+/// ring-spmc), so each row is written once for both: `$make` builds the
+/// `(publisher, subscribable)` pair.
+macro_rules! photon_api_publish {
+    ($g:expr, $name:expr, $size:expr, $v:expr, $make:expr) => {
+        $g.bench_function(BenchmarkId::new($name, $size), |b| {
+            let (mut p, _s) = $make;
+            b.iter(|| p.publish(black_box($v)));
+        });
+    };
+}
+
 fn publish<const W: usize>(c: &mut Criterion, size: &str) {
     let v: P<W> = [3; W];
     let mut g = c.benchmark_group("publish");
     g.throughput(Throughput::Elements(1));
-    g.bench_function(BenchmarkId::new("ring-spmc", size), |b| {
-        let (mut p, _s) = ring_spmc::channel::<P<W>>(CAP);
-        b.iter(|| p.publish(black_box(v)));
-    });
-    g.bench_function(BenchmarkId::new("ring-spmc-bounded", size), |b| {
-        let (mut p, _s) = ring_spmc::channel_bounded::<P<W>>(CAP, 0);
-        b.iter(|| p.publish(black_box(v)));
-    });
-    g.bench_function(BenchmarkId::new("photon-ring", size), |b| {
-        let (mut p, _s) = photon_ring::channel::<P<W>>(CAP);
-        b.iter(|| p.publish(black_box(v)));
-    });
-    g.bench_function(BenchmarkId::new("photon-ring-bounded", size), |b| {
-        let (mut p, _s) = photon_ring::channel_bounded::<P<W>>(CAP, 0);
-        b.iter(|| p.publish(black_box(v)));
-    });
+    photon_api_publish!(g, "ring-spmc", size, v, ring_spmc::channel::<P<W>>(CAP));
+    photon_api_publish!(
+        g,
+        "ring-spmc-bounded",
+        size,
+        v,
+        ring_spmc::channel_bounded::<P<W>>(CAP, 0)
+    );
+    photon_api_publish!(g, "photon-ring", size, v, photon_ring::channel::<P<W>>(CAP));
+    photon_api_publish!(
+        g,
+        "photon-ring-bounded",
+        size,
+        v,
+        photon_ring::channel_bounded::<P<W>>(CAP, 0)
+    );
     g.finish();
 }
 
 // -------------------------------------------------------------- roundtrip
 
+macro_rules! photon_api_roundtrip {
+    ($g:expr, $name:expr, $size:expr, $v:expr, $make:expr) => {
+        $g.bench_function(BenchmarkId::new($name, $size), |b| {
+            let (mut p, subs) = $make;
+            let mut s = subs.subscribe();
+            b.iter(|| {
+                p.publish(black_box($v));
+                black_box(s.try_recv().unwrap())
+            });
+        });
+    };
+}
+
 fn roundtrip<const W: usize>(c: &mut Criterion, size: &str) {
     let v: P<W> = [5; W];
     let mut g = c.benchmark_group("roundtrip");
     g.throughput(Throughput::Elements(1));
-    g.bench_function(BenchmarkId::new("ring-spmc", size), |b| {
-        let (mut p, subs) = ring_spmc::channel::<P<W>>(CAP);
-        let mut s = subs.subscribe();
-        b.iter(|| {
-            p.publish(black_box(v));
-            black_box(s.try_recv().unwrap())
-        });
-    });
-    g.bench_function(BenchmarkId::new("ring-spmc-bounded", size), |b| {
-        let (mut p, subs) = ring_spmc::channel_bounded::<P<W>>(CAP, 0);
-        let mut s = subs.subscribe();
-        b.iter(|| {
-            p.publish(black_box(v));
-            black_box(s.try_recv().unwrap())
-        });
-    });
-    g.bench_function(BenchmarkId::new("photon-ring", size), |b| {
-        let (mut p, subs) = photon_ring::channel::<P<W>>(CAP);
-        let mut s = subs.subscribe();
-        b.iter(|| {
-            p.publish(black_box(v));
-            black_box(s.try_recv().unwrap())
-        });
-    });
-    g.bench_function(BenchmarkId::new("photon-ring-bounded", size), |b| {
-        let (mut p, subs) = photon_ring::channel_bounded::<P<W>>(CAP, 0);
-        let mut s = subs.subscribe();
-        b.iter(|| {
-            p.publish(black_box(v));
-            black_box(s.try_recv().unwrap())
-        });
-    });
+    photon_api_roundtrip!(g, "ring-spmc", size, v, ring_spmc::channel::<P<W>>(CAP));
+    photon_api_roundtrip!(
+        g,
+        "ring-spmc-bounded",
+        size,
+        v,
+        ring_spmc::channel_bounded::<P<W>>(CAP, 0)
+    );
+    photon_api_roundtrip!(g, "photon-ring", size, v, photon_ring::channel::<P<W>>(CAP));
+    photon_api_roundtrip!(
+        g,
+        "photon-ring-bounded",
+        size,
+        v,
+        photon_ring::channel_bounded::<P<W>>(CAP, 0)
+    );
     g.bench_function(BenchmarkId::new("disruptor", size), |b| {
         let (mut poller, builder) =
             disruptor::build_single_producer(CAP, || [0_u64; W], BusySpin).new_event_poller();
@@ -138,40 +147,34 @@ fn roundtrip<const W: usize>(c: &mut Criterion, size: &str) {
 
 const FANOUT: [usize; 6] = [1, 2, 4, 8, 16, 32];
 
+macro_rules! photon_api_fanout {
+    ($g:expr, $name:expr, $id:expr, $n:expr, $make:expr) => {
+        $g.bench_function(BenchmarkId::new($name, $id), |b| {
+            let (mut p, subs) = $make;
+            let mut subs: Vec<_> = (0..$n).map(|_| subs.subscribe()).collect();
+            b.iter(|| {
+                p.publish(black_box(1));
+                for s in &mut subs {
+                    black_box(s.try_recv().unwrap());
+                }
+            });
+        });
+    };
+}
+
 fn fanout(c: &mut Criterion) {
     let mut g = c.benchmark_group("fanout");
     for n in FANOUT {
         let id = n.to_string();
-        g.bench_function(BenchmarkId::new("ring-spmc", &id), |b| {
-            let (mut p, subs) = ring_spmc::channel::<u64>(CAP);
-            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
-            b.iter(|| {
-                p.publish(black_box(1));
-                for s in &mut subs {
-                    black_box(s.try_recv().unwrap());
-                }
-            });
-        });
-        g.bench_function(BenchmarkId::new("ring-spmc-bounded", &id), |b| {
-            let (mut p, subs) = ring_spmc::channel_bounded::<u64>(CAP, 0);
-            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
-            b.iter(|| {
-                p.publish(black_box(1));
-                for s in &mut subs {
-                    black_box(s.try_recv().unwrap());
-                }
-            });
-        });
-        g.bench_function(BenchmarkId::new("photon-ring", &id), |b| {
-            let (mut p, subs) = photon_ring::channel::<u64>(CAP);
-            let mut subs: Vec<_> = (0..n).map(|_| subs.subscribe()).collect();
-            b.iter(|| {
-                p.publish(black_box(1));
-                for s in &mut subs {
-                    black_box(s.try_recv().unwrap());
-                }
-            });
-        });
+        photon_api_fanout!(g, "ring-spmc", &id, n, ring_spmc::channel::<u64>(CAP));
+        photon_api_fanout!(
+            g,
+            "ring-spmc-bounded",
+            &id,
+            n,
+            ring_spmc::channel_bounded::<u64>(CAP, 0)
+        );
+        photon_api_fanout!(g, "photon-ring", &id, n, photon_ring::channel::<u64>(CAP));
         g.bench_function(BenchmarkId::new("disruptor", &id), |b| {
             let (mut pollers, p) = disruptor_fanout(n);
             let mut p = p;
@@ -317,52 +320,54 @@ fn check(expected: &mut u64, v: u64) {
     *expected += 1;
 }
 
+macro_rules! photon_api_throughput {
+    ($g:expr, $name:expr, $id:expr, $consumers:expr, $yielding:expr, $make:expr) => {
+        $g.bench_function(BenchmarkId::new($name, $id), |b| {
+            b.iter_custom(|iters| {
+                let (p, subs) = $make;
+                let cs = (0..$consumers)
+                    .map(|_| {
+                        let mut s = subs.subscribe();
+                        let yielding = $yielding;
+                        Box::new(move |n: u64| {
+                            let mut expected = 0;
+                            while expected < n {
+                                match s.try_recv() {
+                                    Ok(v) => check(&mut expected, v),
+                                    Err(_) => idle(yielding),
+                                }
+                            }
+                        }) as Box<dyn FnOnce(u64) + Send>
+                    })
+                    .collect();
+                cross_thread(iters, cs, p, |p, i| p.publish(i))
+            });
+        });
+    };
+}
+
 fn throughput(c: &mut Criterion, consumers: usize) {
     let name = format!("throughput_1to{consumers}");
     let yielding = consumers > 1;
     let id = "u64";
     let mut g = c.benchmark_group(&name);
     g.throughput(Throughput::Elements(1));
-    g.bench_function(BenchmarkId::new("ring-spmc-bounded", id), |b| {
-        b.iter_custom(|iters| {
-            let (p, subs) = ring_spmc::channel_bounded::<u64>(CAP, 0);
-            let cs = (0..consumers)
-                .map(|_| {
-                    let mut s = subs.subscribe();
-                    Box::new(move |n: u64| {
-                        let mut expected = 0;
-                        while expected < n {
-                            match s.try_recv() {
-                                Ok(v) => check(&mut expected, v),
-                                Err(_) => idle(yielding),
-                            }
-                        }
-                    }) as Box<dyn FnOnce(u64) + Send>
-                })
-                .collect();
-            cross_thread(iters, cs, p, |p, i| p.publish(i))
-        });
-    });
-    g.bench_function(BenchmarkId::new("photon-ring-bounded", id), |b| {
-        b.iter_custom(|iters| {
-            let (p, subs) = photon_ring::channel_bounded::<u64>(CAP, 0);
-            let cs = (0..consumers)
-                .map(|_| {
-                    let mut s = subs.subscribe();
-                    Box::new(move |n: u64| {
-                        let mut expected = 0;
-                        while expected < n {
-                            match s.try_recv() {
-                                Ok(v) => check(&mut expected, v),
-                                Err(_) => idle(yielding),
-                            }
-                        }
-                    }) as Box<dyn FnOnce(u64) + Send>
-                })
-                .collect();
-            cross_thread(iters, cs, p, |p, i| p.publish(i))
-        });
-    });
+    photon_api_throughput!(
+        g,
+        "ring-spmc-bounded",
+        id,
+        consumers,
+        yielding,
+        ring_spmc::channel_bounded::<u64>(CAP, 0)
+    );
+    photon_api_throughput!(
+        g,
+        "photon-ring-bounded",
+        id,
+        consumers,
+        yielding,
+        photon_ring::channel_bounded::<u64>(CAP, 0)
+    );
     g.bench_function(BenchmarkId::new("disruptor", id), |b| {
         b.iter_custom(|iters| {
             let (pollers, p) = disruptor_fanout(consumers);
@@ -464,51 +469,47 @@ fn pingpong_run<A: Send + 'static, B: Send + 'static>(
     scale(took, iters, n)
 }
 
+macro_rules! photon_api_pingpong {
+    ($g:expr, $name:expr, $id:expr, $make:expr) => {
+        $g.bench_function(BenchmarkId::new($name, $id), |b| {
+            b.iter_custom(|iters| {
+                let (p1, s1) = $make;
+                let (p2, s2) = $make;
+                let (r1, r2) = (s1.subscribe(), s2.subscribe());
+                pingpong_run(
+                    iters,
+                    ((p1, r2), (p2, r1)),
+                    |(p, r), i| {
+                        p.publish(i);
+                        r.recv()
+                    },
+                    |(p, r), n| {
+                        for _ in 0..n {
+                            let v = r.recv();
+                            p.publish(v);
+                        }
+                    },
+                )
+            });
+        });
+    };
+}
+
 fn pingpong(c: &mut Criterion) {
     let mut g = c.benchmark_group("pingpong");
     let id = "u64";
-    g.bench_function(BenchmarkId::new("ring-spmc-bounded", id), |b| {
-        b.iter_custom(|iters| {
-            let (p1, s1) = ring_spmc::channel_bounded::<u64>(64, 0);
-            let (p2, s2) = ring_spmc::channel_bounded::<u64>(64, 0);
-            let (r1, r2) = (s1.subscribe(), s2.subscribe());
-            pingpong_run(
-                iters,
-                ((p1, r2), (p2, r1)),
-                |(p, r), i| {
-                    p.publish(i);
-                    r.recv()
-                },
-                |(p, r), n| {
-                    for _ in 0..n {
-                        let v = r.recv();
-                        p.publish(v);
-                    }
-                },
-            )
-        });
-    });
-    g.bench_function(BenchmarkId::new("photon-ring-bounded", id), |b| {
-        b.iter_custom(|iters| {
-            let (p1, s1) = photon_ring::channel_bounded::<u64>(64, 0);
-            let (p2, s2) = photon_ring::channel_bounded::<u64>(64, 0);
-            let (r1, r2) = (s1.subscribe(), s2.subscribe());
-            pingpong_run(
-                iters,
-                ((p1, r2), (p2, r1)),
-                |(p, r), i| {
-                    p.publish(i);
-                    r.recv()
-                },
-                |(p, r), n| {
-                    for _ in 0..n {
-                        let v = r.recv();
-                        p.publish(v);
-                    }
-                },
-            )
-        });
-    });
+    photon_api_pingpong!(
+        g,
+        "ring-spmc-bounded",
+        id,
+        ring_spmc::channel_bounded::<u64>(64, 0)
+    );
+    photon_api_pingpong!(
+        g,
+        "photon-ring-bounded",
+        id,
+        photon_ring::channel_bounded::<u64>(64, 0)
+    );
     g.bench_function(BenchmarkId::new("disruptor", id), |b| {
         b.iter_custom(|iters| {
             let (e1, b1) =
