@@ -128,7 +128,8 @@ fn lag_is_a_stream_item_and_an_async_error() {
 
 #[test]
 fn recv_async_across_threads() {
-    let (mut p, subs) = channel::<u64>(64);
+    // Bounded, so a slow consumer (Miri, qemu) is waited for, not lapped.
+    let (mut p, subs) = ring_spmc::channel_bounded::<u64>(64, 0);
     let mut s = subs.subscribe();
     let consumer = std::thread::spawn(move || {
         let mut got = Vec::new();
