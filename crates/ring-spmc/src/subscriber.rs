@@ -60,6 +60,13 @@ pub(crate) struct ReadState {
     /// Store the tracker after this many receives (and always before
     /// reporting `Empty`); 1 once the tracker is handed to a barrier.
     tracker_every: Cell<u64>,
+    /// The last receive found the ring empty. Until the head moves past the
+    /// cursor, receives check the head (a line the publisher writes once
+    /// per publish) instead of the slot (a line it writes three times, and
+    /// shares with its neighbours), so a subscriber polling an empty ring
+    /// does not pull the line the publisher is writing back and forth. A
+    /// subscriber that is behind reads slots directly.
+    waiting: bool,
 }
 
 impl ReadState {
@@ -88,6 +95,7 @@ impl ReadState {
             gating,
             tracker_sent: cursor,
             tracker_every: Cell::new(every),
+            waiting: false,
         }
     }
 
@@ -118,11 +126,17 @@ impl ReadState {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_recv<T: Copy + Send>(
         &mut self,
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
+        if self.waiting {
+            if shared.head() <= self.cursor {
+                return Err(TryRecvError::Empty);
+            }
+            self.waiting = false;
+        }
         match shared.slots.get(self.cursor).try_read(self.cursor) {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
@@ -132,6 +146,7 @@ impl ReadState {
             }
             ReadResult::NotWritten | ReadResult::Writing => {
                 self.settle();
+                self.waiting = true;
                 Err(TryRecvError::Empty)
             }
             ReadResult::Overwritten { stamp } => Err(self.lagged(shared, stamp)),
@@ -201,7 +216,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert_eq!(s.try_recv(), Ok(4));
     /// assert_eq!(s.total_received() + s.total_lagged(), 4);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.st.try_recv(&self.shared)
     }
