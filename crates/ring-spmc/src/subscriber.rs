@@ -60,13 +60,6 @@ pub(crate) struct ReadState {
     /// Store the tracker after this many receives (and always before
     /// reporting `Empty`); 1 once the tracker is handed to a barrier.
     tracker_every: Cell<u64>,
-    /// The last receive found the ring empty. Until the head moves past the
-    /// cursor, receives check the head (a line the publisher writes once
-    /// per publish) instead of the slot (a line it writes three times, and
-    /// shares with its neighbours), so a subscriber polling an empty ring
-    /// does not pull the line the publisher is writing back and forth. A
-    /// subscriber that is behind reads slots directly.
-    waiting: bool,
 }
 
 impl ReadState {
@@ -95,7 +88,6 @@ impl ReadState {
             gating,
             tracker_sent: cursor,
             tracker_every: Cell::new(every),
-            waiting: false,
         }
     }
 
@@ -131,12 +123,6 @@ impl ReadState {
         &mut self,
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
-        if self.waiting {
-            if shared.head() <= self.cursor {
-                return Err(TryRecvError::Empty);
-            }
-            self.waiting = false;
-        }
         match shared.slots.get(self.cursor).try_read(self.cursor) {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
@@ -146,7 +132,6 @@ impl ReadState {
             }
             ReadResult::NotWritten | ReadResult::Writing => {
                 self.settle();
-                self.waiting = true;
                 Err(TryRecvError::Empty)
             }
             ReadResult::Overwritten { stamp } => Err(self.lagged(shared, stamp)),
