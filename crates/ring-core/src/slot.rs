@@ -149,7 +149,7 @@ impl<T: Copy> Slot<T> {
     /// unsafe { slot.write(8, 2) };
     /// assert_eq!(slot.try_read(8).ready(), Some(2));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub unsafe fn write(&self, seq: u64, value: T) {
         let mut staged = Words::uninit();
         staged.value.write(value);
@@ -225,7 +225,7 @@ impl<T: Copy> Slot<T> {
     /// assert_eq!(slot.try_read(4), ReadResult::Ready(None));
     /// assert_eq!(slot.try_read(5), ReadResult::NotWritten);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn try_read(&self, seq: u64) -> ReadResult<T> {
         if seq > Stamp::MAX_SEQUENCE {
             return ReadResult::NotWritten;
