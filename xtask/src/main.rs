@@ -235,11 +235,14 @@ impl Cmd {
     }
 }
 
-fn packages(args: &mut Vec<String>) {
+/// `head` followed by `-p <package>` for every library package.
+fn lib_args(head: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = head.iter().map(|a| (*a).to_owned()).collect();
     for p in LIB_PACKAGES {
         args.push("-p".into());
         args.push((*p).into());
     }
+    args
 }
 
 fn fmt(ctx: &Ctx) -> Result<(), String> {
@@ -280,10 +283,7 @@ fn lint(ctx: &Ctx) -> Result<(), String> {
     // Under loom, so that an atomic imported around the shim (std's instead
     // of `ring_core::sync`'s) is a type error here rather than a silent hole
     // in the model.
-    let mut args: Vec<String> = ["clippy", "--all-targets", "--target-dir", "target/loom"]
-        .map(String::from)
-        .into();
-    packages(&mut args);
+    let mut args = lib_args(&["clippy", "--all-targets", "--target-dir", "target/loom"]);
     args.extend(["--", "-D", "warnings"].map(String::from));
     Cmd::cargo(ctx)
         .env("RUSTFLAGS", "--cfg ring_loom")
@@ -304,10 +304,7 @@ fn loom(ctx: &Ctx) -> Result<(), String> {
     if models.is_empty() {
         return Err("no tests/loom_*.rs found: the loom step would check nothing".into());
     }
-    let mut args: Vec<String> = ["test", "--release", "--target-dir", "target/loom"]
-        .map(String::from)
-        .into();
-    packages(&mut args);
+    let mut args = lib_args(&["test", "--release", "--target-dir", "target/loom"]);
     for m in &models {
         args.push("--test".into());
         args.push(m.clone());
@@ -355,10 +352,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
     // ring-core's crate docs). Every unsafe path is reached from the lib and
     // integration tests.
     for target in [None, Some(BIG_ENDIAN)] {
-        let mut args: Vec<String> = ["miri", "test", "--lib", "--tests"]
-            .map(String::from)
-            .into();
-        packages(&mut args);
+        let mut args = lib_args(&["miri", "test", "--lib", "--tests"]);
         if let Some(t) = target {
             args.extend(["--target".into(), t.into()]);
         }
@@ -370,8 +364,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
     // Weak-memory effects show only on some seeds (an all-Relaxed seqlock
     // tore at seed 57 of 64 on these machines): rerun the real-thread stress
     // tests across seeds. Deleting the slot's acquire fence fails this.
-    let mut args: Vec<String> = ["miri", "test"].map(String::from).into();
-    packages(&mut args);
+    let mut args = lib_args(&["miri", "test"]);
     args.extend(["--test", "stress_slot", "--test", "stress"].map(String::from));
     Cmd::nightly_cargo(ctx)
         .env(
@@ -406,10 +399,7 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         on_path("i686-linux-gnu-gcc") && Path::new(I686_LOADER).exists(),
         "the i686 toolchain is missing: run `apt-get install -y --no-install-recommends gcc-i686-linux-gnu libc6-dev-i386-cross` (never gcc-multilib)",
     )?;
-    let mut args: Vec<String> = ["test", "--target", AARCH64, "--target-dir", "target/cross"]
-        .map(String::from)
-        .into();
-    packages(&mut args);
+    let args = lib_args(&["test", "--target", AARCH64, "--target-dir", "target/cross"]);
     Cmd::cargo(ctx)
         .env(
             "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
@@ -425,10 +415,7 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
     // hangs on threads), through the cross toolchain's own loader and libc:
     // the host's libc6-i386 may be a different glibc build than the one the
     // binaries were linked against, and mixing them hangs in pthread_create.
-    let mut args: Vec<String> = ["test", "--target", I686, "--target-dir", "target/cross"]
-        .map(String::from)
-        .into();
-    packages(&mut args);
+    let args = lib_args(&["test", "--target", I686, "--target-dir", "target/cross"]);
     Cmd::cargo(ctx)
         .env(
             "CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_LINKER",
