@@ -1,0 +1,169 @@
+//! An async broadcast channel for any `T: Clone`: every receiver gets its
+//! own clone of every value sent after it subscribed. A drop-in for
+//! `tokio::sync::broadcast` (tokio 1.54): switch with
+//!
+//! ```
+//! use chan_broadcast as broadcast;
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let (tx, mut rx1) = broadcast::channel(16);
+//! let mut rx2 = tx.subscribe();
+//!
+//! let a = tokio::spawn(async move {
+//!     assert_eq!(rx1.recv().await.unwrap(), 10);
+//!     assert_eq!(rx1.recv().await.unwrap(), 20);
+//! });
+//! let b = tokio::spawn(async move {
+//!     assert_eq!(rx2.recv().await.unwrap(), 10);
+//!     assert_eq!(rx2.recv().await.unwrap(), 20);
+//! });
+//! tx.send(10).unwrap();
+//! tx.send(20).unwrap();
+//! a.await.unwrap();
+//! b.await.unwrap();
+//! # });
+//! ```
+//!
+//! Same names, signatures, errors (with tokio's `Display` strings) and
+//! edge cases: `send` with no receiver returns the value and stores
+//! nothing; a new receiver sees only later values; a receiver that falls
+//! more than the capacity (rounded up to a power of two) behind gets
+//! `Lagged(n)` once, then the oldest value still held; after the last
+//! sender drops, receivers drain what is held, then get `Closed` for ever;
+//! a value is dropped as soon as every receiver that will read it has (the
+//! last reader moves it out instead of cloning it); a panic in `T::clone`
+//! skips that value for that receiver only; `recv` is cancel-safe and
+//! spends tokio's cooperative budget (feature `tokio`, on by default;
+//! without it the crate runs on any executor). `Sender`, `Receiver` and
+//! `WeakSender` are `Send + Sync` for `T: Send`, and two receivers never
+//! clone one value at the same time (tokio's RUSTSEC-2025-0023).
+//!
+//! Where it differs from tokio: `blocking_recv` does not panic inside a
+//! runtime (it blocks the thread; see its docs).
+//!
+//! # Beyond tokio
+//!
+//! * [`channel_lossless`]: a [`LosslessSender`] whose `send(v).await`
+//!   waits until the slowest receiver has read the value it would replace
+//!   (waiting senders are served first come, first served), with
+//!   `try_send` and `blocking_send`. Nothing is ever lost; no receiver
+//!   lags.
+//! * A graceful close checked by the compiler: [`Sender::close`] turns a
+//!   sender into a [`Closing`] handle, which has no `send`; its
+//!   [`drained`](Closing::drained)`().await` resolves once every receiver
+//!   has read everything buffered, yielding a [`Closed`] handle.
+//! * [`Receiver`] is a `futures_core::Stream<Item = Result<T, Lagged>>`:
+//!   lag is an item, never hidden; the stream ends at the close.
+//! * `recv()` returns a named, `Unpin` future, [`Recv`] (tokio issue 6902).
+//! * [`Sender::subscribe_from_oldest`] (tokio issue 7313) and
+//!   [`Receiver::recv_many`].
+//!
+//! # How it is fast
+//!
+//! tokio's broadcast takes one tail mutex for every send and for every
+//! receiver that finds the channel empty, and wakes its waiters under it;
+//! async-broadcast holds one mutex for everything. Here a sender claims
+//! its position with one compare-and-swap, writes its slot under that
+//! slot's own lock, commits, and wakes waiters outside every lock; when
+//! nobody waits the wake-up costs one load. Receivers that find a value
+//! lock only its slot. The protocol is in `shared.rs`; the numbers are in
+//! `benches/broadcast.rs` (`cargo bench --bench broadcast`).
+//!
+//! ```
+//! use chan_broadcast::error::TryRecvError;
+//!
+//! let (tx, mut rx) = chan_broadcast::channel(2);
+//! for i in 0..5 {
+//!     tx.send(i).unwrap();
+//! }
+//! assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+//! assert_eq!(rx.try_recv(), Ok(3));
+//! assert_eq!(rx.try_recv(), Ok(4));
+//! assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+//! ```
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod block;
+mod close;
+mod coop;
+pub mod error;
+mod lossless;
+mod queue;
+mod receiver;
+mod sender;
+mod shared;
+mod state;
+mod wait;
+
+use ring_core::sync::Arc;
+
+pub use close::{Closed, Closing, Drained};
+pub use error::Lagged;
+pub use lossless::{LosslessSend, LosslessSender};
+pub use receiver::{Receiver, Recv};
+pub use sender::{Sender, WeakSender};
+
+use shared::Shared;
+
+/// A broadcast channel holding the last `capacity` values (rounded up to a
+/// power of two): one [`Sender`] and one [`Receiver`]; more receivers come
+/// from [`Sender::subscribe`].
+///
+/// # Panics
+///
+/// If `capacity` is 0 or above `usize::MAX / 2`, at the caller's line.
+///
+/// ```
+/// let (tx, mut rx) = chan_broadcast::channel(16);
+/// tx.send("hello").unwrap();
+/// assert_eq!(rx.try_recv(), Ok("hello"));
+/// ```
+#[track_caller]
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let tx = Sender::new(capacity);
+    let rx = tx.subscribe();
+    (tx, rx)
+}
+
+/// A lossless broadcast channel of `capacity` slots (rounded up to a power
+/// of two): sends wait for the slowest receiver instead of overwriting.
+///
+/// # Panics
+///
+/// If `capacity` is 0 or above `usize::MAX / 2`, at the caller's line.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = chan_broadcast::channel_lossless(1);
+/// tx.send(1).await.unwrap();
+/// let next = tokio::spawn(async move { tx.send(2).await }); // waits for rx
+/// assert_eq!(rx.recv().await, Ok(1));
+/// assert_eq!(rx.recv().await, Ok(2));
+/// next.await.unwrap().unwrap();
+/// # });
+/// ```
+#[track_caller]
+pub fn channel_lossless<T: Clone>(capacity: usize) -> (LosslessSender<T>, Receiver<T>) {
+    let slots = sender::slots_for(capacity);
+    let tx = LosslessSender::from_shared(Arc::new(Shared::new(slots, true)));
+    let rx = tx.subscribe();
+    (tx, rx)
+}
+
+#[cfg(test)]
+mod auto_traits {
+    use static_assertions::{assert_impl_all, assert_not_impl_any};
+    use std::cell::Cell;
+
+    use super::*;
+
+    // Same auto traits as tokio: `Send + Sync` for `T: Send`, even `!Sync`.
+    assert_impl_all!(Sender<Cell<u8>>: Send, Sync);
+    assert_impl_all!(Receiver<Cell<u8>>: Send, Sync);
+    assert_impl_all!(WeakSender<Cell<u8>>: Send, Sync);
+    assert_impl_all!(LosslessSender<Cell<u8>>: Send, Sync);
+    assert_not_impl_any!(Sender<std::rc::Rc<u8>>: Send, Sync);
+    assert_not_impl_any!(Receiver<std::rc::Rc<u8>>: Send, Sync);
+    assert_impl_all!(Recv<'static, u8>: Unpin, Send);
+    assert_impl_all!(Drained<u8>: Unpin, Send);
+}

@@ -1,0 +1,343 @@
+//! The lossless mode: [`LosslessSender`], whose sends wait for space.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use ring_core::sync::Arc;
+
+use crate::close::Closing;
+use crate::error::{SendError, TrySendError};
+use crate::receiver::Receiver;
+use crate::shared::{ClaimError, Shared};
+use crate::wait::WaitFor;
+
+/// The sending half of a lossless channel (from
+/// [`channel_lossless`](crate::channel_lossless)). A send waits until the
+/// slowest receiver has read the value it would replace, so no value is
+/// ever lost and receivers never lag. Senders that wait are served in the
+/// order they started waiting.
+///
+/// Receivers are the same [`Receiver`] type as the lossy channel's.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = chan_broadcast::channel_lossless(2);
+/// let producer = tokio::spawn(async move {
+///     for i in 0..100 {
+///         tx.send(i).await.unwrap();
+///     }
+/// });
+/// for i in 0..100 {
+///     assert_eq!(rx.recv().await, Ok(i)); // never Lagged
+/// }
+/// producer.await.unwrap();
+/// # });
+/// ```
+pub struct LosslessSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> LosslessSender<T> {
+    pub(crate) fn from_shared(shared: Arc<Shared<T>>) -> Self {
+        LosslessSender { shared }
+    }
+
+    /// Sends `value` to every receiver alive now, waiting while the ring is
+    /// full. Returns how many receivers that is.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if there is no receiver or the channel
+    /// is closed (also while waiting).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel-safe: if the future is dropped before it completes, nothing
+    /// was sent and its place in the queue passes to the next sender.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (tx, mut rx) = chan_broadcast::channel_lossless(4);
+    /// assert_eq!(tx.send("a").await, Ok(1));
+    /// assert_eq!(rx.recv().await, Ok("a"));
+    /// # });
+    /// ```
+    pub fn send(&self, value: T) -> LosslessSend<'_, T> {
+        LosslessSend {
+            tx: self,
+            value: Some(value),
+            ticket: None,
+        }
+    }
+
+    /// Sends `value` if there is space now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if the slowest receiver has not read the value
+    /// this would replace (or other senders are already waiting: they go
+    /// first); [`TrySendError::Closed`] if there is no receiver or the
+    /// channel is closed.
+    ///
+    /// ```
+    /// use chan_broadcast::error::TrySendError;
+    ///
+    /// let (tx, mut rx) = chan_broadcast::channel_lossless(1);
+    /// assert_eq!(tx.try_send(1), Ok(1));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(tx.try_send(2), Ok(1));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<usize, TrySendError<T>> {
+        if self.shared.send_queue.has_waiters() {
+            return Err(TrySendError::Full(value));
+        }
+        match self.shared.claim_lossless(|| ()) {
+            Ok(q) => Ok(self.finish(q, value)?),
+            Err(ClaimError::Closed) => Err(TrySendError::Closed(value)),
+            Err(ClaimError::Full) => Err(TrySendError::Full(value)),
+        }
+    }
+
+    /// Sends `value`, blocking the thread while the ring is full. For
+    /// synchronous code; do not call it from async code.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](LosslessSender::send).
+    ///
+    /// ```
+    /// let (tx, mut rx) = chan_broadcast::channel_lossless(1);
+    /// tx.blocking_send(1).unwrap();
+    /// let t = std::thread::spawn(move || tx.blocking_send(2)); // waits for rx
+    /// assert_eq!(rx.blocking_recv(), Ok(1));
+    /// assert_eq!(t.join().unwrap(), Ok(1));
+    /// assert_eq!(rx.blocking_recv(), Ok(2));
+    /// ```
+    pub fn blocking_send(&self, value: T) -> Result<usize, SendError<T>> {
+        crate::block::block_on(self.send(value))
+    }
+
+    /// Writes the claimed position `q`.
+    fn finish(&self, q: u64, value: T) -> Result<usize, SendError<T>> {
+        let n = self.shared.receivers_for_claim();
+        if n == 0 {
+            drop(self.shared.publish(q, None, 0));
+            return Err(SendError(value));
+        }
+        let old = self.shared.publish(q, Some(value), n);
+        debug_assert!(old.is_none(), "a lossless send overwrote a value");
+        drop(old);
+        Ok(n)
+    }
+
+    /// A new receiver that sees every value sent after this call.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let mut rx2 = tx.subscribe();
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx2.try_recv(), Ok(1));
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        let next = self.shared.subscribe();
+        Receiver::new(Arc::clone(&self.shared), next)
+    }
+
+    /// A new receiver starting at the oldest value still held.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// tx.try_send(1).unwrap();
+    /// let mut late = tx.subscribe_from_oldest();
+    /// assert_eq!(late.try_recv(), Ok(1));
+    /// ```
+    pub fn subscribe_from_oldest(&self) -> Receiver<T> {
+        let next = self.shared.subscribe_from_oldest();
+        Receiver::new(Arc::clone(&self.shared), next)
+    }
+
+    /// The number of values still held for some receiver.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.queued()
+    }
+
+    /// Whether [`len`](LosslessSender::len) is zero.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The number of slots: how many values fit before a send waits.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(3);
+    /// assert_eq!(tx.capacity(), 4);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// The number of live receivers.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// assert_eq!(tx.receiver_count(), 1);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receiver_count()
+    }
+
+    /// Whether both senders belong to the same channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Resolves once there are no receivers (not latched).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (tx, rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// drop(rx);
+    /// tx.closed().await;
+    /// # });
+    /// ```
+    pub async fn closed(&self) {
+        let shared = &*self.shared;
+        WaitFor::new(&shared.gone_bell, || shared.receiver_count() == 0).await;
+    }
+
+    /// Closes the channel for every sender (waiting sends fail) and turns
+    /// this one into a [`Closing`] handle.
+    ///
+    /// ```
+    /// let (tx, mut rx) = chan_broadcast::channel_lossless(4);
+    /// tx.try_send(1).unwrap();
+    /// let closing = tx.close();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(closing.is_drained());
+    /// ```
+    pub fn close(self) -> Closing<T> {
+        let shared = Arc::clone(&self.shared);
+        drop(self);
+        shared.close();
+        Closing::new(shared)
+    }
+}
+
+impl<T> Clone for LosslessSender<T> {
+    fn clone(&self) -> Self {
+        self.shared.add_sender();
+        LosslessSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for LosslessSender<T> {
+    fn drop(&mut self) {
+        self.shared.drop_sender();
+    }
+}
+
+impl<T> fmt::Debug for LosslessSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LosslessSender")
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+/// The future of [`LosslessSender::send`]: named and `Unpin`.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (tx, mut rx) = chan_broadcast::channel_lossless(1);
+/// tx.try_send(1).unwrap();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut send = tx.send(2);
+/// assert!(Pin::new(&mut send).poll(&mut cx).is_pending()); // full
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct LosslessSend<'a, T> {
+    tx: &'a LosslessSender<T>,
+    value: Option<T>,
+    /// Place in the send queue, once it had to wait.
+    ticket: Option<u64>,
+}
+
+impl<T> Unpin for LosslessSend<'_, T> {}
+
+impl<T> Future for LosslessSend<'_, T> {
+    type Output = Result<usize, SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let shared = &*this.tx.shared;
+        let queue = &shared.send_queue;
+        loop {
+            if !queue.may_claim(this.ticket) {
+                if shared.is_closed() {
+                    break;
+                }
+                if queue.register(&mut this.ticket, cx.waker()) {
+                    continue; // the head left meanwhile
+                }
+                return Poll::Pending;
+            }
+            let ticket = &mut this.ticket;
+            let waker = cx.waker();
+            match shared.claim_lossless(|| {
+                queue.register(ticket, waker);
+            }) {
+                Ok(q) => {
+                    queue.leave(&mut this.ticket);
+                    let value = this.value.take().expect("LosslessSend polled after completion");
+                    return Poll::Ready(this.tx.finish(q, value));
+                }
+                Err(ClaimError::Closed) => break,
+                Err(ClaimError::Full) => return Poll::Pending,
+            }
+        }
+        queue.leave(&mut this.ticket);
+        let value = this.value.take().expect("LosslessSend polled after completion");
+        Poll::Ready(Err(SendError(value)))
+    }
+}
+
+impl<T> Drop for LosslessSend<'_, T> {
+    fn drop(&mut self) {
+        // Cancel safety: give up the place, passing the turn on.
+        self.tx.shared.send_queue.leave(&mut self.ticket);
+    }
+}
+
+impl<T> fmt::Debug for LosslessSend<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LosslessSend")
+            .field("ticket", &self.ticket)
+            .finish_non_exhaustive()
+    }
+}

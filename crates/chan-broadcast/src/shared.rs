@@ -1,0 +1,586 @@
+//! The channel's shared state and its protocol.
+//!
+//! A ring of `capacity` slots (a power of two), each a small mutex around
+//! `{pos, rem, val}`: the position written there, how many receivers have
+//! yet to read it, and the value. Values are cloned per receiver, so the
+//! `Copy`-only seqlock slot of ring-core does not serve; the slot lock also
+//! makes clones of one value run one at a time, which keeps `T: Send`
+//! (without `Sync`) sound (tokio's RUSTSEC-2025-0023 was two receivers
+//! cloning one value at once through a shared read lock).
+//!
+//! Sending, with no lock shared by every sender:
+//!
+//! 1. *claim*: one compare-and-swap on the tail word (`state.rs`) takes
+//!    position `q`; it fails while the gate is set and forever once the
+//!    channel is closed;
+//! 2. read the receiver count `n` (every receiver alive at the claim will
+//!    read `q`, or lag past it, or drop);
+//! 3. *write*: under slot `q`'s lock, once the slot holds `q - capacity`
+//!    (its previous lap), store `pos = q`, `rem = n` and the value;
+//! 4. *commit* in order: wait until `committed == q`, store `q + 1`;
+//! 5. ring the receivers' doorbell: one load when nobody waits;
+//! 6. drop the value that was overwritten, outside every lock.
+//!
+//! Receivers read `committed` to know whether position `next` exists, then
+//! lock its slot: `pos == next` is a value (the last reader moves it out
+//! instead of cloning, which drops it from the channel as soon as every
+//! receiver that will read it has), `pos != next` means it was overwritten:
+//! the receiver lags to `tail - capacity`, the oldest value still held.
+//!
+//! The receiver count changes only under the *gate*: the holder (a
+//! subscribe or a receiver drop) sets the gate bit in the tail word, waits
+//! for the claims before it to commit, changes the count, and clears the
+//! gate. So every position below the gate was counted with the old count,
+//! every position above with the new one, and `rem` is exact: a new
+//! receiver starts at the gate's position and is counted in every value it
+//! will read; a dropped receiver walks its unread positions and decrements
+//! each. Subscribing is rare and the gate is held for a few loads; a sender
+//! meets it only if it claims during that window.
+//!
+//! In the lossless mode a sender claims `q` only when the slot's previous
+//! lap has been read by every receiver (`rem == 0`), so nothing is ever
+//! overwritten; senders that find it full queue in `queue.rs`.
+
+use std::mem;
+
+use ring_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use ring_core::sync::{Mutex, MutexGuard, spin_loop, yield_now};
+use ring_core::{CachePadded, Doorbell};
+
+use crate::error::TryRecvError;
+use crate::queue::SendQueue;
+use crate::state::AtomicTail;
+
+/// Most receivers a channel can have, as tokio.
+const MAX_RECEIVERS: usize = usize::MAX >> 2;
+
+/// One ring slot.
+struct Slot<T> {
+    state: Mutex<SlotState<T>>,
+}
+
+struct SlotState<T> {
+    /// The position last written here. Starts at `index - capacity`
+    /// (wrapping), the "previous lap" of the first position that lands here.
+    pos: u64,
+    /// Receivers that will still read `pos`. The value is taken out when it
+    /// reaches zero, so `rem > 0` exactly when `val` is `Some`.
+    rem: usize,
+    val: Option<T>,
+}
+
+/// Why a claim failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ClaimError {
+    /// The channel is closed.
+    Closed,
+    /// Lossless only: the slot's previous lap is unread.
+    Full,
+}
+
+/// The state every handle of one channel shares.
+pub(crate) struct Shared<T> {
+    /// The claim word: next position, gate and closed flags.
+    tail: CachePadded<AtomicTail>,
+    /// Every position below this is written. Stored (Release) by the
+    /// sender that committed last; loaded (Acquire) by receivers and gate
+    /// holders, so the slot writes below it are visible to them.
+    committed: CachePadded<AtomicU64>,
+    slots: Box<[Slot<T>]>,
+    mask: u64,
+    lossless: bool,
+    /// Live receivers. Changed only under the gate; read by senders after a
+    /// claim, whose Acquire orders the read after the last change.
+    receivers: AtomicUsize,
+    /// Strong senders (`Sender`, lossless senders); the last to go closes.
+    senders: AtomicUsize,
+    /// `WeakSender`s.
+    weak: AtomicUsize,
+    /// Serialises gate holders.
+    gate: Mutex<()>,
+    /// Receivers waiting for a value or the close.
+    pub(crate) recv_bell: Doorbell,
+    /// `Closing::drained` waiters: rung when a value is fully read.
+    pub(crate) drain_bell: Doorbell,
+    /// `Sender::closed` waiters: rung when the last receiver drops.
+    pub(crate) gone_bell: Doorbell,
+    /// Lossless senders waiting for space.
+    pub(crate) send_queue: SendQueue,
+}
+
+/// Spins a little, then yields the thread. The waits it serves end when
+/// another sender finishes a few loads and stores (no user code runs
+/// between a claim and its commit), or a receiver finishes one clone.
+#[inline]
+fn backoff(iter: &mut u32) {
+    if *iter < 32 {
+        spin_loop();
+    } else {
+        yield_now();
+    }
+    *iter = iter.saturating_add(1);
+}
+
+impl<T> Shared<T> {
+    /// A channel of `capacity` slots (a power of two, at least 1), with one
+    /// strong sender and no receiver.
+    pub(crate) fn new(capacity: usize, lossless: bool) -> Self {
+        debug_assert!(capacity.is_power_of_two());
+        let cap = capacity as u64;
+        let slots = (0..cap)
+            .map(|i| Slot {
+                state: Mutex::new(SlotState {
+                    pos: i.wrapping_sub(cap),
+                    rem: 0,
+                    val: None,
+                }),
+            })
+            .collect();
+        Shared {
+            tail: CachePadded::new(AtomicTail::new()),
+            committed: CachePadded::new(AtomicU64::new(0)),
+            slots,
+            mask: cap - 1,
+            lossless,
+            receivers: AtomicUsize::new(0),
+            senders: AtomicUsize::new(1),
+            weak: AtomicUsize::new(0),
+            gate: Mutex::new(()),
+            recv_bell: Doorbell::new(),
+            drain_bell: Doorbell::new(),
+            gone_bell: Doorbell::new(),
+            send_queue: SendQueue::new(),
+        }
+    }
+
+    #[inline]
+    fn slot(&self, pos: u64) -> MutexGuard<'_, SlotState<T>> {
+        self.slots[(pos & self.mask) as usize].state.lock()
+    }
+
+    #[inline]
+    fn cap(&self) -> u64 {
+        self.mask + 1
+    }
+
+    /// The number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    // ---- sending ----
+
+    /// Claims the next position (lossy: whatever the slot holds).
+    #[inline]
+    pub(crate) fn claim(&self) -> Result<u64, ClaimError> {
+        let mut cur = self.tail.load();
+        let mut iter = 0;
+        loop {
+            if cur.closed() {
+                return Err(ClaimError::Closed);
+            }
+            if cur.gated() {
+                backoff(&mut iter);
+                cur = self.tail.load();
+                continue;
+            }
+            match self.tail.try_claim(cur) {
+                Ok(q) => return Ok(q),
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Claims the next position only if its slot is free (every receiver
+    /// read the previous lap). When it is not, runs `on_full` while holding
+    /// that slot's lock (the send queue's registration; see `queue.rs`) and
+    /// returns `Full`.
+    pub(crate) fn claim_lossless(&self, on_full: impl FnOnce()) -> Result<u64, ClaimError> {
+        let mut iter = 0;
+        loop {
+            let cur = self.tail.load();
+            if cur.closed() {
+                return Err(ClaimError::Closed);
+            }
+            if cur.gated() {
+                backoff(&mut iter);
+                continue;
+            }
+            let q = cur.pos();
+            let slot = self.slot(q);
+            if slot.pos == q.wrapping_sub(self.cap()) && slot.rem == 0 {
+                // Free, and only the claimer of `q` can change that.
+                match self.tail.try_claim(cur) {
+                    Ok(q) => return Ok(q),
+                    Err(_) => continue,
+                }
+            }
+            if self.tail.load() != cur {
+                // Someone claimed or gated meanwhile: look again.
+                continue;
+            }
+            on_full();
+            drop(slot);
+            return Err(ClaimError::Full);
+        }
+    }
+
+    /// After a successful claim of `q`: the receivers that will read it.
+    #[inline]
+    pub(crate) fn receivers_for_claim(&self) -> usize {
+        // Relaxed: the claim's Acquire already ordered this after the last
+        // gate (state.rs, `try_claim`).
+        self.receivers.load(Ordering::Relaxed)
+    }
+
+    /// Writes `value` (or, with no receiver, nothing) at claimed position
+    /// `q` for `rem` receivers, commits it in order and wakes receivers.
+    /// Returns the value it overwrote, for the caller to drop.
+    #[inline]
+    pub(crate) fn publish(&self, q: u64, mut value: Option<T>, rem: usize) -> Option<T> {
+        debug_assert_eq!(value.is_some(), rem > 0);
+        let prev_lap = q.wrapping_sub(self.cap());
+        let mut iter = 0;
+        let old = loop {
+            let mut slot = self.slot(q);
+            if slot.pos == prev_lap {
+                slot.pos = q;
+                slot.rem = rem;
+                break mem::replace(&mut slot.val, value.take());
+            }
+            // The previous lap's claimer has not written yet (only with
+            // more senders in flight than slots).
+            drop(slot);
+            backoff(&mut iter);
+        };
+        let mut iter = 0;
+        // Acquire: pairs with the predecessor's Release below, so our
+        // commit carries its writes too.
+        while self.committed.load(Ordering::Acquire) != q {
+            backoff(&mut iter);
+        }
+        // Release: pairs with the Acquire loads of receivers (`try_recv`,
+        // `has_news`) and of gate holders: the write above is visible to
+        // whoever sees `q + 1`.
+        self.committed.store(q + 1, Ordering::Release);
+        self.recv_bell.ring();
+        if self.lossless && rem == 0 && self.send_queue.has_waiters() {
+            // A sender may have queued on this slot while our write was in
+            // flight; nobody will read it, so it is free now.
+            self.send_queue.wake_head();
+        }
+        old
+    }
+
+    /// Marks the channel closed; wakes everyone who waits on it. Returns
+    /// whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let prev = self.tail.close();
+        if prev.closed() {
+            return false;
+        }
+        self.recv_bell.ring();
+        self.send_queue.wake_all();
+        self.drain_bell.ring();
+        true
+    }
+
+    /// Whether the channel is closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load().closed()
+    }
+
+    // ---- sender counts ----
+
+    pub(crate) fn add_sender(&self) {
+        // Relaxed: a new handle made from a live one (Arc's clone argument).
+        self.senders.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Upgrades a weak sender if a strong one is left and the channel is open.
+    pub(crate) fn try_add_sender(&self) -> bool {
+        // Relaxed loads and failure: the CAS below decides; success AcqRel
+        // so the count stays a total order with `drop_sender`.
+        let mut n = self.senders.load(Ordering::Relaxed);
+        loop {
+            if n == 0 || self.is_closed() {
+                return false;
+            }
+            match self
+                .senders
+                .compare_exchange_weak(n, n + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+    }
+
+    /// Drops a strong sender; the last one closes the channel.
+    pub(crate) fn drop_sender(&self) {
+        // AcqRel: the last dropper sees every other sender's sends done.
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.close();
+        }
+    }
+
+    pub(crate) fn sender_count(&self) -> usize {
+        // SeqCst: a plain snapshot for the caller.
+        self.senders.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn add_weak(&self) {
+        // Relaxed: a counter only reported, never synchronised on.
+        self.weak.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn drop_weak(&self) {
+        // Relaxed: see `add_weak`.
+        self.weak.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn weak_count(&self) -> usize {
+        // Relaxed: see `add_weak`.
+        self.weak.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn receiver_count(&self) -> usize {
+        // SeqCst: a plain snapshot for the caller.
+        self.receivers.load(Ordering::SeqCst)
+    }
+
+    // ---- the gate: receiver count changes ----
+
+    /// Runs `f(t)` with claims stopped at position `t` and every claim below
+    /// `t` committed.
+    fn with_gate<R>(&self, f: impl FnOnce(u64) -> R) -> R {
+        let serial = self.gate.lock();
+        let t = self.tail.set_gate().pos();
+        let mut iter = 0;
+        // Acquire: pairs with `publish`'s Release; the counts those claims
+        // read happened before, so `f`'s change cannot reach them.
+        while self.committed.load(Ordering::Acquire) != t {
+            backoff(&mut iter);
+        }
+        let r = f(t);
+        self.tail.clear_gate();
+        drop(serial);
+        r
+    }
+
+    /// A new receiver at the tail; returns its first position.
+    pub(crate) fn subscribe(&self) -> u64 {
+        self.with_gate(|t| {
+            self.add_receiver();
+            t
+        })
+    }
+
+    /// A new receiver at the oldest value still held; returns its first
+    /// position. Values still held are a suffix of the ring (a value is
+    /// freed only after every receiver that will read it has, and each
+    /// reads in order), so it joins every one of them.
+    pub(crate) fn subscribe_from_oldest(&self) -> u64 {
+        self.with_gate(|t| {
+            self.add_receiver();
+            let mut start = t;
+            for pos in t.saturating_sub(self.cap())..t {
+                let mut slot = self.slot(pos);
+                if slot.pos == pos && slot.rem > 0 {
+                    slot.rem += 1;
+                    start = start.min(pos);
+                }
+            }
+            start
+        })
+    }
+
+    fn add_receiver(&self) {
+        // Relaxed: under the gate; published by `clear_gate`'s Release.
+        let n = self.receivers.fetch_add(1, Ordering::Relaxed);
+        assert!(n < MAX_RECEIVERS, "broadcast channel: too many receivers");
+    }
+
+    /// A receiver whose next position was `next` is gone: leave the count,
+    /// then release every value it would still have read.
+    pub(crate) fn unsubscribe(&self, next: u64) {
+        let (t, left) = self.with_gate(|t| {
+            // Relaxed: under the gate, as `add_receiver`.
+            let left = self.receivers.fetch_sub(1, Ordering::Relaxed) - 1;
+            (t, left)
+        });
+        let mut freed = false;
+        for pos in next.max(t.saturating_sub(self.cap()))..t {
+            let mut slot = self.slot(pos);
+            if slot.pos != pos || slot.rem == 0 {
+                continue;
+            }
+            slot.rem -= 1;
+            let taken = if slot.rem == 0 { slot.val.take() } else { None };
+            drop(slot);
+            freed |= taken.is_some();
+            // Outside the lock: `T::drop` may use the channel.
+            drop(taken);
+        }
+        if freed {
+            self.on_freed();
+        }
+        if left == 0 {
+            self.gone_bell.ring();
+        }
+    }
+
+    /// A value left the ring because every receiver read it.
+    #[inline]
+    fn on_freed(&self) {
+        if self.lossless && self.send_queue.has_waiters() {
+            self.send_queue.wake_head();
+        }
+        self.drain_bell.ring();
+    }
+
+    // ---- receiving ----
+
+    /// Whether a receiver at `next` would find something: a value or the
+    /// close. Only loads, so it may run under a doorbell's lock.
+    pub(crate) fn has_news(&self, next: u64) -> bool {
+        // Acquire: pairs with `publish`'s Release store.
+        self.committed.load(Ordering::Acquire) > next || self.tail.load().closed()
+    }
+
+    /// `Receiver::len`: positions committed that `next` has not read.
+    pub(crate) fn unread(&self, next: u64) -> usize {
+        // Acquire: pairs with `publish`'s Release store.
+        let c = self.committed.load(Ordering::Acquire);
+        usize::try_from(c.saturating_sub(next)).unwrap_or(usize::MAX)
+    }
+
+    /// Values still held for some receiver (`Sender::len`). Binary search:
+    /// held values are a suffix of the committed window.
+    pub(crate) fn queued(&self) -> usize {
+        // Acquire: pairs with `publish`'s Release store.
+        let c = self.committed.load(Ordering::Acquire);
+        let (mut lo, mut hi) = (c.saturating_sub(self.cap()), c);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let held = {
+                let slot = self.slot(mid);
+                slot.pos == mid && slot.rem > 0
+            };
+            if held {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        (c - lo) as usize
+    }
+
+    /// Closed, nothing in flight, and no value held for any receiver.
+    pub(crate) fn is_drained(&self) -> bool {
+        let t = self.tail.load();
+        // Acquire: pairs with `publish`'s Release store.
+        let c = self.committed.load(Ordering::Acquire);
+        if !t.closed() || c != t.pos() {
+            return false;
+        }
+        // Held values are a suffix: the newest tells.
+        c == 0 || {
+            let slot = self.slot(c - 1);
+            !(slot.pos == c - 1 && slot.rem > 0)
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("capacity", &self.capacity())
+            .field("lossless", &self.lossless)
+            .field("tail", &self.tail.load())
+            // Relaxed: a debugging snapshot.
+            .field("committed", &self.committed.load(Ordering::Relaxed))
+            .field("receivers", &self.receiver_count())
+            .field("senders", &self.sender_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// Reads position `*next`; advances `*next` past what it returns.
+    #[inline]
+    pub(crate) fn try_recv(&self, next: &mut u64) -> Result<T, TryRecvError> {
+        loop {
+            let pos = *next;
+            // Acquire: pairs with `publish`'s Release store; the slot write
+            // for `pos` happened before.
+            let committed = self.committed.load(Ordering::Acquire);
+            if pos >= committed {
+                return Err(self.empty_or_closed(pos));
+            }
+            let mut slot = self.slot(pos);
+            if slot.pos != pos {
+                // Overwritten: `pos` is committed, so the slot held it once.
+                drop(slot);
+                let oldest = self.tail.load().pos().saturating_sub(self.cap());
+                debug_assert!(oldest > pos);
+                *next = oldest;
+                return Err(TryRecvError::Lagged(oldest - pos));
+            }
+            *next = pos + 1;
+            if slot.rem == 0 {
+                // Unreachable by the gate's accounting (a receiver is
+                // counted in every position it reads); skip rather than
+                // invent a value.
+                debug_assert!(false, "receiver reached an unheld position {pos}");
+                continue;
+            }
+            slot.rem -= 1;
+            if slot.rem == 0 {
+                // The last reader moves the value out: no clone, and the
+                // channel no longer holds it.
+                let value = slot.val.take();
+                drop(slot);
+                self.on_freed();
+                return Ok(value.expect("rem > 0 means the value is held"));
+            }
+            // Under the slot lock, so clones of one value never overlap. A
+            // panic here unlocks on unwind; `next` and `rem` already moved,
+            // so the value is skipped for this receiver only.
+            let value = slot.val.as_ref().expect("rem > 0 means the value is held").clone();
+            return Ok(value);
+        }
+    }
+
+    #[cold]
+    fn empty_or_closed(&self, pos: u64) -> TryRecvError {
+        let t = self.tail.load();
+        // Acquire: pairs with `publish`'s Release store. Once closed no
+        // claim succeeds, so `t.pos()` is final.
+        if t.closed() && self.committed.load(Ordering::Acquire) >= t.pos() && pos >= t.pos() {
+            TryRecvError::Closed
+        } else {
+            TryRecvError::Empty
+        }
+    }
+}
+
+#[cfg(all(test, not(ring_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_counted_for_exactly_the_receivers_alive_at_the_send() {
+        let s = Shared::<u32>::new(4, false);
+        let a = s.subscribe();
+        let q = s.claim().unwrap();
+        assert_eq!(s.receivers_for_claim(), 1);
+        assert!(s.publish(q, Some(1), 1).is_none());
+        let b = s.subscribe();
+        assert_eq!(b, 1);
+        let (mut a, mut b) = (a, b);
+        assert_eq!(s.try_recv(&mut a), Ok(1));
+        assert_eq!(s.try_recv(&mut b), Err(TryRecvError::Empty));
+        assert_eq!(s.queued(), 0);
+    }
+}
