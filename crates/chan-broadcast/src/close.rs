@@ -111,7 +111,9 @@ impl<T> Closing<T> {
 
 impl<T> fmt::Debug for Closing<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closing").field("shared", &self.shared).finish()
+        f.debug_struct("Closing")
+            .field("shared", &self.shared)
+            .finish()
     }
 }
 
@@ -143,7 +145,10 @@ impl<T> Future for Drained<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Closed<T>> {
         let this = self.get_mut();
-        let shared = this.shared.as_ref().expect("Drained polled after completion");
+        let shared = this
+            .shared
+            .as_ref()
+            .expect("Drained polled after completion");
         match shared
             .drain_bell
             .poll_wait(cx, &mut this.key, || shared.is_drained().then_some(()))
@@ -204,6 +209,8 @@ impl<T> Closed<T> {
 
 impl<T> fmt::Debug for Closed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closed").field("shared", &self.shared).finish()
+        f.debug_struct("Closed")
+            .field("shared", &self.shared)
+            .finish()
     }
 }

@@ -314,7 +314,10 @@ impl<T> Future for LosslessSend<'_, T> {
             }) {
                 Ok(q) => {
                     queue.leave(&mut this.ticket);
-                    let value = this.value.take().expect("LosslessSend polled after completion");
+                    let value = this
+                        .value
+                        .take()
+                        .expect("LosslessSend polled after completion");
                     return Poll::Ready(this.tx.finish(q, value));
                 }
                 Err(ClaimError::Closed) => break,
@@ -322,7 +325,10 @@ impl<T> Future for LosslessSend<'_, T> {
             }
         }
         queue.leave(&mut this.ticket);
-        let value = this.value.take().expect("LosslessSend polled after completion");
+        let value = this
+            .value
+            .take()
+            .expect("LosslessSend polled after completion");
         Poll::Ready(Err(SendError(value)))
     }
 }

@@ -116,7 +116,13 @@ impl SendQueue {
 
     /// Wakes every waiting sender (the channel closed).
     pub(crate) fn wake_all(&self) {
-        let all: Vec<Waker> = self.inner.lock().entries.iter().map(|e| e.1.clone()).collect();
+        let all: Vec<Waker> = self
+            .inner
+            .lock()
+            .entries
+            .iter()
+            .map(|e| e.1.clone())
+            .collect();
         for w in all {
             w.wake();
         }

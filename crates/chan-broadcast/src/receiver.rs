@@ -258,7 +258,11 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(buf, [0, 1, 2, 3, 4]);
     /// # });
     /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> Result<usize, RecvError> {
+    pub async fn recv_many(
+        &mut self,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Result<usize, RecvError> {
         if limit == 0 {
             return Ok(0);
         }

@@ -292,7 +292,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("shared", &self.shared).finish()
+        f.debug_struct("Sender")
+            .field("shared", &self.shared)
+            .finish()
     }
 }
 
@@ -352,6 +354,8 @@ impl<T> Drop for WeakSender<T> {
 
 impl<T> fmt::Debug for WeakSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender").field("shared", &self.shared).finish()
+        f.debug_struct("WeakSender")
+            .field("shared", &self.shared)
+            .finish()
     }
 }

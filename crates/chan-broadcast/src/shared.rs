@@ -547,7 +547,11 @@ impl<T: Clone> Shared<T> {
             // Under the slot lock, so clones of one value never overlap. A
             // panic here unlocks on unwind; `next` and `rem` already moved,
             // so the value is skipped for this receiver only.
-            let value = slot.val.as_ref().expect("rem > 0 means the value is held").clone();
+            let value = slot
+                .val
+                .as_ref()
+                .expect("rem > 0 means the value is held")
+                .clone();
             return Ok(value);
         }
     }

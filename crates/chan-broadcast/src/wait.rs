@@ -31,7 +31,8 @@ impl<F: Fn() -> bool + Unpin> Future for WaitFor<'_, F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let ready = &this.ready;
-        this.bell.poll_wait(cx, &mut this.key, || ready().then_some(()))
+        this.bell
+            .poll_wait(cx, &mut this.key, || ready().then_some(()))
     }
 }
 

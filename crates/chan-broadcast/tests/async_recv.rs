@@ -1,0 +1,137 @@
+//! `recv`, `recv_many`, the stream and the cooperative budget under tokio.
+
+mod common;
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use chan_broadcast::error::RecvError;
+use chan_broadcast::{Lagged, channel};
+use common::counting_waker;
+use futures_core::Stream;
+
+#[test]
+fn the_stream_yields_values_and_lags_and_ends_at_close() {
+    let (tx, mut rx) = channel(2);
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(Pin::new(&mut rx).poll_next(&mut cx).is_pending());
+    for i in 0..4 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(count.count(), 1);
+    let mut next = || Pin::new(&mut rx).poll_next(&mut cx);
+    assert_eq!(next(), Poll::Ready(Some(Err(Lagged(2)))));
+    assert_eq!(next(), Poll::Ready(Some(Ok(2))));
+    assert_eq!(next(), Poll::Ready(Some(Ok(3))));
+    assert!(next().is_pending());
+    drop(tx);
+    assert_eq!(count.count(), 2);
+    assert_eq!(Pin::new(&mut rx).poll_next(&mut cx), Poll::Ready(None));
+}
+
+#[tokio::test]
+async fn recv_many_takes_what_is_there_and_reports_lag_next() {
+    let (tx, mut rx) = channel(4);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_many(&mut buf, 0).await, Ok(0));
+    for i in 0..3 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.recv_many(&mut buf, 10).await, Ok(3));
+    assert_eq!(buf, [0, 1, 2]);
+    // A lag met mid-batch ends it and is reported by the next receive.
+    tx.send(3).unwrap();
+    let mut buf = Vec::new();
+    let (waker, _) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut fut = Box::pin(rx.recv_many(&mut buf, 10));
+        // Fill and overflow while the batch is being taken is not possible
+        // from one thread; instead overflow first, then batch.
+        assert!(matches!(fut.as_mut().poll(&mut cx), Poll::Ready(Ok(1))));
+    }
+    for i in 4..10 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.recv_many(&mut buf, 10).await, Err(RecvError::Lagged(2)));
+    assert_eq!(rx.recv_many(&mut buf, 10).await, Ok(4));
+    assert_eq!(buf, [3, 6, 7, 8, 9]);
+    drop(tx);
+    assert_eq!(rx.recv_many(&mut buf, 10).await, Err(RecvError::Closed));
+}
+
+#[tokio::test]
+async fn recv_spends_the_cooperative_budget() {
+    // A receiver that always finds a value must still let other tasks run.
+    let (tx, mut rx) = channel(4096);
+    for i in 0..4096 {
+        tx.send(i).unwrap();
+    }
+    let other_ran = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&other_ran);
+    let other = tokio::spawn(async move { flag.store(true, Ordering::SeqCst) });
+    let mut received_before_yield = None;
+    for i in 0..4096 {
+        rx.recv().await.unwrap();
+        if other_ran.load(Ordering::SeqCst) {
+            received_before_yield = Some(i);
+            break;
+        }
+    }
+    other.await.unwrap();
+    let n = received_before_yield.expect("the receiver never yielded");
+    assert!(n < 1024, "yielded only after {n} values");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_receive_every_value() {
+    let (tx, _) = channel::<u64>(64);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let mut rx = tx.subscribe();
+        tasks.push(tokio::spawn(async move {
+            let mut expect = 0;
+            loop {
+                match rx.recv().await {
+                    Ok(v) => {
+                        assert!(v >= expect, "reordered: {v} after {expect}");
+                        expect = v + 1;
+                    }
+                    Err(RecvError::Lagged(n)) => expect += n,
+                    Err(RecvError::Closed) => return expect,
+                }
+            }
+        }));
+    }
+    for i in 0..10_000 {
+        tx.send(i).unwrap();
+        if i % 64 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    drop(tx);
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 10_000, "received + lagged == sent");
+    }
+}
+
+#[test]
+fn a_named_recv_future_can_be_stored_and_polled_by_hand() {
+    struct Holder<'a> {
+        fut: chan_broadcast::Recv<'a, u8>,
+    }
+    let (tx, mut rx) = channel(2);
+    let mut h = Holder { fut: rx.recv() };
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(Pin::new(&mut h.fut).poll(&mut cx).is_pending());
+    tx.send(5).unwrap();
+    assert_eq!(count.count(), 1);
+    let out = poll_fn(|cx| Pin::new(&mut h.fut).poll(cx));
+    let mut out = Box::pin(out);
+    assert_eq!(out.as_mut().poll(&mut cx), Poll::Ready(Ok(5)));
+}

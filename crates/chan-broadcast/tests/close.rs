@@ -1,0 +1,83 @@
+//! The graceful close: `close` → `Closing` → `drained().await` → `Closed`.
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chan_broadcast::channel;
+use chan_broadcast::error::{RecvError, SendError, TryRecvError};
+use common::counting_waker;
+
+#[test]
+fn drained_waits_for_every_receiver_then_yields_the_closed_handle() {
+    let (tx, mut rx1) = channel(4);
+    let mut rx2 = tx.subscribe();
+    let other = tx.clone();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    let closing = tx.close();
+    assert_eq!(other.send(3), Err(SendError(3)), "closed for every sender");
+    assert!(other.downgrade().upgrade().is_none());
+    assert_eq!(closing.len(), 2);
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut drained = closing.drained();
+    assert!(Pin::new(&mut drained).poll(&mut cx).is_pending());
+    assert_eq!(rx1.try_recv(), Ok(1));
+    assert_eq!(rx1.try_recv(), Ok(2));
+    assert_eq!(rx1.try_recv(), Err(TryRecvError::Closed));
+    assert!(
+        Pin::new(&mut drained).poll(&mut cx).is_pending(),
+        "rx2 has not read"
+    );
+    let before = count.count();
+    assert_eq!(rx2.try_recv(), Ok(1));
+    assert_eq!(rx2.try_recv(), Ok(2));
+    assert!(count.count() > before, "the last read wakes the drainer");
+    let closed = match Pin::new(&mut drained).poll(&mut cx) {
+        Poll::Ready(closed) => closed,
+        Poll::Pending => panic!("not drained"),
+    };
+    assert_eq!(closed.receiver_count(), 2);
+    assert_eq!(rx2.try_recv(), Err(TryRecvError::Closed));
+}
+
+#[test]
+fn a_receiver_dropped_while_closing_counts_as_done() {
+    let (tx, rx) = channel(4);
+    tx.send(1).unwrap();
+    let closing = tx.close();
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut drained = closing.drained();
+    assert!(Pin::new(&mut drained).poll(&mut cx).is_pending());
+    drop(rx);
+    assert_eq!(count.count(), 1);
+    assert!(Pin::new(&mut drained).poll(&mut cx).is_ready());
+}
+
+#[test]
+fn a_waiting_receiver_is_woken_by_close_and_drains_first() {
+    let (tx, mut rx) = channel::<u8>(4);
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = rx.recv();
+    assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+    let _closing = tx.close();
+    assert_eq!(count.count(), 1);
+    assert_eq!(
+        Pin::new(&mut fut).poll(&mut cx),
+        Poll::Ready(Err(RecvError::Closed))
+    );
+}
+
+#[test]
+fn dropping_the_last_sender_is_the_implicit_close() {
+    let (tx, mut rx) = channel(4);
+    tx.send(1).unwrap();
+    drop(tx);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}

@@ -1,0 +1,211 @@
+//! The lossless mode: senders wait for the slowest receiver, in FIFO order.
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chan_broadcast::channel_lossless;
+use chan_broadcast::error::{SendError, TryRecvError, TrySendError};
+use common::counting_waker;
+
+#[test]
+fn try_send_is_full_until_the_slowest_receiver_reads() {
+    let (tx, mut fast) = channel_lossless(2);
+    let mut slow = tx.subscribe();
+    assert_eq!(tx.try_send(1), Ok(2));
+    assert_eq!(tx.try_send(2), Ok(2));
+    assert_eq!(tx.try_send(3), Err(TrySendError::Full(3)));
+    assert_eq!(fast.try_recv(), Ok(1));
+    assert_eq!(fast.try_recv(), Ok(2));
+    assert_eq!(
+        tx.try_send(3),
+        Err(TrySendError::Full(3)),
+        "slow still holds it"
+    );
+    assert_eq!(slow.try_recv(), Ok(1));
+    assert_eq!(tx.try_send(3), Ok(2));
+    assert_eq!(slow.try_recv(), Ok(2));
+    assert_eq!(slow.try_recv(), Ok(3));
+    assert_eq!(fast.try_recv(), Ok(3));
+    assert_eq!(fast.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_waiting_send_is_woken_by_the_read_that_frees_its_slot() {
+    let (tx, mut rx) = channel_lossless(1);
+    tx.try_send(1).unwrap();
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut send = tx.send(2);
+    assert!(Pin::new(&mut send).poll(&mut cx).is_pending());
+    assert_eq!(count.count(), 0);
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(count.count(), 1);
+    assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn waiting_senders_go_in_arrival_order() {
+    let (tx, mut rx) = channel_lossless(1);
+    tx.try_send(0).unwrap();
+    let (w1, c1) = counting_waker();
+    let (w2, c2) = counting_waker();
+    let mut s1 = tx.send(1);
+    let mut s2 = tx.send(2);
+    assert!(
+        Pin::new(&mut s1)
+            .poll(&mut Context::from_waker(&w1))
+            .is_pending()
+    );
+    assert!(
+        Pin::new(&mut s2)
+            .poll(&mut Context::from_waker(&w2))
+            .is_pending()
+    );
+    // A newcomer does not jump the queue.
+    assert_eq!(tx.try_send(9), Err(TrySendError::Full(9)));
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(c1.count(), 1, "the head is woken");
+    assert_eq!(c2.count(), 0, "the second is not");
+    // Even polled first, the second waits for the head.
+    assert!(
+        Pin::new(&mut s2)
+            .poll(&mut Context::from_waker(&w2))
+            .is_pending()
+    );
+    assert_eq!(
+        Pin::new(&mut s1).poll(&mut Context::from_waker(&w1)),
+        Poll::Ready(Ok(1))
+    );
+    assert_eq!(c2.count(), 1, "the head passes the turn on");
+    assert!(
+        Pin::new(&mut s2)
+            .poll(&mut Context::from_waker(&w2))
+            .is_pending()
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(
+        Pin::new(&mut s2).poll(&mut Context::from_waker(&w2)),
+        Poll::Ready(Ok(1))
+    );
+    assert_eq!(rx.try_recv(), Ok(2));
+}
+
+#[test]
+fn a_cancelled_head_passes_its_turn_on() {
+    let (tx, mut rx) = channel_lossless(1);
+    tx.try_send(0).unwrap();
+    let (w2, c2) = counting_waker();
+    let mut s2 = tx.send(2);
+    {
+        let (w1, _) = counting_waker();
+        let mut s1 = tx.send(1);
+        assert!(
+            Pin::new(&mut s1)
+                .poll(&mut Context::from_waker(&w1))
+                .is_pending()
+        );
+        assert!(
+            Pin::new(&mut s2)
+                .poll(&mut Context::from_waker(&w2))
+                .is_pending()
+        );
+    }
+    assert_eq!(c2.count(), 1, "dropping the head wakes the next");
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(
+        Pin::new(&mut s2).poll(&mut Context::from_waker(&w2)),
+        Poll::Ready(Ok(1))
+    );
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(
+        rx.try_recv(),
+        Err(TryRecvError::Empty),
+        "the cancelled value was never sent"
+    );
+}
+
+#[test]
+fn dropping_the_slow_receiver_frees_the_senders() {
+    let (tx, mut fast) = channel_lossless(1);
+    let slow = tx.subscribe();
+    tx.try_send(1).unwrap();
+    assert_eq!(fast.try_recv(), Ok(1));
+    let (waker, count) = counting_waker();
+    let mut send = tx.send(2);
+    assert!(
+        Pin::new(&mut send)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    drop(slow);
+    assert_eq!(count.count(), 1);
+    assert_eq!(
+        Pin::new(&mut send).poll(&mut Context::from_waker(&waker)),
+        Poll::Ready(Ok(1))
+    );
+}
+
+#[test]
+fn closing_fails_waiting_sends_and_keeps_the_values() {
+    let (tx, mut rx) = channel_lossless(1);
+    let other = tx.clone();
+    tx.try_send(1).unwrap();
+    let (waker, count) = counting_waker();
+    let mut send = other.send(2);
+    assert!(
+        Pin::new(&mut send)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    let closing = tx.close();
+    assert_eq!(count.count(), 1);
+    assert_eq!(
+        Pin::new(&mut send).poll(&mut Context::from_waker(&waker)),
+        Poll::Ready(Err(SendError(2)))
+    );
+    assert_eq!(other.try_send(3), Err(TrySendError::Closed(3)));
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    assert!(closing.is_drained());
+}
+
+#[test]
+fn no_receiver_means_closed_not_full() {
+    let (tx, rx) = channel_lossless::<u8>(1);
+    drop(rx);
+    assert_eq!(tx.try_send(1), Err(TrySendError::Closed(1)));
+    assert_eq!(
+        tx.try_send(2),
+        Err(TrySendError::Closed(2)),
+        "the first stored nothing"
+    );
+}
+
+#[test]
+fn blocking_send_waits_for_a_reader_thread() {
+    let (tx, mut rx) = channel_lossless(2);
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        while let Ok(v) = rx.blocking_recv() {
+            got.push(v);
+        }
+        got
+    });
+    for i in 0..1000 {
+        tx.blocking_send(i).unwrap();
+    }
+    drop(tx);
+    assert_eq!(reader.join().unwrap(), (0..1000).collect::<Vec<_>>());
+}
+
+#[test]
+fn send_future_is_unpin_and_named() {
+    fn assert_unpin<F: Future + Unpin>(_: &F) {}
+    let (tx, _rx) = channel_lossless::<u8>(1);
+    let fut: chan_broadcast::LosslessSend<'_, u8> = tx.send(1);
+    assert_unpin(&fut);
+}
