@@ -24,12 +24,20 @@ fn criterion_dir() -> PathBuf {
 /// assert_eq!(seqcast_benches::mean_ns("no-such-group", "f", "1"), None);
 /// ```
 pub fn mean_ns(group: &str, function: &str, parameter: &str) -> Option<f64> {
-    let path = criterion_dir()
-        .join(group)
-        .join(function)
-        .join(parameter)
-        .join("new")
-        .join("estimates.json");
+    read_mean(&criterion_dir().join(group).join(function).join(parameter))
+}
+
+/// The mean time (ns) for `group/function`, a row with no parameter.
+///
+/// ```
+/// assert_eq!(seqcast_benches::mean_ns_flat("no-such-group", "f"), None);
+/// ```
+pub fn mean_ns_flat(group: &str, function: &str) -> Option<f64> {
+    read_mean(&criterion_dir().join(group).join(function))
+}
+
+fn read_mean(dir: &Path) -> Option<f64> {
+    let path = dir.join("new").join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     // {"mean":{"confidence_interval":{...},"point_estimate":123.4,...},...}
     let mean = &text[text.find("\"mean\"")?..];

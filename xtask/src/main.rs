@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
 
 /// Packages that hold library code (what loom, Miri and the cross targets check).
-const LIB_PACKAGES: &[&str] = &["ring-core", "ring-spmc"];
+const LIB_PACKAGES: &[&str] = &["ring-core", "ring-spmc", "chan-broadcast"];
 
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";

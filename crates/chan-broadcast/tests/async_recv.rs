@@ -65,6 +65,10 @@ async fn recv_many_takes_what_is_there_and_reports_lag_next() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    miri,
+    ignore = "4096 receives: slow under Miri, and no unsafe path of ours"
+)]
 async fn recv_spends_the_cooperative_budget() {
     // A receiver that always finds a value must still let other tasks run.
     let (tx, mut rx) = channel(4096);
@@ -88,6 +92,10 @@ async fn recv_spends_the_cooperative_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    miri,
+    ignore = "10k values through 16 tasks: minutes under Miri; the stress test covers threads"
+)]
 async fn many_tasks_receive_every_value() {
     let (tx, _) = channel::<u64>(64);
     let mut tasks = Vec::new();
