@@ -15,6 +15,13 @@
 //! (it gates a bounded ring), and a telemetry tap that must never slow the
 //! feed (a lossy subscriber of the same ring); both park when idle and
 //! learn that the feed closed when the publisher is dropped.
+//!
+//! Last, chan-broadcast on a tokio runtime: order events (`Arc<str>`, a
+//! `Clone` type the rings cannot carry) fan out to three tasks. Two
+//! dashboards read a lossy channel (the slow one lags and is told by how
+//! much); an audit task reads a lossless channel whose sender waits for it,
+//! so it sees every event. The feed then closes gracefully and waits until
+//! every task has drained what was buffered.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +52,86 @@ fn tick(seq: u64) -> Tick {
 fn main() {
     slots_demo();
     spmc_demo();
+    broadcast_demo();
+}
+
+const EVENTS: u64 = 100_000;
+
+fn broadcast_demo() {
+    use chan_broadcast::error::RecvError as BRecvError;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("a tokio runtime");
+    let start = Instant::now();
+    let (dash_fast, dash_slow, audit) = rt.block_on(async {
+        let (tx, fast_rx) = chan_broadcast::channel::<Arc<str>>(256);
+        let slow_rx = tx.subscribe();
+        let (audit_tx, mut audit_rx) = chan_broadcast::channel_lossless::<Arc<str>>(256);
+
+        let dashboard = |mut rx: chan_broadcast::Receiver<Arc<str>>, slow: bool| {
+            tokio::spawn(async move {
+                let (mut got, mut lagged) = (0_u64, 0_u64);
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => {
+                            got += 1;
+                            if slow && got % 64 == 0 {
+                                // A dashboard that redraws now and then.
+                                tokio::time::sleep(Duration::from_micros(200)).await;
+                            }
+                            std::hint::black_box(event);
+                        }
+                        Err(BRecvError::Lagged(n)) => lagged += n,
+                        Err(BRecvError::Closed) => return (got, lagged),
+                    }
+                }
+            })
+        };
+        let fast = dashboard(fast_rx, false);
+        let slow = dashboard(slow_rx, true);
+        let audit = tokio::spawn(async move {
+            let mut seen = 0_u64;
+            while let Ok(event) = audit_rx.recv().await {
+                assert_eq!(
+                    event.as_ref(),
+                    format!("order {seen}"),
+                    "in order, none lost"
+                );
+                seen += 1;
+            }
+            seen
+        });
+
+        for i in 0..EVENTS {
+            let event: Arc<str> = format!("order {i}").into();
+            let _ = tx.send(Arc::clone(&event));
+            audit_tx.send(event).await.expect("the audit task is alive");
+        }
+        let closing = (tx.close(), audit_tx.close());
+        let (_closed, _audit_closed) = (closing.0.drained().await, closing.1.drained().await);
+        (
+            fast.await.expect("fast dashboard"),
+            slow.await.expect("slow dashboard"),
+            audit.await.expect("audit"),
+        )
+    });
+    let took = start.elapsed();
+    println!("\nchan-broadcast: {EVENTS} order events to three tokio tasks");
+    println!(
+        "  fast dashboard (lossy):  received {}, lagged {}",
+        dash_fast.0, dash_fast.1
+    );
+    println!(
+        "  slow dashboard (lossy):  received {}, lagged {} (told exactly how many)",
+        dash_slow.0, dash_slow.1
+    );
+    println!("  audit (lossless):        received {audit}, lost 0");
+    assert_eq!(dash_fast.0 + dash_fast.1, EVENTS);
+    assert_eq!(dash_slow.0 + dash_slow.1, EVENTS);
+    assert_eq!(audit, EVENTS);
+    println!("  closed and drained in {:.1} ms", took.as_secs_f64() * 1e3);
 }
 
 fn slots_demo() {

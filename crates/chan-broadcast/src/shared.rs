@@ -146,9 +146,12 @@ impl<T> Shared<T> {
             senders: AtomicUsize::new(1),
             weak: AtomicUsize::new(0),
             gate: Mutex::new(()),
-            recv_bell: Doorbell::new(),
-            drain_bell: Doorbell::new(),
-            gone_bell: Doorbell::new(),
+            // Symmetric: receivers register on every empty poll, and the
+            // asymmetric protocol's syscall per registration would cost
+            // far more than the senders' fence (ring-core's docs).
+            recv_bell: Doorbell::symmetric(),
+            drain_bell: Doorbell::symmetric(),
+            gone_bell: Doorbell::symmetric(),
             send_queue: SendQueue::new(),
         }
     }

@@ -25,7 +25,7 @@ use core::task::{Context, Poll, Waker};
 
 use crate::asymmetric::Fences;
 use crate::padding::CachePadded;
-use crate::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{Condvar, Mutex};
 use crate::wait::WaitStrategy;
 
@@ -59,6 +59,10 @@ pub struct Doorbell {
     /// Symmetric (two full fences) or asymmetric (compiler fence on `ring`,
     /// membarrier on the waiter): see the `asymmetric` module.
     fences: Fences,
+    /// A copy of `State::epoch`, stored (Release) under the lock by `wake`
+    /// and loaded (Acquire) by `cancel`: a key registered at an older epoch
+    /// was retired by that wake, so `cancel` drops it without the lock.
+    rung: AtomicU64,
     state: Mutex<State>,
     cond: Condvar,
 }
@@ -69,6 +73,9 @@ struct State {
     /// Counts rings that found a waiter; a parked thread sleeps until it
     /// changes.
     epoch: u64,
+    /// Threads asleep in `park`; `wake` notifies the condition variable
+    /// (a system call) only when there is one.
+    parked: usize,
     /// Registered task wakers, a slab indexed by [`WaitKey::index`].
     wakers: Vec<WakerSlot>,
     /// Indices of `wakers` that hold no waker.
@@ -97,6 +104,8 @@ struct WakerSlot {
 pub struct WaitKey {
     index: usize,
     generation: u64,
+    /// The doorbell's epoch when it registered.
+    epoch: u64,
 }
 
 impl Doorbell {
@@ -107,9 +116,35 @@ impl Doorbell {
     /// assert!(!bell.has_waiters());
     /// ```
     pub fn new() -> Self {
+        Self::with_fences(Fences::detect())
+    }
+
+    /// A doorbell whose waiters register cheaply: both sides pay a full
+    /// fence (`ring` one `fence(SeqCst)` even when nobody waits), and no
+    /// waiter ever makes the `membarrier` system call.
+    ///
+    /// For async channels, where every receiver that finds nothing
+    /// registers a waker (many times per value with many receivers): there
+    /// the syscall per registration of [`new`](Doorbell::new)'s asymmetric
+    /// protocol costs far more than the writer's fence saves. Measured in
+    /// `benches/broadcast.rs` (`contention`): with 100 receiver tasks,
+    /// 30.9 ms per 100 sends with the asymmetric protocol against 4.1 ms
+    /// with this one.
+    ///
+    /// ```
+    /// let bell = ring_core::Doorbell::symmetric();
+    /// bell.ring();
+    /// assert!(!bell.has_waiters());
+    /// ```
+    pub fn symmetric() -> Self {
+        Self::with_fences(Fences::Symmetric)
+    }
+
+    fn with_fences(fences: Fences) -> Self {
         Doorbell {
             waiters: CachePadded::new(AtomicUsize::new(0)),
-            fences: Fences::detect(),
+            fences,
+            rung: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
         }
@@ -139,6 +174,11 @@ impl Doorbell {
     fn wake(&self) {
         let mut state = self.state.lock();
         state.epoch = state.epoch.wrapping_add(1);
+        // Release: pairs with `cancel`'s Acquire load; the retirements below
+        // happen under this lock before `cancel` could act on the new epoch
+        // (it only skips the lock, it never reads the slab without it).
+        self.rung.store(state.epoch, Ordering::Release);
+        let notify_threads = state.parked != 0;
         let mut woken = Vec::new();
         let State { wakers, free, .. } = &mut *state;
         for (index, slot) in wakers.iter_mut().enumerate() {
@@ -152,7 +192,9 @@ impl Doorbell {
         // that registered them; `ring`'s fence orders the next load.
         self.waiters.fetch_sub(woken.len(), Ordering::Relaxed);
         drop(state);
-        self.cond.notify_all();
+        if notify_threads {
+            self.cond.notify_all();
+        }
         // Outside the lock: a waker's `wake` (or drop) may call back into the
         // channel, even ring this doorbell.
         for waker in woken {
@@ -221,6 +263,7 @@ impl Doorbell {
             *key = Some(WaitKey {
                 index,
                 generation: slot.generation,
+                epoch: state.epoch,
             });
             // SeqCst (with the fence): Dekker with `ring`, module docs.
             self.waiters.fetch_add(1, Ordering::SeqCst);
@@ -255,7 +298,14 @@ impl Doorbell {
     /// assert!(key.is_none());
     /// ```
     pub fn cancel(&self, key: &mut Option<WaitKey>) {
-        if key.is_none() {
+        let Some(k) = key else { return };
+        // Acquire: pairs with `wake`'s Release store. A newer epoch means a
+        // wake retired every registration older than it, this one included,
+        // and took its waker: nothing left to remove, no lock needed (an
+        // async receiver cancels after every wake-up; measured in
+        // `benches/broadcast.rs`, `contention`).
+        if self.rung.load(Ordering::Acquire) != k.epoch {
+            *key = None;
             return;
         }
         let mut state = self.state.lock();
@@ -378,6 +428,7 @@ impl Doorbell {
         self.fences.heavy();
         let found = poll();
         if found.is_none() {
+            state.parked += 1;
             let seen = state.epoch;
             while state.epoch == seen {
                 state = match deadline {
@@ -392,6 +443,7 @@ impl Doorbell {
                     }
                 };
             }
+            state.parked -= 1;
         }
         // Relaxed: only the count matters; a `ring` that still sees this
         // sleeper takes the lock once for nothing.
