@@ -335,7 +335,7 @@ impl<T> Future for LosslessSend<'_, T> {
 
 impl<T> Drop for LosslessSend<'_, T> {
     fn drop(&mut self) {
-        // Cancel safety: give up the place, passing the turn on.
+        // Cancel-safe: give up the place, passing the turn on.
         self.tx.shared.send_queue.leave(&mut self.ticket);
     }
 }

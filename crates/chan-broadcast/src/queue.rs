@@ -62,16 +62,16 @@ impl SendQueue {
     pub(crate) fn register(&self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
         let mut inner = self.inner.lock();
         let mut replaced = None;
-        if let Some(t) = *ticket {
-            if let Some(entry) = inner.entries.iter_mut().find(|e| e.0 == t) {
-                if !entry.1.will_wake(waker) {
-                    replaced = Some(std::mem::replace(&mut entry.1, waker.clone()));
-                }
-                let head = inner.entries.front().is_some_and(|e| e.0 == t);
-                drop(inner);
-                drop(replaced);
-                return head;
+        if let Some(t) = *ticket
+            && let Some(entry) = inner.entries.iter_mut().find(|e| e.0 == t)
+        {
+            if !entry.1.will_wake(waker) {
+                replaced = Some(std::mem::replace(&mut entry.1, waker.clone()));
             }
+            let head = inner.entries.front().is_some_and(|e| e.0 == t);
+            drop(inner);
+            drop(replaced);
+            return head;
         }
         let t = inner.next_ticket;
         inner.next_ticket += 1;

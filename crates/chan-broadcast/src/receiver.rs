@@ -362,7 +362,7 @@ impl<T: Clone> Future for Recv<'_, T> {
 
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
-        // Cancel safety: no registration outlives the future.
+        // Cancel-safe: no registration outlives the future.
         self.rx.shared.recv_bell.cancel(&mut self.rx.key);
     }
 }

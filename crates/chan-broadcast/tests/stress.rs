@@ -27,7 +27,7 @@ impl Msg {
         Msg {
             sender,
             seq,
-            check: Arc::new(sender * 1_000_000_007 ^ seq),
+            check: Arc::new((sender * 1_000_000_007) ^ seq),
         }
     }
 }
@@ -40,7 +40,7 @@ fn drain(mut rx: Receiver<Msg>, lossless: bool) -> ([u64; SENDERS as usize], u64
     loop {
         match rx.blocking_recv() {
             Ok(m) => {
-                assert_eq!(*m.check, m.sender * 1_000_000_007 ^ m.seq, "torn value");
+                assert_eq!(*m.check, (m.sender * 1_000_000_007) ^ m.seq, "torn value");
                 let s = m.sender as usize;
                 assert!(m.seq >= next[s], "sender {s}: {} after {}", m.seq, next[s]);
                 if lossless {
