@@ -10,7 +10,7 @@ use std::thread;
 use chan_broadcast::error::RecvError;
 use chan_broadcast::{Receiver, channel, channel_lossless};
 
-const PER_SENDER: u64 = if cfg!(miri) { 60 } else { 100_000 };
+const PER_SENDER: u64 = if cfg!(miri) { 20 } else { 100_000 };
 const SENDERS: u64 = 2;
 const RECEIVERS: usize = 3;
 
