@@ -92,6 +92,7 @@ mod queue;
 mod receiver;
 mod sender;
 mod shared;
+mod slot;
 mod state;
 mod wait;
 

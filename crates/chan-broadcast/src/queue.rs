@@ -30,7 +30,16 @@ pub(crate) struct SendQueue {
 #[derive(Debug, Default)]
 struct Inner {
     next_ticket: u64,
-    entries: VecDeque<(u64, Waker)>,
+    entries: VecDeque<Entry>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    ticket: u64,
+    waker: Waker,
+    /// Woken since it last registered: another wake would be redundant
+    /// (for a thread blocked in `blocking_send`, each is a system call).
+    notified: bool,
 }
 
 impl SendQueue {
@@ -53,7 +62,12 @@ impl SendQueue {
     pub(crate) fn may_claim(&self, ticket: Option<u64>) -> bool {
         match ticket {
             None => !self.has_waiters(),
-            Some(t) => self.inner.lock().entries.front().is_some_and(|e| e.0 == t),
+            Some(t) => self
+                .inner
+                .lock()
+                .entries
+                .front()
+                .is_some_and(|e| e.ticket == t),
         }
     }
 
@@ -63,19 +77,24 @@ impl SendQueue {
         let mut inner = self.inner.lock();
         let mut replaced = None;
         if let Some(t) = *ticket
-            && let Some(entry) = inner.entries.iter_mut().find(|e| e.0 == t)
+            && let Some(entry) = inner.entries.iter_mut().find(|e| e.ticket == t)
         {
-            if !entry.1.will_wake(waker) {
-                replaced = Some(std::mem::replace(&mut entry.1, waker.clone()));
+            if !entry.waker.will_wake(waker) {
+                replaced = Some(std::mem::replace(&mut entry.waker, waker.clone()));
             }
-            let head = inner.entries.front().is_some_and(|e| e.0 == t);
+            entry.notified = false;
+            let head = inner.entries.front().is_some_and(|e| e.ticket == t);
             drop(inner);
             drop(replaced);
             return head;
         }
         let t = inner.next_ticket;
         inner.next_ticket += 1;
-        inner.entries.push_back((t, waker.clone()));
+        inner.entries.push_back(Entry {
+            ticket: t,
+            waker: waker.clone(),
+            notified: false,
+        });
         // Relaxed: under the lock; see `has_waiters`.
         self.waiting.store(inner.entries.len(), Ordering::Relaxed);
         *ticket = Some(t);
@@ -87,14 +106,17 @@ impl SendQueue {
     pub(crate) fn leave(&self, ticket: &mut Option<u64>) {
         let Some(t) = ticket.take() else { return };
         let mut inner = self.inner.lock();
-        let Some(at) = inner.entries.iter().position(|e| e.0 == t) else {
+        let Some(at) = inner.entries.iter().position(|e| e.ticket == t) else {
             return;
         };
         let gone = inner.entries.remove(at);
         // Relaxed: under the lock; see `has_waiters`.
         self.waiting.store(inner.entries.len(), Ordering::Relaxed);
         let next = if at == 0 {
-            inner.entries.front().map(|e| e.1.clone())
+            inner.entries.front_mut().map(|e| {
+                e.notified = true;
+                e.waker.clone()
+            })
         } else {
             None
         };
@@ -106,9 +128,19 @@ impl SendQueue {
         }
     }
 
-    /// Wakes the head; it keeps its place.
+    /// Wakes the head, unless it was woken since it last registered; it
+    /// keeps its place.
     pub(crate) fn wake_head(&self) {
-        let head = self.inner.lock().entries.front().map(|e| e.1.clone());
+        let head = self
+            .inner
+            .lock()
+            .entries
+            .front_mut()
+            .filter(|e| !e.notified)
+            .map(|e| {
+                e.notified = true;
+                e.waker.clone()
+            });
         if let Some(w) = head {
             w.wake();
         }
@@ -120,8 +152,11 @@ impl SendQueue {
             .inner
             .lock()
             .entries
-            .iter()
-            .map(|e| e.1.clone())
+            .iter_mut()
+            .map(|e| {
+                e.notified = true;
+                e.waker.clone()
+            })
             .collect();
         for w in all {
             w.wake();

@@ -1,12 +1,9 @@
 //! The channel's shared state and its protocol.
 //!
-//! A ring of `capacity` slots (a power of two), each a small mutex around
-//! `{pos, rem, val}`: the position written there, how many receivers have
-//! yet to read it, and the value. Values are cloned per receiver, so the
-//! `Copy`-only seqlock slot of ring-core does not serve; the slot lock also
-//! makes clones of one value run one at a time, which keeps `T: Send`
-//! (without `Sync`) sound (tokio's RUSTSEC-2025-0023 was two receivers
-//! cloning one value at once through a shared read lock).
+//! A ring of `capacity` slots (a power of two), each a one-word lock around
+//! `{pos, rem, val}` (`slot.rs`): the position written there, how many
+//! receivers have yet to read it, and the value. Values are cloned per
+//! receiver, so the `Copy`-only seqlock slot of ring-core does not serve.
 //!
 //! Sending, with no lock shared by every sender:
 //!
@@ -17,7 +14,8 @@
 //!    read `q`, or lag past it, or drop);
 //! 3. *write*: under slot `q`'s lock, once the slot holds `q - capacity`
 //!    (its previous lap), store `pos = q`, `rem = n` and the value;
-//! 4. *commit* in order: wait until `committed == q`, store `q + 1`;
+//! 4. *commit* in order: wait until `committed == q`, then swap in `q + 1`
+//!    (`SeqCst`: it is also the store half of the doorbell's Dekker pair);
 //! 5. ring the receivers' doorbell: one load when nobody waits;
 //! 6. drop the value that was overwritten, outside every lock.
 //!
@@ -44,30 +42,16 @@
 use std::mem;
 
 use ring_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use ring_core::sync::{Mutex, MutexGuard, spin_loop, yield_now};
+use ring_core::sync::{Mutex, spin_loop, yield_now};
 use ring_core::{CachePadded, Doorbell};
 
 use crate::error::TryRecvError;
 use crate::queue::SendQueue;
+use crate::slot::Slot;
 use crate::state::AtomicTail;
 
 /// Most receivers a channel can have, as tokio.
 const MAX_RECEIVERS: usize = usize::MAX >> 2;
-
-/// One ring slot.
-struct Slot<T> {
-    state: Mutex<SlotState<T>>,
-}
-
-struct SlotState<T> {
-    /// The position last written here. Starts at `index - capacity`
-    /// (wrapping), the "previous lap" of the first position that lands here.
-    pos: u64,
-    /// Receivers that will still read `pos`. The value is taken out when it
-    /// reaches zero, so `rem > 0` exactly when `val` is `Some`.
-    rem: usize,
-    val: Option<T>,
-}
 
 /// Why a claim failed.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,7 +66,7 @@ pub(crate) enum ClaimError {
 pub(crate) struct Shared<T> {
     /// The claim word: next position, gate and closed flags.
     tail: CachePadded<AtomicTail>,
-    /// Every position below this is written. Stored (Release) by the
+    /// Every position below this is written. Swapped in (SeqCst) by the
     /// sender that committed last; loaded (Acquire) by receivers and gate
     /// holders, so the slot writes below it are visible to them.
     committed: CachePadded<AtomicU64>,
@@ -112,7 +96,7 @@ pub(crate) struct Shared<T> {
 /// another sender finishes a few loads and stores (no user code runs
 /// between a claim and its commit), or a receiver finishes one clone.
 #[inline]
-fn backoff(iter: &mut u32) {
+pub(crate) fn backoff(iter: &mut u32) {
     if *iter < 32 {
         spin_loop();
     } else {
@@ -127,15 +111,7 @@ impl<T> Shared<T> {
     pub(crate) fn new(capacity: usize, lossless: bool) -> Self {
         debug_assert!(capacity.is_power_of_two());
         let cap = capacity as u64;
-        let slots = (0..cap)
-            .map(|i| Slot {
-                state: Mutex::new(SlotState {
-                    pos: i.wrapping_sub(cap),
-                    rem: 0,
-                    val: None,
-                }),
-            })
-            .collect();
+        let slots = (0..cap).map(|i| Slot::new(i.wrapping_sub(cap))).collect();
         Shared {
             tail: CachePadded::new(AtomicTail::new()),
             committed: CachePadded::new(AtomicU64::new(0)),
@@ -147,18 +123,25 @@ impl<T> Shared<T> {
             weak: AtomicUsize::new(0),
             gate: Mutex::new(()),
             // Symmetric: receivers register on every empty poll, and the
-            // asymmetric protocol's syscall per registration would cost
-            // far more than the senders' fence (ring-core's docs).
+            // asymmetric protocol's syscall per registration would cost far
+            // more than it saves (ring-core's `Doorbell::symmetric`).
             recv_bell: Doorbell::symmetric(),
-            drain_bell: Doorbell::symmetric(),
-            gone_bell: Doorbell::symmetric(),
+            // Asymmetric: rung on every value freed (a hot path), waited on
+            // by a `Closing` handle or `closed()` only.
+            drain_bell: Doorbell::new(),
+            gone_bell: Doorbell::new(),
             send_queue: SendQueue::new(),
         }
     }
 
     #[inline]
-    fn slot(&self, pos: u64) -> MutexGuard<'_, SlotState<T>> {
-        self.slots[(pos & self.mask) as usize].state.lock()
+    fn slot(&self, pos: u64) -> &Slot<T> {
+        &self.slots[(pos & self.mask) as usize]
+    }
+
+    /// Whether position `pos` is still held for some receiver.
+    fn held(&self, pos: u64) -> bool {
+        self.slot(pos).with(|s| s.pos == pos && s.rem > 0)
     }
 
     #[inline]
@@ -199,6 +182,12 @@ impl<T> Shared<T> {
     /// that slot's lock (the send queue's registration; see `queue.rs`) and
     /// returns `Full`.
     pub(crate) fn claim_lossless(&self, on_full: impl FnOnce()) -> Result<u64, ClaimError> {
+        enum Step {
+            Claimed(u64),
+            Retry,
+            Full,
+        }
+        let mut on_full = Some(on_full);
         let mut iter = 0;
         loop {
             let cur = self.tail.load();
@@ -210,21 +199,30 @@ impl<T> Shared<T> {
                 continue;
             }
             let q = cur.pos();
-            let slot = self.slot(q);
-            if slot.pos == q.wrapping_sub(self.cap()) && slot.rem == 0 {
-                // Free, and only the claimer of `q` can change that.
-                match self.tail.try_claim(cur) {
-                    Ok(q) => return Ok(q),
-                    Err(_) => continue,
+            let prev_lap = q.wrapping_sub(self.cap());
+            let step = self.slot(q).with(|slot| {
+                if slot.pos == prev_lap && slot.rem == 0 {
+                    // Free, and only the claimer of `q` can change that.
+                    return match self.tail.try_claim(cur) {
+                        Ok(q) => Step::Claimed(q),
+                        Err(_) => Step::Retry,
+                    };
                 }
+                if self.tail.load() != cur {
+                    // Someone claimed or gated meanwhile: look again.
+                    return Step::Retry;
+                }
+                // Registered under this slot's lock: see `queue.rs`.
+                if let Some(f) = on_full.take() {
+                    f();
+                }
+                Step::Full
+            });
+            match step {
+                Step::Claimed(q) => return Ok(q),
+                Step::Retry => continue,
+                Step::Full => return Err(ClaimError::Full),
             }
-            if self.tail.load() != cur {
-                // Someone claimed or gated meanwhile: look again.
-                continue;
-            }
-            on_full();
-            drop(slot);
-            return Err(ClaimError::Full);
         }
     }
 
@@ -245,28 +243,34 @@ impl<T> Shared<T> {
         let prev_lap = q.wrapping_sub(self.cap());
         let mut iter = 0;
         let old = loop {
-            let mut slot = self.slot(q);
-            if slot.pos == prev_lap {
-                slot.pos = q;
-                slot.rem = rem;
-                break mem::replace(&mut slot.val, value.take());
+            let written = self.slot(q).with(|slot| {
+                (slot.pos == prev_lap).then(|| {
+                    slot.pos = q;
+                    slot.rem = rem;
+                    mem::replace(&mut slot.val, value.take())
+                })
+            });
+            if let Some(old) = written {
+                break old;
             }
             // The previous lap's claimer has not written yet (only with
             // more senders in flight than slots).
-            drop(slot);
             backoff(&mut iter);
         };
         let mut iter = 0;
-        // Acquire: pairs with the predecessor's Release below, so our
-        // commit carries its writes too.
+        // Acquire: pairs with the predecessor's swap below, so our commit
+        // carries its writes too.
         while self.committed.load(Ordering::Acquire) != q {
             backoff(&mut iter);
         }
-        // Release: pairs with the Acquire loads of receivers (`try_recv`,
-        // `has_news`) and of gate holders: the write above is visible to
-        // whoever sees `q + 1`.
-        self.committed.store(q + 1, Ordering::Release);
-        self.recv_bell.ring();
+        // SeqCst swap: its Release half pairs with the Acquire loads of
+        // receivers (`try_recv`, `has_news`) and gate holders, so the write
+        // above is visible to whoever sees `q + 1`; being a SeqCst write it
+        // also orders the doorbell's waiter-count load after it, so the
+        // ring needs no fence (Dekker with `poll_wait`'s SeqCst increment
+        // and fence).
+        self.committed.swap(q + 1, Ordering::SeqCst);
+        self.recv_bell.ring_after_seqcst();
         if self.lossless && rem == 0 && self.send_queue.has_waiters() {
             // A sender may have queued on this slot while our write was in
             // flight; nobody will read it, so it is free now.
@@ -360,7 +364,7 @@ impl<T> Shared<T> {
         let serial = self.gate.lock();
         let t = self.tail.set_gate().pos();
         let mut iter = 0;
-        // Acquire: pairs with `publish`'s Release; the counts those claims
+        // Acquire: pairs with `publish`'s swap; the counts those claims
         // read happened before, so `f`'s change cannot reach them.
         while self.committed.load(Ordering::Acquire) != t {
             backoff(&mut iter);
@@ -388,9 +392,14 @@ impl<T> Shared<T> {
             self.add_receiver();
             let mut start = t;
             for pos in t.saturating_sub(self.cap())..t {
-                let mut slot = self.slot(pos);
-                if slot.pos == pos && slot.rem > 0 {
-                    slot.rem += 1;
+                let joined = self.slot(pos).with(|slot| {
+                    let held = slot.pos == pos && slot.rem > 0;
+                    if held {
+                        slot.rem += 1;
+                    }
+                    held
+                });
+                if joined {
                     start = start.min(pos);
                 }
             }
@@ -414,13 +423,13 @@ impl<T> Shared<T> {
         });
         let mut freed = false;
         for pos in next.max(t.saturating_sub(self.cap()))..t {
-            let mut slot = self.slot(pos);
-            if slot.pos != pos || slot.rem == 0 {
-                continue;
-            }
-            slot.rem -= 1;
-            let taken = if slot.rem == 0 { slot.val.take() } else { None };
-            drop(slot);
+            let taken = self.slot(pos).with(|slot| {
+                if slot.pos != pos || slot.rem == 0 {
+                    return None;
+                }
+                slot.rem -= 1;
+                if slot.rem == 0 { slot.val.take() } else { None }
+            });
             freed |= taken.is_some();
             // Outside the lock: `T::drop` may use the channel.
             drop(taken);
@@ -447,13 +456,13 @@ impl<T> Shared<T> {
     /// Whether a receiver at `next` would find something: a value or the
     /// close. Only loads, so it may run under a doorbell's lock.
     pub(crate) fn has_news(&self, next: u64) -> bool {
-        // Acquire: pairs with `publish`'s Release store.
+        // Acquire: pairs with `publish`'s swap.
         self.committed.load(Ordering::Acquire) > next || self.tail.load().closed()
     }
 
     /// `Receiver::len`: positions committed that `next` has not read.
     pub(crate) fn unread(&self, next: u64) -> usize {
-        // Acquire: pairs with `publish`'s Release store.
+        // Acquire: pairs with `publish`'s swap.
         let c = self.committed.load(Ordering::Acquire);
         usize::try_from(c.saturating_sub(next)).unwrap_or(usize::MAX)
     }
@@ -461,16 +470,12 @@ impl<T> Shared<T> {
     /// Values still held for some receiver (`Sender::len`). Binary search:
     /// held values are a suffix of the committed window.
     pub(crate) fn queued(&self) -> usize {
-        // Acquire: pairs with `publish`'s Release store.
+        // Acquire: pairs with `publish`'s swap.
         let c = self.committed.load(Ordering::Acquire);
         let (mut lo, mut hi) = (c.saturating_sub(self.cap()), c);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let held = {
-                let slot = self.slot(mid);
-                slot.pos == mid && slot.rem > 0
-            };
-            if held {
+            if self.held(mid) {
                 hi = mid;
             } else {
                 lo = mid + 1;
@@ -482,16 +487,13 @@ impl<T> Shared<T> {
     /// Closed, nothing in flight, and no value held for any receiver.
     pub(crate) fn is_drained(&self) -> bool {
         let t = self.tail.load();
-        // Acquire: pairs with `publish`'s Release store.
+        // Acquire: pairs with `publish`'s swap.
         let c = self.committed.load(Ordering::Acquire);
         if !t.closed() || c != t.pos() {
             return false;
         }
         // Held values are a suffix: the newest tells.
-        c == 0 || {
-            let slot = self.slot(c - 1);
-            !(slot.pos == c - 1 && slot.rem > 0)
-        }
+        c == 0 || !self.held(c - 1)
     }
 }
 
@@ -513,56 +515,71 @@ impl<T: Clone> Shared<T> {
     /// Reads position `*next`; advances `*next` past what it returns.
     #[inline]
     pub(crate) fn try_recv(&self, next: &mut u64) -> Result<T, TryRecvError> {
+        enum Read<T> {
+            Cloned(T),
+            Taken(Option<T>),
+            Overwritten,
+            Unheld,
+        }
         loop {
             let pos = *next;
-            // Acquire: pairs with `publish`'s Release store; the slot write
-            // for `pos` happened before.
+            // Acquire: pairs with `publish`'s swap; the slot write for `pos`
+            // happened before.
             let committed = self.committed.load(Ordering::Acquire);
             if pos >= committed {
                 return Err(self.empty_or_closed(pos));
             }
-            let mut slot = self.slot(pos);
-            if slot.pos != pos {
-                // Overwritten: `pos` is committed, so the slot held it once.
-                drop(slot);
-                let oldest = self.tail.load().pos().saturating_sub(self.cap());
-                debug_assert!(oldest > pos);
-                *next = oldest;
-                return Err(TryRecvError::Lagged(oldest - pos));
-            }
+            // Moved before reading: if `T::clone` panics below, this
+            // receiver skips the value (its `rem` share is already paid).
             *next = pos + 1;
-            if slot.rem == 0 {
-                // Unreachable by the gate's accounting (a receiver is
-                // counted in every position it reads); skip rather than
-                // invent a value.
-                debug_assert!(false, "receiver reached an unheld position {pos}");
-                continue;
+            let read = self.slot(pos).with(|slot| {
+                if slot.pos != pos {
+                    // Overwritten: `pos` is committed, so the slot held it.
+                    return Read::Overwritten;
+                }
+                if slot.rem == 0 {
+                    return Read::Unheld;
+                }
+                slot.rem -= 1;
+                if slot.rem == 0 {
+                    // The last reader moves the value out: no clone, and
+                    // the channel no longer holds it.
+                    return Read::Taken(slot.val.take());
+                }
+                // Under the slot lock: clones of one value never overlap.
+                Read::Cloned(
+                    slot.val
+                        .as_ref()
+                        .expect("rem > 0 means the value is held")
+                        .clone(),
+                )
+            });
+            match read {
+                Read::Cloned(v) => return Ok(v),
+                Read::Taken(v) => {
+                    self.on_freed();
+                    return Ok(v.expect("rem > 0 means the value is held"));
+                }
+                Read::Overwritten => {
+                    let oldest = self.tail.load().pos().saturating_sub(self.cap());
+                    debug_assert!(oldest > pos);
+                    *next = oldest;
+                    return Err(TryRecvError::Lagged(oldest - pos));
+                }
+                Read::Unheld => {
+                    // Unreachable by the gate's accounting (a receiver is
+                    // counted in every position it reads); skip rather than
+                    // invent a value.
+                    debug_assert!(false, "receiver reached an unheld position {pos}");
+                }
             }
-            slot.rem -= 1;
-            if slot.rem == 0 {
-                // The last reader moves the value out: no clone, and the
-                // channel no longer holds it.
-                let value = slot.val.take();
-                drop(slot);
-                self.on_freed();
-                return Ok(value.expect("rem > 0 means the value is held"));
-            }
-            // Under the slot lock, so clones of one value never overlap. A
-            // panic here unlocks on unwind; `next` and `rem` already moved,
-            // so the value is skipped for this receiver only.
-            let value = slot
-                .val
-                .as_ref()
-                .expect("rem > 0 means the value is held")
-                .clone();
-            return Ok(value);
         }
     }
 
     #[cold]
     fn empty_or_closed(&self, pos: u64) -> TryRecvError {
         let t = self.tail.load();
-        // Acquire: pairs with `publish`'s Release store. Once closed no
+        // Acquire: pairs with `publish`'s swap. Once closed no
         // claim succeeds, so `t.pos()` is final.
         if t.closed() && self.committed.load(Ordering::Acquire) >= t.pos() && pos >= t.pos() {
             TryRecvError::Closed

@@ -170,6 +170,33 @@ impl Doorbell {
         }
     }
 
+    /// [`ring`](Doorbell::ring) for a caller whose publishing write was a
+    /// `SeqCst` store or read-modify-write. That write and this `SeqCst`
+    /// load form the writer's half of the Dekker pair by themselves (with
+    /// the waiter's full fence; C++20 [atomics.order], the rules for `SeqCst`
+    /// fences), so no fence is issued: one load when nobody waits.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let bell = ring_core::Doorbell::symmetric();
+    /// let value = AtomicU64::new(0);
+    /// value.swap(1, Ordering::SeqCst); // the publish, SeqCst
+    /// bell.ring_after_seqcst();
+    /// ```
+    #[inline]
+    pub fn ring_after_seqcst(&self) {
+        // loom treats SeqCst loads and stores as Acquire and Release (its
+        // documented limitation); this fence gives the model what the
+        // language guarantees for them, so it checks the same protocol.
+        #[cfg(ring_loom)]
+        crate::sync::atomic::fence(Ordering::SeqCst);
+        // SeqCst: see above.
+        if self.waiters.load(Ordering::SeqCst) != 0 {
+            self.wake();
+        }
+    }
+
     #[cold]
     fn wake(&self) {
         let mut state = self.state.lock();
