@@ -1,9 +1,23 @@
 //! `blocking_*`: drive a future on the calling thread, parking between polls.
+//!
+//! With the `tokio` feature, a thread inside a tokio runtime context goes
+//! through `Handle::block_on`, which panics on a thread that drives async
+//! tasks (as tokio's own `blocking_recv` does) and works from
+//! `spawn_blocking` threads.
 
 use core::future::Future;
 
-#[cfg(not(ring_loom))]
+/// Runs `fut` to completion on this thread.
 pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+    #[cfg(feature = "tokio")]
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        return handle.block_on(fut);
+    }
+    park_on(fut)
+}
+
+#[cfg(not(ring_loom))]
+fn park_on<F: Future>(fut: F) -> F::Output {
     use core::pin::pin;
     use core::task::{Context, Poll};
     use std::sync::Arc;
@@ -33,6 +47,6 @@ pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
 }
 
 #[cfg(ring_loom)]
-pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+fn park_on<F: Future>(fut: F) -> F::Output {
     loom::future::block_on(fut)
 }

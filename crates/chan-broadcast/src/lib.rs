@@ -37,8 +37,9 @@
 //! `WeakSender` are `Send + Sync` for `T: Send`, and two receivers never
 //! clone one value at the same time (tokio's RUSTSEC-2025-0023).
 //!
-//! Where it differs from tokio: `blocking_recv` does not panic inside a
-//! runtime (it blocks the thread; see its docs).
+//! `blocking_recv` panics where tokio's does (on a thread driving async
+//! tasks), through tokio's own `Handle::block_on`; its message is that
+//! function's.
 //!
 //! # Beyond tokio
 //!

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, ready};
 
 use ring_core::sync::Arc;
 
@@ -102,7 +102,12 @@ impl<T> LosslessSender<T> {
     }
 
     /// Sends `value`, blocking the thread while the ring is full. For
-    /// synchronous code; do not call it from async code.
+    /// synchronous code.
+    ///
+    /// # Panics
+    ///
+    /// With the `tokio` feature, when called on a thread that drives async
+    /// tasks, like tokio's `blocking_send`.
     ///
     /// # Errors
     ///
@@ -294,7 +299,20 @@ impl<T> Future for LosslessSend<'_, T> {
     type Output = Result<usize, SendError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // One unit of tokio's budget per send, as tokio's bounded senders;
+        // given back (by dropping `coop`) when the send has to wait.
+        let coop = ready!(crate::coop::poll_proceed(cx));
+        let out = self.get_mut().poll_send(cx);
+        if out.is_ready() {
+            coop.made_progress();
+        }
+        out
+    }
+}
+
+impl<T> LosslessSend<'_, T> {
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, SendError<T>>> {
+        let this = self;
         let shared = &*this.tx.shared;
         let queue = &shared.send_queue;
         loop {

@@ -213,9 +213,11 @@ impl<T: Clone> Receiver<T> {
     /// Receives the next value, blocking the thread until there is one. For
     /// synchronous code.
     ///
-    /// Unlike tokio's, this does not panic when called inside a runtime
-    /// (it cannot tell a worker thread from a `spawn_blocking` one), but it
-    /// does block that thread: do not call it from async code.
+    /// # Panics
+    ///
+    /// With the `tokio` feature, when called on a thread that drives async
+    /// tasks (inside `block_on` or on a runtime worker), as tokio's does;
+    /// `spawn_blocking` threads may call it.
     ///
     /// # Errors
     ///

@@ -143,3 +143,28 @@ fn a_named_recv_future_can_be_stored_and_polled_by_hand() {
     let mut out = Box::pin(out);
     assert_eq!(out.as_mut().poll(&mut cx), Poll::Ready(Ok(5)));
 }
+
+#[test]
+#[should_panic(expected = "attempted to block the current thread")]
+fn blocking_recv_on_a_thread_driving_tasks_panics_like_tokio() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (_tx, mut rx) = channel::<u8>(1);
+    rt.block_on(async move {
+        let _ = rx.blocking_recv();
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    miri,
+    ignore = "a multi-thread runtime: slow under Miri, no unsafe path of ours"
+)]
+async fn blocking_recv_works_from_spawn_blocking() {
+    let (tx, mut rx) = channel(1);
+    let reader = tokio::task::spawn_blocking(move || (rx.blocking_recv(), rx.blocking_recv()));
+    tx.send(3).unwrap();
+    drop(tx);
+    assert_eq!(reader.await.unwrap(), (Ok(3), Err(RecvError::Closed)));
+}
