@@ -125,7 +125,8 @@ impl<T> Sender<T> {
 
     /// A new receiver that starts at the oldest value the channel still
     /// holds (one some receiver has yet to read), rather than after the
-    /// newest. tokio issue 7313.
+    /// newest. tokio issue 7313. It visits every slot once (`capacity`
+    /// short lock holds) while new sends wait.
     ///
     /// ```
     /// let (tx, mut rx) = chan_broadcast::channel(16);
