@@ -254,28 +254,75 @@ fn throughput<C: Chan>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime) {
 
 const LOSSLESS_VALUES: usize = 20_000;
 
-fn lossless(c: &mut Criterion, rt: &Runtime) {
-    let mut g = c.benchmark_group("lossless_1to4");
-    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
-    g.bench_function("chan-broadcast", |b| {
+/// A channel whose senders wait for space.
+trait Lossless: 'static {
+    const NAME: &'static str;
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    fn channel(cap: usize) -> (Self::Tx, Self::Rx);
+    fn subscribe(rx: &Self::Rx) -> Self::Rx;
+    fn send(tx: &Self::Tx, v: usize) -> impl Future<Output = ()> + Send + '_;
+    /// `None` once closed.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<usize>> + Send + '_;
+}
+
+impl Lossless for Ours {
+    const NAME: &'static str = "chan-broadcast";
+    type Tx = chan_broadcast::LosslessSender<usize>;
+    type Rx = chan_broadcast::Receiver<usize>;
+    fn channel(cap: usize) -> (Self::Tx, Self::Rx) {
+        chan_broadcast::channel_lossless(cap)
+    }
+    fn subscribe(rx: &Self::Rx) -> Self::Rx {
+        rx.resubscribe()
+    }
+    async fn send(tx: &Self::Tx, v: usize) {
+        tx.send(v).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<usize> {
+        rx.recv().await.ok()
+    }
+}
+
+impl Lossless for AsyncBroadcast {
+    const NAME: &'static str = "async-broadcast";
+    type Tx = async_broadcast::Sender<usize>;
+    type Rx = async_broadcast::Receiver<usize>;
+    fn channel(cap: usize) -> (Self::Tx, Self::Rx) {
+        // Not overflowing: `broadcast` waits for space.
+        async_broadcast::broadcast(cap)
+    }
+    fn subscribe(rx: &Self::Rx) -> Self::Rx {
+        rx.new_receiver()
+    }
+    async fn send(tx: &Self::Tx, v: usize) {
+        tx.broadcast(v).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<usize> {
+        rx.recv().await.ok()
+    }
+}
+
+fn lossless<C: Lossless>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime) {
+    g.bench_function(<C as Lossless>::NAME, |b| {
         b.iter(|| {
-            let (tx, rx) = chan_broadcast::channel_lossless::<usize>(64);
+            let (tx, rx) = <C as Lossless>::channel(64);
             let handles: Vec<_> = (0..FANOUT)
                 .map(|_| {
-                    let mut rx = rx.resubscribe();
+                    let mut rx = <C as Lossless>::subscribe(&rx);
                     rt.spawn(async move {
                         let mut n = 0;
-                        while rx.recv().await.is_ok() {
+                        while <C as Lossless>::recv(&mut rx).await.is_some() {
                             n += 1;
                         }
-                        assert_eq!(n, LOSSLESS_VALUES);
+                        assert_eq!(n, LOSSLESS_VALUES, "a lossless channel lost values");
                     })
                 })
                 .collect();
             drop(rx);
             rt.block_on(async move {
                 for i in 0..LOSSLESS_VALUES {
-                    tx.send(i).await.unwrap();
+                    <C as Lossless>::send(&tx, i).await;
                 }
                 drop(tx);
                 for h in handles {
@@ -284,34 +331,6 @@ fn lossless(c: &mut Criterion, rt: &Runtime) {
             });
         })
     });
-    g.bench_function("async-broadcast", |b| {
-        b.iter(|| {
-            let (tx, rx) = async_broadcast::broadcast::<usize>(64);
-            let handles: Vec<_> = (0..FANOUT)
-                .map(|_| {
-                    let mut rx = rx.new_receiver();
-                    rt.spawn(async move {
-                        let mut n = 0;
-                        while rx.recv().await.is_ok() {
-                            n += 1;
-                        }
-                        assert_eq!(n, LOSSLESS_VALUES);
-                    })
-                })
-                .collect();
-            drop(rx);
-            rt.block_on(async move {
-                for i in 0..LOSSLESS_VALUES {
-                    tx.broadcast(i).await.unwrap();
-                }
-                drop(tx);
-                for h in handles {
-                    h.await.unwrap();
-                }
-            });
-        })
-    });
-    g.finish();
 }
 
 const TASKS: [usize; 4] = [10, 100, 500, 1000];
@@ -347,7 +366,11 @@ fn main() {
     throughput::<AsyncBroadcast>(&mut g, &rt);
     g.finish();
 
-    lossless(&mut c, &rt);
+    let mut g = c.benchmark_group("lossless_1to4");
+    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
+    lossless::<Ours>(&mut g, &rt);
+    lossless::<AsyncBroadcast>(&mut g, &rt);
+    g.finish();
     c.final_summary();
 
     let peers = ["tokio", "async-broadcast"];

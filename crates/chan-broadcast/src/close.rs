@@ -40,8 +40,12 @@ pub struct Closing<T> {
 }
 
 impl<T> Closing<T> {
-    pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
-        Closing { shared }
+    /// Closes the channel and returns the handle that watches it drain.
+    pub(crate) fn begin(shared: &Arc<Shared<T>>) -> Self {
+        shared.close();
+        Closing {
+            shared: Arc::clone(shared),
+        }
     }
 
     /// Waits until every receiver has read (or dropped) every buffered

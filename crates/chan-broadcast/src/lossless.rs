@@ -11,7 +11,6 @@ use crate::close::Closing;
 use crate::error::{SendError, TrySendError};
 use crate::receiver::Receiver;
 use crate::shared::{ClaimError, Shared};
-use crate::wait::WaitFor;
 
 /// The sending half of a lossless channel (from
 /// [`channel_lossless`](crate::channel_lossless)). A send waits until the
@@ -147,8 +146,7 @@ impl<T> LosslessSender<T> {
     /// assert_eq!(rx2.try_recv(), Ok(1));
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let next = self.shared.subscribe();
-        Receiver::new(Arc::clone(&self.shared), next)
+        Receiver::subscribe_to(&self.shared)
     }
 
     /// A new receiver starting at the oldest value still held.
@@ -160,8 +158,7 @@ impl<T> LosslessSender<T> {
     /// assert_eq!(late.try_recv(), Ok(1));
     /// ```
     pub fn subscribe_from_oldest(&self) -> Receiver<T> {
-        let next = self.shared.subscribe_from_oldest();
-        Receiver::new(Arc::clone(&self.shared), next)
+        Receiver::from_oldest_of(&self.shared)
     }
 
     /// The number of values still held for some receiver.
@@ -225,8 +222,7 @@ impl<T> LosslessSender<T> {
     /// # });
     /// ```
     pub async fn closed(&self) {
-        let shared = &*self.shared;
-        WaitFor::new(&shared.gone_bell, || shared.receiver_count() == 0).await;
+        self.shared.no_receivers().await;
     }
 
     /// Closes the channel for every sender (waiting sends fail) and turns
@@ -240,10 +236,8 @@ impl<T> LosslessSender<T> {
     /// assert!(closing.is_drained());
     /// ```
     pub fn close(self) -> Closing<T> {
-        let shared = Arc::clone(&self.shared);
-        drop(self);
-        shared.close();
-        Closing::new(shared)
+        // `self` drops after: its strong count goes, the channel is closed.
+        Closing::begin(&self.shared)
     }
 }
 

@@ -56,6 +56,18 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// A new receiver of `shared` at the tail.
+    pub(crate) fn subscribe_to(shared: &Arc<Shared<T>>) -> Self {
+        let next = shared.subscribe();
+        Receiver::new(Arc::clone(shared), next)
+    }
+
+    /// A new receiver of `shared` at the oldest value held.
+    pub(crate) fn from_oldest_of(shared: &Arc<Shared<T>>) -> Self {
+        let next = shared.subscribe_from_oldest();
+        Receiver::new(Arc::clone(shared), next)
+    }
+
     /// The number of values sent that this receiver has yet to receive,
     /// including any already overwritten: above the capacity (rounded up to
     /// a power of two), the next receive reports `Lagged`.
@@ -148,8 +160,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// ```
     pub fn resubscribe(&self) -> Self {
-        let next = self.shared.subscribe();
-        Receiver::new(Arc::clone(&self.shared), next)
+        Receiver::subscribe_to(&self.shared)
     }
 
     /// Receives the next value, waiting for one.

@@ -8,7 +8,6 @@ use crate::close::Closing;
 use crate::error::SendError;
 use crate::receiver::Receiver;
 use crate::shared::Shared;
-use crate::wait::WaitFor;
 
 /// The sending half of a broadcast channel. Cloneable; every clone sends
 /// into the same channel, and the channel closes when the last one drops
@@ -119,8 +118,7 @@ impl<T> Sender<T> {
     /// assert_eq!(rx2.try_recv(), Ok(2));
     /// ```
     pub fn subscribe(&self) -> Receiver<T> {
-        let next = self.shared.subscribe();
-        Receiver::new(Arc::clone(&self.shared), next)
+        Receiver::subscribe_to(&self.shared)
     }
 
     /// A new receiver that starts at the oldest value the channel still
@@ -137,8 +135,7 @@ impl<T> Sender<T> {
     /// assert_eq!(late.try_recv(), Ok(2));
     /// ```
     pub fn subscribe_from_oldest(&self) -> Receiver<T> {
-        let next = self.shared.subscribe_from_oldest();
-        Receiver::new(Arc::clone(&self.shared), next)
+        Receiver::from_oldest_of(&self.shared)
     }
 
     /// The number of values still held for some receiver: a value counts
@@ -210,8 +207,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub async fn closed(&self) {
-        let shared = &*self.shared;
-        WaitFor::new(&shared.gone_bell, || shared.receiver_count() == 0).await;
+        self.shared.no_receivers().await;
     }
 
     /// A [`WeakSender`] for this channel.
@@ -269,10 +265,8 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub fn close(self) -> Closing<T> {
-        let shared = Arc::clone(&self.shared);
-        drop(self);
-        shared.close();
-        Closing::new(shared)
+        // `self` drops after: its strong count goes, the channel is closed.
+        Closing::begin(&self.shared)
     }
 }
 

@@ -49,6 +49,7 @@ use crate::error::TryRecvError;
 use crate::queue::SendQueue;
 use crate::slot::Slot;
 use crate::state::AtomicTail;
+use crate::wait::WaitFor;
 
 /// Most receivers a channel can have, as tokio.
 const MAX_RECEIVERS: usize = usize::MAX >> 2;
@@ -354,6 +355,11 @@ impl<T> Shared<T> {
     pub(crate) fn receiver_count(&self) -> usize {
         // SeqCst: a plain snapshot for the caller.
         self.receivers.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once there is no receiver (`Sender::closed`).
+    pub(crate) async fn no_receivers(&self) {
+        WaitFor::new(&self.gone_bell, || self.receiver_count() == 0).await;
     }
 
     // ---- the gate: receiver count changes ----

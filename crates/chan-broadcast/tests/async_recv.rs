@@ -1,7 +1,5 @@
 //! `recv`, `recv_many`, the stream and the cooperative budget under tokio.
 
-mod common;
-
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -10,8 +8,8 @@ use std::task::{Context, Poll};
 
 use chan_broadcast::error::RecvError;
 use chan_broadcast::{Lagged, channel};
-use common::counting_waker;
 use futures_core::Stream;
+use seqcast_test_support::counting_waker;
 
 #[test]
 fn the_stream_yields_values_and_lags_and_ends_at_close() {

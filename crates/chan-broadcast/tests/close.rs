@@ -1,14 +1,12 @@
 //! The graceful close: `close` → `Closing` → `drained().await` → `Closed`.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use chan_broadcast::channel;
 use chan_broadcast::error::{RecvError, SendError, TryRecvError};
-use common::counting_waker;
+use seqcast_test_support::counting_waker;
 
 #[test]
 fn drained_waits_for_every_receiver_then_yields_the_closed_handle() {

@@ -1,14 +1,12 @@
 //! The lossless mode: senders wait for the slowest receiver, in FIFO order.
 
-mod common;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use chan_broadcast::channel_lossless;
 use chan_broadcast::error::{SendError, TryRecvError, TrySendError};
-use common::counting_waker;
+use seqcast_test_support::counting_waker;
 
 #[test]
 fn try_send_is_full_until_the_slowest_receiver_reads() {

@@ -1,7 +1,5 @@
 //! tokio's documented broadcast semantics, one test each, at the poll level.
 
-mod common;
-
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -11,7 +9,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use chan_broadcast::error::{RecvError, SendError, TryRecvError};
 use chan_broadcast::{Sender, channel};
-use common::counting_waker;
+use seqcast_test_support::counting_waker;
 
 /// Counts drops of the values (not the clones' originals only: every copy).
 #[derive(Debug)]

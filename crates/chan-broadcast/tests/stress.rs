@@ -58,20 +58,34 @@ fn drain(mut rx: Receiver<Msg>, lossless: bool) -> ([u64; SENDERS as usize], u64
     }
 }
 
+/// One sender thread's body: sends its values through `send`.
+fn sender(
+    id: u64,
+    sent: &Arc<AtomicU64>,
+    send: impl Fn(Msg) + Send + 'static,
+) -> Box<dyn FnOnce() + Send> {
+    let sent = Arc::clone(sent);
+    Box::new(move || {
+        for seq in 0..PER_SENDER {
+            send(Msg::new(id, seq));
+            sent.fetch_add(1, Ordering::Relaxed);
+            if seq % 256 == 0 {
+                thread::yield_now();
+            }
+        }
+    })
+}
+
 fn run(lossless: bool) {
     let sent = Arc::new(AtomicU64::new(0));
-    let (senders, rx): (Vec<Box<dyn FnOnce() + Send>>, _) = if lossless {
+    let (senders, rx): (Vec<_>, _) = if lossless {
         let (tx, rx) = channel_lossless::<Msg>(64);
         let s = (0..SENDERS)
             .map(|id| {
                 let tx = tx.clone();
-                let sent = Arc::clone(&sent);
-                Box::new(move || {
-                    for seq in 0..PER_SENDER {
-                        tx.blocking_send(Msg::new(id, seq)).unwrap();
-                        sent.fetch_add(1, Ordering::Relaxed);
-                    }
-                }) as Box<dyn FnOnce() + Send>
+                sender(id, &sent, move |m| {
+                    tx.blocking_send(m).unwrap();
+                })
             })
             .collect();
         (s, rx)
@@ -80,16 +94,9 @@ fn run(lossless: bool) {
         let s = (0..SENDERS)
             .map(|id| {
                 let tx = tx.clone();
-                let sent = Arc::clone(&sent);
-                Box::new(move || {
-                    for seq in 0..PER_SENDER {
-                        tx.send(Msg::new(id, seq)).unwrap();
-                        sent.fetch_add(1, Ordering::Relaxed);
-                        if seq % 256 == 0 {
-                            thread::yield_now();
-                        }
-                    }
-                }) as Box<dyn FnOnce() + Send>
+                sender(id, &sent, move |m| {
+                    tx.send(m).unwrap();
+                })
             })
             .collect();
         (s, rx)

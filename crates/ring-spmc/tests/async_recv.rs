@@ -8,13 +8,11 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use ring_spmc::{Lagged, RecvError, channel};
 
-mod common;
-
 #[test]
 fn pending_then_woken_by_publish_then_ready() {
     let (mut p, subs) = channel::<u64>(8);
     let mut s = subs.subscribe();
-    let (waker, count) = common::counting_waker();
+    let (waker, count) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     let mut fut = s.recv_async();
     assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Pending);
@@ -35,7 +33,7 @@ fn ready_at_once_when_a_value_is_there() {
     let (mut p, subs) = channel::<u64>(8);
     let mut s = subs.subscribe();
     p.publish(1);
-    let (waker, count) = common::counting_waker();
+    let (waker, count) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert_eq!(
         Pin::new(&mut s.recv_async()).poll(&mut cx),
@@ -48,7 +46,7 @@ fn ready_at_once_when_a_value_is_there() {
 fn dropping_a_pending_receive_loses_nothing_and_leaves_no_waker() {
     let (mut p, subs) = channel::<u64>(8);
     let mut s = subs.subscribe();
-    let (waker, count) = common::counting_waker();
+    let (waker, count) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     {
         let mut fut = s.recv_async();
@@ -64,7 +62,7 @@ fn dropping_another_subscriber_wakes_nobody() {
     let (_p, subs) = channel::<u64>(8);
     let mut s = subs.subscribe();
     let other = subs.subscribe();
-    let (waker, count) = common::counting_waker();
+    let (waker, count) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     let mut fut = s.recv_async();
     assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Pending);
@@ -78,8 +76,8 @@ fn one_publish_wakes_every_waiting_subscriber() {
     let (mut p, subs) = channel::<u64>(8);
     let mut a = subs.subscribe();
     let mut b = subs.subscribe();
-    let (wa, ca) = common::counting_waker();
-    let (wb, cb) = common::counting_waker();
+    let (wa, ca) = seqcast_test_support::counting_waker();
+    let (wb, cb) = seqcast_test_support::counting_waker();
     let mut fa = a.recv_async();
     let mut fb = b.recv_async();
     assert!(
@@ -110,7 +108,7 @@ fn lag_is_a_stream_item_and_an_async_error() {
     let mut s = subs.subscribe();
     let mut t = subs.subscribe();
     p.publish_batch(&[0, 1, 2, 3, 4]);
-    let (waker, _) = common::counting_waker();
+    let (waker, _) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert_eq!(
         Pin::new(&mut s).poll_next(&mut cx),

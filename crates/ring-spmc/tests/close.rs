@@ -9,8 +9,6 @@ use std::time::Duration;
 use futures_core::Stream;
 use ring_spmc::{RecvError, RecvTimeoutError, TryRecvError, WaitStrategy, channel};
 
-mod common;
-
 #[test]
 fn drain_then_closed() {
     let (mut p, subs) = channel::<u8>(8);
@@ -57,7 +55,7 @@ fn close_wakes_a_parked_receiver() {
 fn close_wakes_an_async_receiver_and_ends_the_stream() {
     let (mut p, subs) = channel::<u8>(8);
     let mut s = subs.subscribe();
-    let (waker, count) = common::counting_waker();
+    let (waker, count) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert_eq!(Pin::new(&mut s).poll_next(&mut cx), Poll::Pending);
     p.publish(5);

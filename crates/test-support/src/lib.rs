@@ -1,0 +1,65 @@
+//! Dev-only helpers for seqcast's tests (CONVENTIONS: "write the small
+//! helper ourselves in a dev-only test-support module").
+//!
+//! Async behaviour is tested at the poll level: poll a future by hand with
+//! a [`counting_waker`], assert `Pending`, assert the waker was woken (or
+//! not: spurious wake-ups are bugs too), then assert `Ready`.
+//!
+//! ```
+//! use std::task::Context;
+//!
+//! let (waker, count) = seqcast_test_support::counting_waker();
+//! let _cx = Context::from_waker(&waker);
+//! waker.wake_by_ref();
+//! assert_eq!(count.count(), 1);
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Wake, Waker};
+
+/// Counts `wake` calls.
+///
+/// ```
+/// let (waker, count) = seqcast_test_support::counting_waker();
+/// waker.clone().wake();
+/// assert_eq!(count.count(), 1);
+/// ```
+#[derive(Debug, Default)]
+pub struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Relaxed: read by the test thread after the waking call returned.
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl CountingWaker {
+    /// Wake-ups so far.
+    ///
+    /// ```
+    /// let (_waker, count) = seqcast_test_support::counting_waker();
+    /// assert_eq!(count.count(), 0);
+    /// ```
+    pub fn count(&self) -> usize {
+        // Relaxed: see `wake_by_ref`.
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A waker and its counter.
+///
+/// ```
+/// let (waker, count) = seqcast_test_support::counting_waker();
+/// drop(waker);
+/// assert_eq!(count.count(), 0, "dropping is not waking");
+/// ```
+pub fn counting_waker() -> (Waker, Arc<CountingWaker>) {
+    let count = Arc::new(CountingWaker::default());
+    (Waker::from(Arc::clone(&count)), count)
+}
