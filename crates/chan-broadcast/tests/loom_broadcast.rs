@@ -143,3 +143,27 @@ fn close_lifecycle() {
         assert_eq!(closed.receiver_count(), 0);
     });
 }
+
+#[test]
+fn subscribe_from_oldest_while_a_send_runs() {
+    loom::model(|| {
+        let (tx, mut first) = channel::<u32>(2);
+        tx.send(1).unwrap();
+        let tx = Arc::new(tx);
+        let tx2 = Arc::clone(&tx);
+        let sender = thread::spawn(move || {
+            tx2.send(2).unwrap();
+        });
+        let mut late = tx.subscribe_from_oldest();
+        sender.join().unwrap();
+        // The late receiver joined value 1 (still held) and so sees 1, then
+        // 2: it is counted in every value it will read, no more, no less.
+        assert_eq!(late.try_recv(), Ok(1));
+        assert_eq!(late.try_recv(), Ok(2));
+        assert_eq!(late.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(tx.len(), 2, "both still held for `first`");
+        assert_eq!(first.try_recv(), Ok(1));
+        assert_eq!(first.try_recv(), Ok(2));
+        assert_eq!(tx.len(), 0);
+    });
+}
