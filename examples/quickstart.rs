@@ -62,6 +62,7 @@ fn broadcast_demo() {
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .enable_time()
         .build()
         .expect("a tokio runtime");
     let start = Instant::now();

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// The README's test command, which the `test` step runs verbatim.
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
+/// The README's demo command, run too: it asserts what it prints.
+const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 
 /// Packages that hold library code (what loom, Miri and the cross targets check).
 const LIB_PACKAGES: &[&str] = &["ring-core", "ring-spmc", "chan-broadcast"];
@@ -46,7 +48,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        about: "the README's test command (unit, integration, stress and doc tests)",
+        about: "the README's test command (unit, integration, stress and doc tests), then its demo",
         run: test,
     },
     Step {
@@ -296,7 +298,8 @@ fn lint(ctx: &Ctx) -> Result<(), String> {
 }
 
 fn test(ctx: &Ctx) -> Result<(), String> {
-    Cmd::cargo(ctx).args(TEST_COMMAND).run()
+    Cmd::cargo(ctx).args(TEST_COMMAND).run()?;
+    Cmd::cargo(ctx).args(DEMO_COMMAND).run()
 }
 
 fn loom(ctx: &Ctx) -> Result<(), String> {
