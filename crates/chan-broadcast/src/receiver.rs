@@ -213,7 +213,7 @@ impl<T: Clone> Receiver<T> {
     /// assert_eq!(rx.try_recv(), Ok(1));
     /// assert_eq!(rx.try_recv(), Ok(2));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         if self.pending_lag != 0 {
             return Err(TryRecvError::Lagged(core::mem::take(&mut self.pending_lag)));

@@ -93,7 +93,7 @@ impl<T> Sender<T> {
     /// drop((rx, _rx2));
     /// assert_eq!(tx.send(6).unwrap_err().0, 6);
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
         let Ok(q) = self.shared.claim() else {
             return Err(SendError(value));

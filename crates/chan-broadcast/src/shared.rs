@@ -158,7 +158,7 @@ impl<T> Shared<T> {
     // ---- sending ----
 
     /// Claims the next position (lossy: whatever the slot holds).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn claim(&self) -> Result<u64, ClaimError> {
         let mut cur = self.tail.load();
         let mut iter = 0;
@@ -238,7 +238,7 @@ impl<T> Shared<T> {
     /// Writes `value` (or, with no receiver, nothing) at claimed position
     /// `q` for `rem` receivers, commits it in order and wakes receivers.
     /// Returns the value it overwrote, for the caller to drop.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn publish(&self, q: u64, mut value: Option<T>, rem: usize) -> Option<T> {
         debug_assert_eq!(value.is_some(), rem > 0);
         let prev_lap = q.wrapping_sub(self.cap());
@@ -519,7 +519,7 @@ impl<T> std::fmt::Debug for Shared<T> {
 
 impl<T: Clone> Shared<T> {
     /// Reads position `*next`; advances `*next` past what it returns.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn try_recv(&self, next: &mut u64) -> Result<T, TryRecvError> {
         enum Read<T> {
             Cloned(T),

@@ -65,7 +65,7 @@ impl<T> Slot<T> {
     }
 
     /// Runs `f` on the state with the lock held.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut SlotState<T>) -> R) -> R {
         self.lock();
         let _unlock = Unlock(&self.locked);
@@ -74,7 +74,7 @@ impl<T> Slot<T> {
         self.state.with_mut(|p| f(unsafe { &mut *p }))
     }
 
-    #[inline]
+    #[inline(always)]
     fn lock(&self) {
         // Acquire: pairs with `Unlock`'s Release; Relaxed on failure, the
         // slow path retries.
