@@ -37,6 +37,10 @@
 //! `WeakSender` are `Send + Sync` for `T: Send`, and two receivers never
 //! clone one value at the same time (tokio's RUSTSEC-2025-0023).
 //!
+//! `T::clone` runs under the value's slot lock (so clones of one value
+//! never overlap): it must not receive from, or drop a receiver of, the
+//! channel it is being cloned out of.
+//!
 //! `blocking_recv` panics where tokio's does (on a thread driving async
 //! tasks), through tokio's own `Handle::block_on`; its message is that
 //! function's.
