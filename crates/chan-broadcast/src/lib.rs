@@ -73,12 +73,12 @@
 //! lock only its slot (one compare-and-swap; the last reader moves the
 //! value out instead of cloning it). The protocol is in `shared.rs`.
 //!
-//! Measured with `cargo bench --bench broadcast` on a 2-core VM, ours
-//! against tokio 1.54 in the same run: `try_recv` with 1, 4 and 16
-//! receivers 1.40×, 1.33× and 1.09× tokio's speed; 1→4 throughput 1.13×
-//! tokio and 2.0× async-broadcast; the lossless 1→4 run 1.3×
-//! async-broadcast; tokio's own `contention` shape 2.3–3.7× at 10 tasks and
-//! 0.9–1.2× at 100 to 1000 tasks, where both channels spend most of the
+//! Measured with `cargo bench --bench broadcast` on a 2-core VM, against
+//! tokio 1.54 and async-broadcast 0.7 in the same run: `try_recv` with 1,
+//! 4 and 16 receivers 1.63×, 1.49× and 1.28× tokio's speed; 1→4
+//! throughput 1.26× tokio and 2.4× async-broadcast; the lossless 1→4 run
+//! (all tasks) 3.4× async-broadcast; tokio's own `contention` shape
+//! 1.0–1.2× at 100 to 1000 tasks, where both channels spend most of the
 //! time in tokio's scheduler.
 //!
 //! ```
