@@ -77,6 +77,8 @@ fn sender(
 }
 
 fn run(lossless: bool) {
+    // Five threads each: the two tests take turns.
+    let _serial = seqcast_test_support::one_at_a_time();
     let sent = Arc::new(AtomicU64::new(0));
     let (senders, rx): (Vec<_>, _) = if lossless {
         let (tx, rx) = channel_lossless::<Msg>(64);

@@ -19,19 +19,9 @@ const WRITES: u64 = if cfg!(miri) {
 /// Every test here stops by this deadline even if something wedges.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Each test spins two threads; the machine has two cores, so the tests of
-/// this file take turns rather than running side by side.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn one_slot_never_yields_a_torn_value() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let slot = Arc::new(Slot::<[u64; 4]>::new());
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
@@ -89,7 +79,7 @@ fn one_slot_never_yields_a_torn_value() {
 /// order, and every gap is an overwrite the slot reported.
 #[test]
 fn ring_reader_sees_whole_values_in_order_and_exact_gaps() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let ring = Arc::new(Slots::<[u32; 3]>::new(Capacity::new(64)));
     let total = WRITES / 4;
     let reader = {
@@ -147,7 +137,7 @@ enum Msg {
 #[test]
 #[cfg_attr(miri, ignore = "payloads with padding need the native atomic path")]
 fn padded_enum_payload_under_contention() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let slot = Arc::new(Slot::<Msg>::new());
     let n = WRITES / 10;
     let reader = {

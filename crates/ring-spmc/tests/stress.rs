@@ -17,19 +17,9 @@ const VALUES: u64 = if cfg!(miri) {
 
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// Two subscribers and a publisher are three threads on two cores: the
-/// tests of this file take turns, and the waits yield and park.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 fn bounded_one_to_two_loses_nothing() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let (mut p, subs) = channel_bounded::<u64>(1024, 0);
     let consumers: Vec<_> = (0..2)
         .map(|_| {
@@ -65,7 +55,7 @@ fn bounded_one_to_two_loses_nothing() {
 
 #[test]
 fn bounded_batches_lose_nothing() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let (mut p, subs) = channel_bounded::<[u32; 3]>(64, 8);
     let mut s = subs.subscribe();
     let consumer = std::thread::spawn(move || {
@@ -101,7 +91,7 @@ fn bounded_batches_lose_nothing() {
 
 #[test]
 fn lossy_one_to_two_counts_every_loss() {
-    let _serial = serial();
+    let _serial = seqcast_test_support::one_at_a_time();
     let (mut p, subs) = channel::<[u64; 4]>(256);
     let consumers: Vec<_> = (0..2)
         .map(|k| {

@@ -14,9 +14,24 @@
 //! assert_eq!(count.count(), 1);
 //! ```
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Wake, Waker};
+
+/// Makes the tests of one test binary that hold it take turns.
+///
+/// The machines have two cores: a stress test that runs as many busy
+/// threads as cores must not run beside another one. A test that panics
+/// while holding the guard does not stop the others (poisoning is ignored).
+///
+/// ```
+/// let _turn = seqcast_test_support::one_at_a_time();
+/// // ... spawn the test's threads ...
+/// ```
+pub fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Counts `wake` calls.
 ///
