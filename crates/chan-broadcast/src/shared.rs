@@ -41,9 +41,9 @@
 
 use std::mem;
 
+use ring_core::sync::Mutex;
 use ring_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use ring_core::sync::{Mutex, spin_loop, yield_now};
-use ring_core::{CachePadded, Doorbell};
+use ring_core::{CachePadded, Doorbell, WaitStrategy};
 
 use crate::error::TryRecvError;
 use crate::queue::SendQueue;
@@ -93,16 +93,16 @@ pub(crate) struct Shared<T> {
     pub(crate) send_queue: SendQueue,
 }
 
-/// Spins a little, then yields the thread. The waits it serves end when
+/// How this crate's short waits wait: a few PAUSEs, then yielding the
+/// thread (with no doorbell to park on, `Park` yields). The waits end when
 /// another sender finishes a few loads and stores (no user code runs
 /// between a claim and its commit), or a receiver finishes one clone.
+const BACKOFF: WaitStrategy = WaitStrategy::Park { spin_iters: 32 };
+
+/// One step of a short wait; `iter` counts the steps.
 #[inline]
 pub(crate) fn backoff(iter: &mut u32) {
-    if *iter < 32 {
-        spin_loop();
-    } else {
-        yield_now();
-    }
+    BACKOFF.wait(*iter);
     *iter = iter.saturating_add(1);
 }
 
@@ -268,8 +268,8 @@ impl<T> Shared<T> {
         // receivers (`try_recv`, `has_news`) and gate holders, so the write
         // above is visible to whoever sees `q + 1`; being a SeqCst write it
         // also orders the doorbell's waiter-count load after it, so the
-        // ring needs no fence (Dekker with `poll_wait`'s SeqCst increment
-        // and fence).
+        // ring needs no fence (Dekker with `poll_wait`, which counts itself
+        // in, then fences, then re-checks).
         self.committed.swap(q + 1, Ordering::SeqCst);
         self.recv_bell.ring_after_seqcst();
         if self.lossless && rem == 0 && self.send_queue.has_waiters() {
@@ -280,17 +280,15 @@ impl<T> Shared<T> {
         old
     }
 
-    /// Marks the channel closed; wakes everyone who waits on it. Returns
-    /// whether this call closed it.
-    pub(crate) fn close(&self) -> bool {
-        let prev = self.tail.close();
-        if prev.closed() {
-            return false;
+    /// Marks the channel closed; the call that closes it wakes everyone who
+    /// waits on it.
+    pub(crate) fn close(&self) {
+        if self.tail.close().closed() {
+            return;
         }
         self.recv_bell.ring();
         self.send_queue.wake_all();
         self.drain_bell.ring();
-        true
     }
 
     /// Whether the channel is closed.
