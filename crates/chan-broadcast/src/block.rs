@@ -1,19 +1,36 @@
 //! `blocking_*`: drive a future on the calling thread, parking between polls.
 //!
-//! With the `tokio` feature, a thread inside a tokio runtime context goes
-//! through `Handle::block_on`, which panics on a thread that drives async
-//! tasks (as tokio's own `blocking_recv` does) and works from
-//! `spawn_blocking` threads.
+//! With the `tokio` feature, a call on a thread that drives async tasks
+//! panics with tokio's own message (as tokio's `blocking_recv` does); from
+//! `spawn_blocking` threads and outside any runtime it parks the thread.
 
 use core::future::Future;
 
 /// Runs `fut` to completion on this thread.
+///
+/// # Panics
+///
+/// With the `tokio` feature, on a thread that drives async tasks, with
+/// tokio's own message, at the caller's line.
+#[track_caller]
 pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
-    #[cfg(feature = "tokio")]
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        return handle.block_on(fut);
-    }
+    #[cfg(all(feature = "tokio", not(ring_loom)))]
+    may_block();
     park_on(fut)
+}
+
+/// Panics where tokio's `blocking_*` calls panic: on a thread inside a
+/// runtime that is driving tasks (a worker, or inside `block_on`), but not
+/// on a `spawn_blocking` thread or inside `block_in_place`. tokio's check
+/// (`try_enter_blocking_region`) is private; its public `blocking_lock`
+/// runs exactly that check, with tokio's message, and is `#[track_caller]`.
+/// Taking an uncontended lock that no other code path uses costs one
+/// compare-and-swap, beside a call that is about to park anyway.
+#[cfg(all(feature = "tokio", not(ring_loom)))]
+#[track_caller]
+fn may_block() {
+    static PROBE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    drop(PROBE.blocking_lock());
 }
 
 #[cfg(not(ring_loom))]

@@ -64,6 +64,7 @@ impl<T> Closing<T> {
         Drained {
             shared: Some(self.shared),
             key: None,
+            commit_key: None,
         }
     }
 
@@ -115,9 +116,8 @@ impl<T> Closing<T> {
 
 impl<T> fmt::Debug for Closing<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closing")
-            .field("shared", &self.shared)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Closing")
     }
 }
 
@@ -139,7 +139,12 @@ impl<T> fmt::Debug for Closing<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct Drained<T> {
     shared: Option<Arc<Shared<T>>>,
+    /// Registration on the drain bell, rung when a value is freed.
     key: Option<WaitKey>,
+    /// Registration on the receivers' bell, rung on every commit: a send
+    /// by another sender clone that claimed before the close commits after
+    /// it, and that commit (not a free) may be what completes the drain.
+    commit_key: Option<WaitKey>,
 }
 
 impl<T> Unpin for Drained<T> {}
@@ -153,15 +158,27 @@ impl<T> Future for Drained<T> {
             .shared
             .as_ref()
             .expect("Drained polled after completion");
-        match shared
+        // Each registration re-checks after registering (the doorbell's
+        // Dekker pair), so the drain is seen by the re-check or the waker is
+        // rung by whichever of the two events completes it: the last free
+        // (drain bell) or the last in-flight commit (receivers' bell).
+        let drained = || shared.is_drained().then_some(());
+        let ready = shared
             .drain_bell
-            .poll_wait(cx, &mut this.key, || shared.is_drained().then_some(()))
-        {
-            Poll::Ready(()) => Poll::Ready(Closed {
-                shared: this.shared.take().expect("checked above"),
-            }),
-            Poll::Pending => Poll::Pending,
+            .poll_wait(cx, &mut this.key, drained)
+            .is_ready()
+            || shared
+                .recv_bell
+                .poll_wait(cx, &mut this.commit_key, drained)
+                .is_ready();
+        if !ready {
+            return Poll::Pending;
         }
+        shared.drain_bell.cancel(&mut this.key);
+        shared.recv_bell.cancel(&mut this.commit_key);
+        Poll::Ready(Closed {
+            shared: this.shared.take().expect("checked above"),
+        })
     }
 }
 
@@ -169,13 +186,15 @@ impl<T> Drop for Drained<T> {
     fn drop(&mut self) {
         if let Some(shared) = &self.shared {
             shared.drain_bell.cancel(&mut self.key);
+            shared.recv_bell.cancel(&mut self.commit_key);
         }
     }
 }
 
 impl<T> fmt::Debug for Drained<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Drained").finish_non_exhaustive()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Drained")
     }
 }
 
@@ -213,8 +232,7 @@ impl<T> Closed<T> {
 
 impl<T> fmt::Debug for Closed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Closed")
-            .field("shared", &self.shared)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Closed")
     }
 }

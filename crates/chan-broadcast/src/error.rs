@@ -12,15 +12,10 @@ use core::fmt;
 /// let err = tx.send(7).unwrap_err();
 /// assert_eq!(err.0, 7);
 /// assert_eq!(err.to_string(), "channel closed");
+/// assert_eq!(format!("{err:?}"), "SendError(7)"); // tokio's `Debug`
 /// ```
-#[derive(PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").finish_non_exhaustive()
-    }
-}
 
 impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -28,7 +23,7 @@ impl<T> fmt::Display for SendError<T> {
     }
 }
 
-impl<T> std::error::Error for SendError<T> {}
+impl<T: fmt::Debug> std::error::Error for SendError<T> {}
 
 /// Why `recv` returned no value.
 ///

@@ -23,55 +23,95 @@
 //! # });
 //! ```
 //!
-//! Same names, signatures, errors (with tokio's `Display` strings) and
-//! edge cases: `send` with no receiver returns the value and stores
-//! nothing; a new receiver sees only later values; a receiver that falls
-//! more than the capacity (rounded up to a power of two) behind gets
-//! `Lagged(n)` once, then the oldest value still held; after the last
-//! sender drops, receivers drain what is held, then get `Closed` for ever;
-//! a value is dropped as soon as every receiver that will read it has (the
-//! last reader moves it out instead of cloning it); a panic in `T::clone`
-//! skips that value for that receiver only; `recv` is cancel-safe and
-//! spends tokio's cooperative budget (feature `tokio`, on by default;
-//! without it the crate runs on any executor). `Sender`, `Receiver` and
-//! `WeakSender` are `Send + Sync` for `T: Send`, and two receivers never
-//! clone one value at the same time (tokio's RUSTSEC-2025-0023).
+//! Same names, signatures, errors (with tokio's `Debug` and `Display`
+//! output), `#[must_use]` attributes, auto traits (`Send + Sync` for
+//! `T: Send`; `UnwindSafe + RefUnwindSafe`) and edge cases: `send` with no
+//! receiver returns the value and stores nothing; a new receiver sees only
+//! later values; a receiver that falls more than the capacity (rounded up
+//! to a power of two, as tokio does) behind gets `Lagged(n)` once, then the
+//! oldest value still held; after the last sender drops, receivers drain
+//! what is held, then get `Closed` for ever; a panic in `T::clone` skips
+//! that value for that receiver only; `recv` is cancel-safe and spends
+//! tokio's cooperative budget (feature `tokio`, on by default; without it
+//! the crate runs on any executor); `blocking_recv` on a thread that drives
+//! async tasks panics with tokio's own message ("Cannot block the current
+//! thread from within a runtime. …"), at the caller's line. Two receivers
+//! never clone one value at the same time (tokio's RUSTSEC-2025-0023).
+//!
+//! **The one observable difference:** a value is dropped as soon as every
+//! receiver that will read it has, and the last of them gets the value
+//! itself, moved out, instead of a clone (one clone saved per value).
+//! tokio clones for every receiver, so with tokio a `T::clone` that panics
+//! panics on the last reader too; here the last reader never calls it.
 //!
 //! `T::clone` runs under the value's slot lock (so clones of one value
-//! never overlap): it must not receive from, or drop a receiver of, the
-//! channel it is being cloned out of.
+//! never overlap). It must not use the channel it is being cloned out of in
+//! any way that takes a slot lock: receive from it, drop one of its
+//! receivers, send on it, call `len`/`is_empty` on a sender, or
+//! `subscribe_from_oldest`; any of these can deadlock.
 //!
-//! `blocking_recv` panics where tokio's does (on a thread driving async
-//! tasks), through tokio's own `Handle::block_on`; its message is that
-//! function's.
+//! tokio users wrap a receiver in tokio-stream's `BroadcastStream` to get a
+//! `Stream`; here the receiver is one (items `Result<T, Lagged>`), so
+//! `BroadcastStream::new(rx)` becomes `rx`:
+//!
+//! ```
+//! use futures::StreamExt;
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let (tx, rx) = chan_broadcast::channel(16);
+//! // tokio: let mut stream = BroadcastStream::new(rx);
+//! let mut stream = rx;
+//! tx.send(1).unwrap();
+//! drop(tx);
+//! assert_eq!(stream.next().await, Some(Ok(1)));
+//! assert_eq!(stream.next().await, None); // ends at the close
+//! # });
+//! ```
 //!
 //! # Beyond tokio
 //!
 //! * [`channel_lossless`]: a [`LosslessSender`] whose `send(v).await`
 //!   waits until the slowest receiver has read the value it would replace
 //!   (waiting senders are served first come, first served), with
-//!   `try_send` and `blocking_send`. Nothing is ever lost; no receiver
-//!   lags.
-//! * A graceful close checked by the compiler: [`Sender::close`] turns a
-//!   sender into a [`Closing`] handle, which has no `send`; its
-//!   [`drained`](Closing::drained)`().await` resolves once every receiver
-//!   has read everything buffered, yielding a [`Closed`] handle.
+//!   `try_send`, `blocking_send` and a [`WeakLosslessSender`]. No value is
+//!   ever overwritten, so no receiver lags (the stress tests and loom
+//!   models check this, `subscribe_from_oldest` and receiver drops
+//!   included).
+//! * A graceful close: [`Sender::close`] consumes the sender and returns a
+//!   [`Closing`] handle, which has no `send` method, so the compiler
+//!   rejects a send through the handle that closed. Other clones of the
+//!   sender still compile their sends; at run time those return
+//!   `SendError`. [`drained`](Closing::drained)`().await` resolves once
+//!   every receiver has read (or dropped) every value sent before the
+//!   close, including sends from other clones still in flight at the
+//!   close, yielding a [`Closed`] handle.
 //! * [`Receiver`] is a `futures_core::Stream<Item = Result<T, Lagged>>`:
 //!   lag is an item, never hidden; the stream ends at the close.
 //! * `recv()` returns a named, `Unpin` future, [`Recv`] (tokio issue 6902).
 //! * [`Sender::subscribe_from_oldest`] (tokio issue 7313) and
 //!   [`Receiver::recv_many`].
 //!
-//! # How it is fast
+//! # What is shared, what is serialised
 //!
 //! tokio's broadcast takes one tail mutex for every send and for every
 //! receiver that finds the channel empty, and wakes its waiters under it;
-//! async-broadcast holds one mutex for everything. Here a sender claims
-//! its position with one compare-and-swap, writes its slot under that
-//! slot's own lock, commits, and wakes waiters outside every lock; when
-//! nobody waits the wake-up costs one load. Receivers that find a value
-//! lock only its slot (one compare-and-swap; the last reader moves the
-//! value out instead of cloning it). The protocol is in `shared.rs`.
+//! async-broadcast holds one mutex for everything. Here:
+//!
+//! * a send claims its position with one compare-and-swap on the tail
+//!   word (senders contend on that cache line, not on a lock), writes its
+//!   slot under that slot's own one-word lock, waits for the sends claimed
+//!   before it to commit (commits are in claim order), and rings the
+//!   receivers' doorbell: one load when nobody waits;
+//! * a receive that finds a value locks only that value's slot;
+//! * **serialised on one mutex:** a receiver that finds the channel empty
+//!   registers its waker under the receivers' doorbell mutex, and a send
+//!   that finds waiters takes that mutex once to wake them all (the wakers
+//!   run outside it). Lossless senders that find the ring full queue under
+//!   the send queue's mutex;
+//! * **serialised on the gate:** `subscribe`, `subscribe_from_oldest`,
+//!   `resubscribe` and receiver drops take one mutex and stop new claims
+//!   for the few loads it takes to change the receiver count.
+//!
+//! The protocol is in `shared.rs`.
 //!
 //! Measured with `cargo bench --bench broadcast` on a 2-core VM, against
 //! tokio 1.54 and async-broadcast 0.7 in the same run: `try_recv` with 1,
@@ -113,7 +153,7 @@ use ring_core::sync::Arc;
 
 pub use close::{Closed, Closing, Drained};
 pub use error::Lagged;
-pub use lossless::{LosslessSend, LosslessSender};
+pub use lossless::{LosslessSend, LosslessSender, WeakLosslessSender};
 pub use receiver::{Receiver, Recv};
 pub use sender::{Sender, WeakSender};
 
@@ -180,4 +220,13 @@ mod auto_traits {
     assert_not_impl_any!(Receiver<std::rc::Rc<u8>>: Send, Sync);
     assert_impl_all!(Recv<'static, u8>: Unpin, Send);
     assert_impl_all!(Drained<u8>: Unpin, Send);
+
+    // As tokio 1.54: `catch_unwind(|| tx.send(v))` compiles after the switch.
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    assert_impl_all!(Sender<Cell<u8>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(WeakSender<Cell<u8>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(Receiver<Cell<u8>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(LosslessSender<Cell<u8>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(Closing<Cell<u8>>: UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(WeakLosslessSender<Cell<u8>>: Send, Sync, UnwindSafe, RefUnwindSafe);
 }

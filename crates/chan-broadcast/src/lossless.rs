@@ -106,7 +106,8 @@ impl<T> LosslessSender<T> {
     /// # Panics
     ///
     /// With the `tokio` feature, when called on a thread that drives async
-    /// tasks, like tokio's `blocking_send`.
+    /// tasks, with tokio's own message, located at the caller's line (as
+    /// tokio's `blocking_send` on its bounded channels).
     ///
     /// # Errors
     ///
@@ -120,6 +121,7 @@ impl<T> LosslessSender<T> {
     /// assert_eq!(t.join().unwrap(), Ok(1));
     /// assert_eq!(rx.blocking_recv(), Ok(2));
     /// ```
+    #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<usize, SendError<T>> {
         crate::block::block_on(self.send(value))
     }
@@ -225,6 +227,47 @@ impl<T> LosslessSender<T> {
         self.shared.no_receivers().await;
     }
 
+    /// A [`WeakLosslessSender`] for this channel: it does not keep the
+    /// channel open, as [`Sender::downgrade`](crate::Sender::downgrade).
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// assert!(weak.upgrade().unwrap().same_channel(&tx));
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none(), "the last strong sender closed it");
+    /// ```
+    #[must_use = "Downgrade creates a WeakLosslessSender without destroying the original non-weak sender."]
+    pub fn downgrade(&self) -> WeakLosslessSender<T> {
+        self.shared.add_weak();
+        WeakLosslessSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The number of [`LosslessSender`] handles.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let _tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// The number of [`WeakLosslessSender`] handles.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let _weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.shared.weak_count()
+    }
+
     /// Closes the channel for every sender (waiting sends fail) and turns
     /// this one into a [`Closing`] handle.
     ///
@@ -258,9 +301,86 @@ impl<T> Drop for LosslessSender<T> {
 
 impl<T> fmt::Debug for LosslessSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LosslessSender")
-            .field("shared", &self.shared)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::LosslessSender")
+    }
+}
+
+/// A lossless sender that does not keep the channel open (from
+/// [`LosslessSender::downgrade`]): the same surface as
+/// [`WeakSender`](crate::WeakSender).
+///
+/// ```
+/// let (tx, mut rx) = chan_broadcast::channel_lossless::<u8>(4);
+/// let weak = tx.downgrade();
+/// let tx2 = weak.upgrade().unwrap();
+/// drop(tx);
+/// assert_eq!(tx2.try_send(1), Ok(1));
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// ```
+pub struct WeakLosslessSender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> WeakLosslessSender<T> {
+    /// A [`LosslessSender`], if one is still alive and the channel is open.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// assert!(weak.upgrade().is_some());
+    /// let _closing = tx.close();
+    /// assert!(weak.upgrade().is_none(), "closed");
+    /// ```
+    #[must_use]
+    pub fn upgrade(&self) -> Option<LosslessSender<T>> {
+        self.shared
+            .try_add_sender()
+            .then(|| LosslessSender::from_shared(Arc::clone(&self.shared)))
+    }
+
+    /// The number of [`LosslessSender`] handles.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// assert_eq!(tx.downgrade().strong_count(), 1);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.shared.sender_count()
+    }
+
+    /// The number of [`WeakLosslessSender`] handles.
+    ///
+    /// ```
+    /// let (tx, _rx) = chan_broadcast::channel_lossless::<u8>(4);
+    /// let weak = tx.downgrade();
+    /// let _weak2 = weak.clone();
+    /// assert_eq!(weak.weak_count(), 2);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.shared.weak_count()
+    }
+}
+
+impl<T> Clone for WeakLosslessSender<T> {
+    fn clone(&self) -> Self {
+        self.shared.add_weak();
+        WeakLosslessSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for WeakLosslessSender<T> {
+    fn drop(&mut self) {
+        self.shared.drop_weak();
+    }
+}
+
+impl<T> fmt::Debug for WeakLosslessSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // As tokio's weak sender: the handle's name, no internal state.
+        f.write_str("broadcast::WeakLosslessSender")
     }
 }
 
@@ -293,6 +413,13 @@ impl<T> Future for LosslessSend<'_, T> {
     type Output = Result<usize, SendError<T>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Before anything touches the channel: a claim made here could never
+        // be committed (there is no value to write), and every later send,
+        // subscribe and receiver drop would wait for it for ever.
+        assert!(
+            self.value.is_some(),
+            "`LosslessSend` polled after completion"
+        );
         // One unit of tokio's budget per send, as tokio's bounded senders;
         // given back (by dropping `coop`) when the send has to wait.
         let coop = ready!(crate::coop::poll_proceed(cx));
@@ -326,10 +453,8 @@ impl<T> LosslessSend<'_, T> {
             }) {
                 Ok(q) => {
                     queue.leave(&mut this.ticket);
-                    let value = this
-                        .value
-                        .take()
-                        .expect("LosslessSend polled after completion");
+                    // Checked in `poll`, before the claim.
+                    let value = this.value.take().expect("value present");
                     return Poll::Ready(this.tx.finish(q, value));
                 }
                 Err(ClaimError::Closed) => break,
@@ -337,10 +462,7 @@ impl<T> LosslessSend<'_, T> {
             }
         }
         queue.leave(&mut this.ticket);
-        let value = this
-            .value
-            .take()
-            .expect("LosslessSend polled after completion");
+        let value = this.value.take().expect("value present");
         Poll::Ready(Err(SendError(value)))
     }
 }
@@ -354,8 +476,7 @@ impl<T> Drop for LosslessSend<'_, T> {
 
 impl<T> fmt::Debug for LosslessSend<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LosslessSend")
-            .field("ticket", &self.ticket)
-            .finish_non_exhaustive()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::LosslessSend")
     }
 }

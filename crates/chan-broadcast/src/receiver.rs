@@ -227,8 +227,10 @@ impl<T: Clone> Receiver<T> {
     /// # Panics
     ///
     /// With the `tokio` feature, when called on a thread that drives async
-    /// tasks (inside `block_on` or on a runtime worker), as tokio's does;
-    /// `spawn_blocking` threads may call it.
+    /// tasks (inside `block_on` or on a runtime worker), with tokio's own
+    /// message ("Cannot block the current thread from within a
+    /// runtime. …"), located at the caller's line; `spawn_blocking` threads
+    /// may call it.
     ///
     /// # Errors
     ///
@@ -240,6 +242,7 @@ impl<T: Clone> Receiver<T> {
     /// tx.send(10).unwrap();
     /// assert_eq!(t.join().unwrap(), Ok(10));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
         crate::block::block_on(self.recv())
     }
@@ -337,10 +340,8 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("shared", &self.shared)
-            .field("next", &self.next)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Receiver")
     }
 }
 
@@ -382,7 +383,8 @@ impl<T> Drop for Recv<'_, T> {
 
 impl<T> fmt::Debug for Recv<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv").field("rx", &self.rx).finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Recv")
     }
 }
 

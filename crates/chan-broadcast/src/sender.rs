@@ -218,6 +218,15 @@ impl<T> Sender<T> {
     /// assert_eq!(tx.weak_count(), 1);
     /// assert!(weak.upgrade().unwrap().same_channel(&tx));
     /// ```
+    ///
+    /// `#[must_use]`, as tokio's: a weak sender dropped at once is a bug.
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let (tx, _rx) = chan_broadcast::channel::<()>(16);
+    /// tx.downgrade();
+    /// ```
+    #[must_use = "Downgrade creates a WeakSender without destroying the original non-weak sender."]
     pub fn downgrade(&self) -> WeakSender<T> {
         self.shared.add_weak();
         WeakSender {
@@ -287,9 +296,8 @@ impl<T> Drop for Sender<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender")
-            .field("shared", &self.shared)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::Sender")
     }
 }
 
@@ -303,6 +311,15 @@ impl<T> WeakSender<T> {
     /// drop(tx);
     /// assert_eq!(tx2.send(1), Ok(1));
     /// ```
+    ///
+    /// `#[must_use]`, as tokio's:
+    ///
+    /// ```compile_fail
+    /// #![deny(unused_must_use)]
+    /// let (tx, _rx) = chan_broadcast::channel::<()>(16);
+    /// tx.downgrade().upgrade();
+    /// ```
+    #[must_use]
     pub fn upgrade(&self) -> Option<Sender<T>> {
         self.shared.try_add_sender().then(|| Sender {
             shared: Arc::clone(&self.shared),
@@ -349,8 +366,7 @@ impl<T> Drop for WeakSender<T> {
 
 impl<T> fmt::Debug for WeakSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender")
-            .field("shared", &self.shared)
-            .finish()
+        // As tokio: the handle's name, no internal state.
+        f.write_str("broadcast::WeakSender")
     }
 }

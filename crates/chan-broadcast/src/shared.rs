@@ -109,10 +109,25 @@ pub(crate) fn backoff(iter: &mut u32) {
 impl<T> Shared<T> {
     /// A channel of `capacity` slots (a power of two, at least 1), with one
     /// strong sender and no receiver.
+    ///
+    /// # Panics
+    ///
+    /// At the caller's line if the slots cannot be allocated (more bytes
+    /// than `isize::MAX`, or the allocator refuses): the constructors
+    /// promise a panic there, not an abort or a panic inside `alloc`.
+    #[track_caller]
     pub(crate) fn new(capacity: usize, lossless: bool) -> Self {
         debug_assert!(capacity.is_power_of_two());
         let cap = capacity as u64;
-        let slots = (0..cap).map(|i| Slot::new(i.wrapping_sub(cap))).collect();
+        let mut slots = Vec::new();
+        if slots.try_reserve_exact(capacity).is_err() {
+            panic!(
+                "broadcast channel: cannot allocate {capacity} slots of {} bytes",
+                mem::size_of::<Slot<T>>()
+            );
+        }
+        slots.extend((0..cap).map(|i| Slot::new(i.wrapping_sub(cap))));
+        let slots = slots.into_boxed_slice();
         Shared {
             tail: CachePadded::new(AtomicTail::new()),
             committed: CachePadded::new(AtomicU64::new(0)),
@@ -388,14 +403,25 @@ impl<T> Shared<T> {
     }
 
     /// A new receiver at the oldest value still held; returns its first
-    /// position. Values still held are a suffix of the ring (a value is
-    /// freed only after every receiver that will read it has, and each
-    /// reads in order), so it joins every one of them.
+    /// position.
+    ///
+    /// Scans from the newest position down and joins each value still held
+    /// (`rem += 1`), stopping at the first one that is not. Existing
+    /// receivers (and a dropped receiver's release walk) free values from
+    /// the oldest upwards while this runs, so an upward scan could join
+    /// position `p`, then see `p + 1` freed behind a reader and leave the
+    /// new receiver uncounted in a value it will read. Scanning downwards,
+    /// every position joined is held by the new receiver from then on, and
+    /// the run joined is contiguous up to the gate's position `t`, from
+    /// where the receiver count covers it. A value freed just before the
+    /// scan reached it is one no receiver will read any more: starting
+    /// above it loses nothing that was still held.
     pub(crate) fn subscribe_from_oldest(&self) -> u64 {
         self.with_gate(|t| {
             self.add_receiver();
             let mut start = t;
-            for pos in t.saturating_sub(self.cap())..t {
+            while start > t.saturating_sub(self.cap()) {
+                let pos = start - 1;
                 let joined = self.slot(pos).with(|slot| {
                     let held = slot.pos == pos && slot.rem > 0;
                     if held {
@@ -403,9 +429,10 @@ impl<T> Shared<T> {
                     }
                     held
                 });
-                if joined {
-                    start = start.min(pos);
+                if !joined {
+                    break;
                 }
+                start = pos;
             }
             start
         })
@@ -425,7 +452,11 @@ impl<T> Shared<T> {
             let left = self.receivers.fetch_sub(1, Ordering::Relaxed) - 1;
             (t, left)
         });
-        let mut freed = false;
+        // The values this receiver was the last to hold, dropped only once
+        // the walk is over and the bells are rung: `T::drop` may use the
+        // channel, and if it panics the channel's counts are already right
+        // (the rest of the vector still drops while unwinding).
+        let mut freed = Vec::new();
         for pos in next.max(t.saturating_sub(self.cap()))..t {
             let taken = self.slot(pos).with(|slot| {
                 if slot.pos != pos || slot.rem == 0 {
@@ -434,16 +465,15 @@ impl<T> Shared<T> {
                 slot.rem -= 1;
                 if slot.rem == 0 { slot.val.take() } else { None }
             });
-            freed |= taken.is_some();
-            // Outside the lock: `T::drop` may use the channel.
-            drop(taken);
+            freed.extend(taken);
         }
-        if freed {
+        if !freed.is_empty() {
             self.on_freed();
         }
         if left == 0 {
             self.gone_bell.ring();
         }
+        drop(freed);
     }
 
     /// A value left the ring because every receiver read it.
@@ -459,9 +489,20 @@ impl<T> Shared<T> {
 
     /// Whether a receiver at `next` would find something: a value or the
     /// close. Only loads, so it may run under a doorbell's lock.
+    ///
+    /// A closed channel is news only once every claim made before the close
+    /// has committed: until then `try_recv` answers `Empty`, and a receiver
+    /// that called that news would poll again at once, busy-looping while a
+    /// preempted sender holds its claim. The commit that completes the
+    /// channel rings the receivers' bell.
     pub(crate) fn has_news(&self, next: u64) -> bool {
         // Acquire: pairs with `publish`'s swap.
-        self.committed.load(Ordering::Acquire) > next || self.tail.load().closed()
+        let c = self.committed.load(Ordering::Acquire);
+        if c > next {
+            return true;
+        }
+        let t = self.tail.load();
+        t.closed() && c >= t.pos()
     }
 
     /// `Receiver::len`: positions committed that `next` has not read.
@@ -500,6 +541,17 @@ impl<T> Shared<T> {
         c == 0 || !self.held(c - 1)
     }
 }
+
+// tokio's handles are `UnwindSafe + RefUnwindSafe` for every `T`, and code
+// that switches from it may hold one across `catch_unwind`. Ours would not
+// be (the slots' `UnsafeCell`s), so say it, because it holds: no operation
+// leaves the shared state broken when user code panics in it. `T::clone`
+// runs under a slot lock that an unwind guard releases, after the reader's
+// count and cursor moved (the reader skips that value, as tokio's does);
+// `T::drop` and wakers run only after the protocol step is complete (a
+// send commits before dropping what it overwrote; a receiver drop finishes
+// its release walk before dropping what it freed).
+impl<T> std::panic::RefUnwindSafe for Shared<T> {}
 
 impl<T> std::fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -609,6 +661,48 @@ mod tests {
         let (mut a, mut b) = (a, b);
         assert_eq!(s.try_recv(&mut a), Ok(1));
         assert_eq!(s.try_recv(&mut b), Err(TryRecvError::Empty));
+        assert_eq!(s.queued(), 0);
+    }
+
+    /// A sender preempted between its claim and its commit, then a close:
+    /// the receiver has nothing to read yet and must wait (the commit rings
+    /// it), not be told there is news and poll again at once.
+    #[test]
+    fn a_closed_channel_with_a_claim_in_flight_is_not_news_until_it_commits() {
+        let s = Shared::<u32>::new(4, false);
+        let mut next = s.subscribe();
+        let q = s.claim().unwrap();
+        s.close();
+        assert!(!s.has_news(next), "a receiver would busy-loop");
+        assert_eq!(s.try_recv(&mut next), Err(TryRecvError::Empty));
+        assert!(s.publish(q, Some(7), 1).is_none());
+        assert!(s.has_news(next));
+        assert_eq!(s.try_recv(&mut next), Ok(7));
+        assert!(s.has_news(next), "the close is news now");
+        assert_eq!(s.try_recv(&mut next), Err(TryRecvError::Closed));
+    }
+
+    /// `subscribe_from_oldest` joins exactly the held run below the tail,
+    /// newest first, and stops at the first position nobody holds.
+    #[test]
+    fn subscribe_from_oldest_joins_the_contiguous_held_run() {
+        let s = Shared::<u32>::new(8, false);
+        let mut a = s.subscribe();
+        for v in 0..5 {
+            let q = s.claim().unwrap();
+            assert!(s.publish(q, Some(v), 1).is_none());
+        }
+        assert_eq!(s.try_recv(&mut a), Ok(0));
+        assert_eq!(s.try_recv(&mut a), Ok(1));
+        let mut late = s.subscribe_from_oldest();
+        assert_eq!(late, 2);
+        for v in 2..5 {
+            assert_eq!(s.try_recv(&mut late), Ok(v));
+        }
+        assert_eq!(s.queued(), 3, "still held for `a`");
+        for v in 2..5 {
+            assert_eq!(s.try_recv(&mut a), Ok(v));
+        }
         assert_eq!(s.queued(), 0);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use chan_broadcast::channel_lossless;
 use chan_broadcast::error::{SendError, TryRecvError, TrySendError};
@@ -207,4 +207,37 @@ fn send_future_is_unpin_and_named() {
     let (tx, _rx) = channel_lossless::<u8>(1);
     let fut: chan_broadcast::LosslessSend<'_, u8> = tx.send(1);
     assert_unpin(&fut);
+}
+
+/// Polling a `LosslessSend` after it completed panics (as polling a
+/// finished future may) but must not claim a position first: a claim that
+/// is never committed would make every later subscribe, receiver drop and
+/// send wait for it for ever.
+#[test]
+fn polling_a_finished_send_panics_and_leaves_the_channel_untouched() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let (tx, mut rx) = channel_lossless(4);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut send = tx.send(1);
+    assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+    let again = catch_unwind(AssertUnwindSafe(|| {
+        let _ = Pin::new(&mut send).poll(&mut cx);
+    }));
+    assert!(again.is_err(), "a finished send must panic when polled");
+    drop(send);
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut late = tx.subscribe();
+        assert_eq!(tx.try_send(2), Ok(2));
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert_eq!(late.try_recv(), Ok(2));
+        drop(late);
+        done.send(()).unwrap();
+    });
+    wait.recv_timeout(Duration::from_secs(20))
+        .expect("the channel is wedged by the second poll");
 }

@@ -343,3 +343,22 @@ fn len_counts_values_held_for_some_receiver() {
     assert_eq!(tx.len(), 1);
     assert!(!tx.is_empty());
 }
+
+/// `Debug` as tokio 1.54 prints it: the handles' names only, and
+/// `SendError(value)` (it is in every `unwrap()` message).
+#[test]
+fn debug_output_matches_tokio() {
+    let (tx, rx) = channel::<u8>(2);
+    assert_eq!(format!("{tx:?}"), "broadcast::Sender");
+    assert_eq!(format!("{:?}", tx.downgrade()), "broadcast::WeakSender");
+    assert_eq!(format!("{rx:?}"), "broadcast::Receiver");
+    drop(rx);
+    assert_eq!(format!("{:?}", tx.send(5).unwrap_err()), "SendError(5)");
+    let (ltx, _lrx) = chan_broadcast::channel_lossless::<u8>(2);
+    assert_eq!(format!("{ltx:?}"), "broadcast::LosslessSender");
+    assert_eq!(
+        format!("{:?}", ltx.downgrade()),
+        "broadcast::WeakLosslessSender"
+    );
+    assert_eq!(format!("{:?}", tx.close()), "broadcast::Closing");
+}
