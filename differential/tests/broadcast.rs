@@ -1,0 +1,267 @@
+//! chan-broadcast against `tokio::sync::broadcast` (tokio 1.54): seeded
+//! random sequences of every single-threaded operation of tokio's API
+//! (send, subscribe, resubscribe, try_recv, a poll of `recv`, drops of
+//! receivers and senders, clone, downgrade/upgrade, every count, `len`,
+//! `is_empty`, `is_closed`, `Debug` of handles, `Debug`/`Display` of every
+//! result), on capacities from 1 to 40 (powers of two and others). Each
+//! result is rendered with `Debug` (and errors with `Display`) and the
+//! strings must be equal. A failure names the seed and step.
+//!
+//! Also checked at compile time: the auto traits and `Unpin` of every
+//! public handle match tokio's.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use seqcast_differential::Rng;
+
+use chan_broadcast as ours;
+use tokio::sync::broadcast as theirs;
+
+/// One handle of each side.
+struct Both<A, B> {
+    ours: A,
+    theirs: B,
+}
+
+/// Both channels, with their live handles in matching positions.
+struct Pair {
+    tx: Vec<Both<ours::Sender<u64>, theirs::Sender<u64>>>,
+    weak: Vec<Both<ours::WeakSender<u64>, theirs::WeakSender<u64>>>,
+    rx: Vec<Both<ours::Receiver<u64>, theirs::Receiver<u64>>>,
+}
+
+/// `Debug` of a result; for an error also its `Display`.
+fn show<T: Debug, E: Debug + std::fmt::Display>(r: &Result<T, E>) -> String {
+    match r {
+        Ok(v) => format!("Ok({v:?})"),
+        Err(e) => format!("Err({e:?}) / {e}"),
+    }
+}
+
+/// Polls a `recv` future once with a no-op waker (then drops it, which
+/// must leave no waiter behind on either side).
+fn poll_once<F: Future>(fut: F) -> Poll<F::Output> {
+    let mut fut = pin!(fut);
+    fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn show_poll<T: Debug, E: Debug + std::fmt::Display>(p: Poll<Result<T, E>>) -> String {
+    match p {
+        Poll::Pending => "Pending".into(),
+        Poll::Ready(r) => format!("Ready({})", show(&r)),
+    }
+}
+
+fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
+    let mut rng = Rng::new(seed);
+    let capacity = 1 + rng.below(40);
+    let (otx, orx) = ours::channel::<u64>(capacity);
+    let (ttx, trx) = theirs::channel::<u64>(capacity);
+    let mut p = Pair {
+        tx: vec![Both {
+            ours: otx,
+            theirs: ttx,
+        }],
+        weak: Vec::new(),
+        rx: vec![Both {
+            ours: orx,
+            theirs: trx,
+        }],
+    };
+    let mut next_value = 0_u64;
+    for step in 0..steps {
+        let op = rng.below(16);
+        let (what, a, b): (&str, String, String) = match op {
+            // send (weighted: three ops of sixteen)
+            0..=2 if !p.tx.is_empty() => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                next_value += 1;
+                (
+                    "send",
+                    show(&h.ours.send(next_value)),
+                    show(&h.theirs.send(next_value)),
+                )
+            }
+            // try_recv (weighted)
+            3..=5 if !p.rx.is_empty() => {
+                let i = rng.below(p.rx.len());
+                let h = &mut p.rx[i];
+                (
+                    "try_recv",
+                    show(&h.ours.try_recv()),
+                    show(&h.theirs.try_recv()),
+                )
+            }
+            6 if !p.rx.is_empty() => {
+                let i = rng.below(p.rx.len());
+                let h = &mut p.rx[i];
+                (
+                    "poll recv",
+                    show_poll(poll_once(h.ours.recv())),
+                    show_poll(poll_once(h.theirs.recv())),
+                )
+            }
+            7 if !p.tx.is_empty() && p.rx.len() < 8 => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                p.rx.push(Both {
+                    ours: h.ours.subscribe(),
+                    theirs: h.theirs.subscribe(),
+                });
+                ("subscribe", String::new(), String::new())
+            }
+            8 if !p.rx.is_empty() && p.rx.len() < 8 => {
+                let h = &p.rx[rng.below(p.rx.len())];
+                let n = Both {
+                    ours: h.ours.resubscribe(),
+                    theirs: h.theirs.resubscribe(),
+                };
+                p.rx.push(n);
+                ("resubscribe", String::new(), String::new())
+            }
+            9 if !p.rx.is_empty() => {
+                let i = rng.below(p.rx.len());
+                drop(p.rx.swap_remove(i));
+                ("drop receiver", String::new(), String::new())
+            }
+            10 if !p.tx.is_empty() && p.tx.len() < 4 => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                let n = Both {
+                    ours: h.ours.clone(),
+                    theirs: h.theirs.clone(),
+                };
+                p.tx.push(n);
+                ("clone sender", String::new(), String::new())
+            }
+            11 if !p.tx.is_empty() && rng.below(4) == 0 => {
+                let i = rng.below(p.tx.len());
+                drop(p.tx.swap_remove(i));
+                ("drop sender", String::new(), String::new())
+            }
+            12 if !p.tx.is_empty() && p.weak.len() < 4 => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                p.weak.push(Both {
+                    ours: h.ours.downgrade(),
+                    theirs: h.theirs.downgrade(),
+                });
+                ("downgrade", String::new(), String::new())
+            }
+            13 if !p.weak.is_empty() => {
+                let i = rng.below(p.weak.len());
+                let h = &p.weak[i];
+                let (o, t) = (h.ours.upgrade(), h.theirs.upgrade());
+                let shown = (format!("{o:?}"), format!("{t:?}"));
+                if let (Some(ours), Some(theirs)) = (o, t) {
+                    p.tx.push(Both { ours, theirs });
+                } else if rng.below(2) == 0 {
+                    drop(p.weak.swap_remove(i));
+                }
+                ("upgrade", shown.0, shown.1)
+            }
+            14 if !p.tx.is_empty() => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                let o = (
+                    h.ours.len(),
+                    h.ours.is_empty(),
+                    h.ours.receiver_count(),
+                    h.ours.strong_count(),
+                    h.ours.weak_count(),
+                    format!("{:?}", h.ours),
+                );
+                let t = (
+                    h.theirs.len(),
+                    h.theirs.is_empty(),
+                    h.theirs.receiver_count(),
+                    h.theirs.strong_count(),
+                    h.theirs.weak_count(),
+                    format!("{:?}", h.theirs),
+                );
+                ("sender counts", format!("{o:?}"), format!("{t:?}"))
+            }
+            15 if !p.rx.is_empty() => {
+                let h = &p.rx[rng.below(p.rx.len())];
+                let o = (
+                    h.ours.len(),
+                    h.ours.is_empty(),
+                    h.ours.is_closed(),
+                    h.ours.sender_strong_count(),
+                    h.ours.sender_weak_count(),
+                    format!("{:?}", h.ours),
+                );
+                let t = (
+                    h.theirs.len(),
+                    h.theirs.is_empty(),
+                    h.theirs.is_closed(),
+                    h.theirs.sender_strong_count(),
+                    h.theirs.sender_weak_count(),
+                    format!("{:?}", h.theirs),
+                );
+                ("receiver counts", format!("{o:?}"), format!("{t:?}"))
+            }
+            _ => continue,
+        };
+        *ran.entry(what).or_default() += 1;
+        if what == "try_recv" && a.contains("Lagged") {
+            *ran.entry("try_recv: lagged").or_default() += 1;
+        }
+        if what == "send" && a.starts_with("Err") {
+            *ran.entry("send: no receiver or closed").or_default() += 1;
+        }
+        assert_eq!(
+            a, b,
+            "seed {seed}, capacity {capacity}, step {step}: `{what}` differs (left: ours, right: tokio)"
+        );
+    }
+}
+
+#[test]
+fn random_sequences_match_tokio() {
+    let mut ran = std::collections::BTreeMap::new();
+    for seed in 0..1500 {
+        run(seed, 400, &mut ran);
+    }
+    // Not vacuous: every operation, and the edge cases, ran many times.
+    println!("{ran:#?}");
+    assert_eq!(ran.len(), 14, "{ran:?}");
+    assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
+}
+
+/// The weak handle's `Debug` and the `SendError` unwrap message, which
+/// users see in logs and panics.
+#[test]
+fn strings_users_see_match_tokio() {
+    let (otx, orx) = ours::channel::<u64>(4);
+    let (ttx, trx) = theirs::channel::<u64>(4);
+    assert_eq!(
+        format!("{:?}", otx.downgrade()),
+        format!("{:?}", ttx.downgrade())
+    );
+    drop((orx, trx));
+    let o = std::panic::catch_unwind(|| otx.send(3).unwrap()).unwrap_err();
+    let t = std::panic::catch_unwind(|| ttx.send(3).unwrap()).unwrap_err();
+    assert_eq!(o.downcast_ref::<String>(), t.downcast_ref::<String>());
+}
+
+mod auto_traits {
+    use static_assertions::{assert_impl_all, assert_not_impl_any};
+    use std::cell::Cell;
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    use std::rc::Rc;
+
+    use super::{ours, theirs};
+
+    /// Asserts that ours and tokio's implement the same of these traits,
+    /// for a `!Sync` and a `!Send` payload.
+    macro_rules! same_auto_traits {
+        ($($t:ident),*) => {$(
+            assert_impl_all!(ours::$t<Cell<u8>>: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe);
+            assert_impl_all!(theirs::$t<Cell<u8>>: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe);
+            assert_not_impl_any!(ours::$t<Rc<u8>>: Send, Sync);
+            assert_not_impl_any!(theirs::$t<Rc<u8>>: Send, Sync);
+        )*};
+    }
+
+    same_auto_traits!(Sender, WeakSender, Receiver);
+}
