@@ -1,5 +1,5 @@
-//! chan-broadcast against tokio 1.54's `sync::broadcast` and
-//! async-broadcast 0.7, in one run.
+//! chan-broadcast against tokio 1.54's `sync::broadcast`, async-broadcast
+//! 0.7 and asyncband 0.7.4, in one run.
 //!
 //! `cargo bench --bench broadcast` runs every row and prints the ratio
 //! table at the end (ours / peer: below 1.0 we are faster). Rows:
@@ -14,12 +14,12 @@
 //! * `throughput_1to4`: one sender task, 4 receiver tasks, batches of 256
 //!   values (the sender waits for every receiver to finish a batch, so no
 //!   channel loses a value). Time per value.
-//! * `lossless_1to4`: our lossless channel against async-broadcast (whose
-//!   senders wait for space by default): one sender task, 4 receiver
-//!   tasks, capacity 64, 20 000 values. Time per run.
-//! * `lossless_1to4_main`: the same with the sender in `block_on` on the
-//!   main thread, a third thread on two cores, so every wake-up of the
-//!   sender is a thread unpark and most of the time goes to the kernel.
+//! * `lossless/<n>`: our lossless channel against async-broadcast (whose
+//!   senders wait for space by default; through its unboxed
+//!   `broadcast_direct`/`recv_direct`) and asyncband 0.7.4's
+//!   `broadcast::mpmc::bounded`: one sender task, `n` receiver tasks on
+//!   the 2-worker runtime, capacity 256, 20 000 values, every receiver
+//!   checking order. Time per run.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -256,14 +256,17 @@ fn throughput<C: Chan>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime) {
 }
 
 const LOSSLESS_VALUES: usize = 20_000;
+const LOSSLESS_CAPACITY: usize = 256;
+const LOSSLESS_RECEIVERS: [usize; 2] = [4, 16];
 
-/// A channel whose senders wait for space.
+/// A channel whose senders wait for space, each peer through its fastest
+/// public path.
 trait Lossless: 'static {
     const NAME: &'static str;
-    type Tx: Send + 'static;
+    type Tx: Send + Sync + 'static;
     type Rx: Send + 'static;
     fn channel(cap: usize) -> (Self::Tx, Self::Rx);
-    fn subscribe(rx: &Self::Rx) -> Self::Rx;
+    fn subscribe(tx: &Self::Tx) -> Self::Rx;
     fn send(tx: &Self::Tx, v: usize) -> impl Future<Output = ()> + Send + '_;
     /// `None` once closed.
     fn recv(rx: &mut Self::Rx) -> impl Future<Output = Option<usize>> + Send + '_;
@@ -276,8 +279,8 @@ impl Lossless for Ours {
     fn channel(cap: usize) -> (Self::Tx, Self::Rx) {
         chan_broadcast::channel_lossless(cap)
     }
-    fn subscribe(rx: &Self::Rx) -> Self::Rx {
-        rx.resubscribe()
+    fn subscribe(tx: &Self::Tx) -> Self::Rx {
+        tx.subscribe()
     }
     async fn send(tx: &Self::Tx, v: usize) {
         tx.send(v).await.unwrap();
@@ -295,33 +298,56 @@ impl Lossless for AsyncBroadcast {
         // Not overflowing: `broadcast` waits for space.
         async_broadcast::broadcast(cap)
     }
-    fn subscribe(rx: &Self::Rx) -> Self::Rx {
-        rx.new_receiver()
+    fn subscribe(tx: &Self::Tx) -> Self::Rx {
+        tx.new_receiver()
+    }
+    /// The unboxed path: `broadcast()`/`recv()` box their futures.
+    async fn send(tx: &Self::Tx, v: usize) {
+        tx.broadcast_direct(v).await.unwrap();
+    }
+    async fn recv(rx: &mut Self::Rx) -> Option<usize> {
+        rx.recv_direct().await.ok()
+    }
+}
+
+/// asyncband 0.7.4's lossless broadcast (`broadcast::mpmc::bounded`),
+/// runtime-agnostic.
+struct Asyncband;
+
+impl Lossless for Asyncband {
+    const NAME: &'static str = "asyncband";
+    type Tx = asyncband::broadcast::mpmc::BoundedSender<usize>;
+    type Rx = asyncband::broadcast::mpmc::BoundedReceiver<usize>;
+    fn channel(cap: usize) -> (Self::Tx, Self::Rx) {
+        asyncband::broadcast::mpmc::bounded(cap)
+    }
+    fn subscribe(tx: &Self::Tx) -> Self::Rx {
+        tx.subscribe()
     }
     async fn send(tx: &Self::Tx, v: usize) {
-        tx.broadcast(v).await.unwrap();
+        tx.send(v).await;
     }
     async fn recv(rx: &mut Self::Rx) -> Option<usize> {
         rx.recv().await.ok()
     }
 }
 
-/// `sender_task`: the sender is a task on the runtime (its wake-ups are
-/// task wake-ups); otherwise it runs in `block_on` on the main thread (a
-/// third thread on two cores: its wake-ups are thread unparks).
-fn lossless<C: Lossless>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, sender_task: bool) {
-    g.bench_function(<C as Lossless>::NAME, |b| {
+/// One sender task and `receivers` receiver tasks on the 2-worker
+/// runtime; every receiver checks that it got every value, in order.
+fn lossless<C: Lossless>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, receivers: usize) {
+    g.bench_function(BenchmarkId::new(<C as Lossless>::NAME, receivers), |b| {
         b.iter(|| {
-            let (tx, rx) = <C as Lossless>::channel(64);
-            let handles: Vec<_> = (0..FANOUT)
+            let (tx, rx) = <C as Lossless>::channel(LOSSLESS_CAPACITY);
+            let handles: Vec<_> = (0..receivers)
                 .map(|_| {
-                    let mut rx = <C as Lossless>::subscribe(&rx);
+                    let mut rx = <C as Lossless>::subscribe(&tx);
                     rt.spawn(async move {
-                        let mut n = 0;
-                        while <C as Lossless>::recv(&mut rx).await.is_some() {
-                            n += 1;
+                        let mut next = 0;
+                        while let Some(v) = <C as Lossless>::recv(&mut rx).await {
+                            assert_eq!(v, next, "a lossless channel lost or reordered");
+                            next += 1;
                         }
-                        assert_eq!(n, LOSSLESS_VALUES, "a lossless channel lost values");
+                        assert_eq!(next, LOSSLESS_VALUES, "a lossless channel lost values");
                     })
                 })
                 .collect();
@@ -332,11 +358,7 @@ fn lossless<C: Lossless>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, sen
                 }
             };
             rt.block_on(async move {
-                if sender_task {
-                    rt.spawn(send_all).await.unwrap();
-                } else {
-                    send_all.await;
-                }
+                rt.spawn(send_all).await.unwrap();
                 for h in handles {
                     h.await.unwrap();
                 }
@@ -378,13 +400,14 @@ fn main() {
     throughput::<AsyncBroadcast>(&mut g, &rt);
     g.finish();
 
-    for (group, sender_task) in [("lossless_1to4", true), ("lossless_1to4_main", false)] {
-        let mut g = c.benchmark_group(group);
-        g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
-        lossless::<Ours>(&mut g, &rt, sender_task);
-        lossless::<AsyncBroadcast>(&mut g, &rt, sender_task);
-        g.finish();
+    let mut g = c.benchmark_group("lossless");
+    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
+    for n in LOSSLESS_RECEIVERS {
+        lossless::<Ours>(&mut g, &rt, n);
+        lossless::<AsyncBroadcast>(&mut g, &rt, n);
+        lossless::<Asyncband>(&mut g, &rt, n);
     }
+    g.finish();
     c.final_summary();
 
     let peers = ["tokio", "async-broadcast"];
@@ -395,8 +418,9 @@ fn main() {
     let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
     print_group("try_recv", &peers, &rxs);
     print_single("throughput_1to4", &peers);
-    print_single("lossless_1to4", &["async-broadcast"]);
-    print_single("lossless_1to4_main", &["async-broadcast"]);
+    let rxs: Vec<String> = LOSSLESS_RECEIVERS.iter().map(|n| n.to_string()).collect();
+    let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
+    print_group("lossless", &["async-broadcast", "asyncband"], &rxs);
 }
 
 /// `group/<impl>/<param>` rows: the criterion ids above.

@@ -93,17 +93,45 @@ pub(crate) struct Shared<T> {
     pub(crate) send_queue: SendQueue,
 }
 
-/// How this crate's short waits wait: a few PAUSEs, then yielding the
-/// thread (with no doorbell to park on, `Park` yields). The waits end when
-/// another sender finishes a few loads and stores (no user code runs
-/// between a claim and its commit), or a receiver finishes one clone.
-const BACKOFF: WaitStrategy = WaitStrategy::Park { spin_iters: 32 };
-
-/// One step of a short wait; `iter` counts the steps.
+/// One step of this crate's short waits (a slot lock held by another
+/// thread, a claim below ours not yet committed, the gate); `iter` counts
+/// the steps. Such a wait ends when another thread finishes a few loads
+/// and stores (no user code runs between a claim and its commit) or one
+/// clone, unless the kernel preempted that thread. So: exponential PAUSE
+/// bursts first (about 700 PAUSEs over 16 steps, a few microseconds), then
+/// a few thread yields, then 20 µs sleeps. Yielding for ever was what made
+/// the lossless 1→16 bench degrade with another process on the other core:
+/// `perf stat -e syscalls:sys_enter_sched_yield` counted 20 000–26 000
+/// yields in a 3 s run (all from the slot lock, which then yielded after
+/// 32 bare spins) and 83–94 with this wait. A contender that keeps
+/// yielding keeps the core from the preempted holder, and with another
+/// process runnable each yield may hand that process a time slice; a
+/// sleeping one frees the core.
 #[inline]
 pub(crate) fn backoff(iter: &mut u32) {
-    BACKOFF.wait(*iter);
+    const SPIN_STEPS: u32 = 16;
+    const YIELD_STEPS: u32 = 4;
+    if *iter < SPIN_STEPS {
+        WaitStrategy::BackoffSpin.wait(*iter);
+    } else if *iter < SPIN_STEPS + YIELD_STEPS {
+        WaitStrategy::ThreadYield.wait(*iter);
+    } else {
+        nap();
+    }
     *iter = iter.saturating_add(1);
+}
+
+/// A short sleep for a waiter whose counterpart is off its core.
+#[cfg(not(ring_loom))]
+#[cold]
+fn nap() {
+    std::thread::sleep(std::time::Duration::from_micros(20));
+}
+
+/// loom has no clock: yield to the model's scheduler instead.
+#[cfg(ring_loom)]
+fn nap() {
+    ring_core::sync::yield_now();
 }
 
 impl<T> Shared<T> {

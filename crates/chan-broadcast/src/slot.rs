@@ -27,7 +27,10 @@ pub(crate) struct SlotState<T> {
     pub(crate) val: Option<T>,
 }
 
-/// One ring slot.
+/// One ring slot. Not padded to a cache line: padding made `try_recv`
+/// with 4 and 16 receivers 1.4–1.8× slower against tokio in the same run
+/// (more lines per lap) and gained nothing measurable on the lossless
+/// rows.
 pub(crate) struct Slot<T> {
     /// Held while `state` is accessed.
     locked: AtomicBool,
@@ -87,7 +90,11 @@ impl<T> Slot<T> {
         }
     }
 
+    /// Waits for the lock with the crate's short wait (`shared::backoff`:
+    /// PAUSE bursts, a few yields, then short sleeps). Kept out of line so
+    /// the fast path in `with` stays small.
     #[cold]
+    #[inline(never)]
     fn lock_contended(&self) {
         let mut iter = 0;
         loop {

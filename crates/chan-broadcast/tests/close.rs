@@ -79,3 +79,20 @@ fn dropping_the_last_sender_is_the_implicit_close() {
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
+
+/// Polling `drained()` after it completed panics without touching the
+/// channel: receivers still read and see the close.
+#[test]
+fn polling_a_finished_drained_panics_and_leaves_the_channel_untouched() {
+    let (tx, mut rx) = channel::<u8>(4);
+    let mut drained = tx.close().drained();
+    let (waker, _) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(Pin::new(&mut drained).poll(&mut cx).is_ready());
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = Pin::new(&mut drained).poll(&mut cx);
+    }));
+    assert!(again.is_err(), "a finished Drained must panic when polled");
+    drop(drained);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
