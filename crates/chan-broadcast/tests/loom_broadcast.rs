@@ -327,13 +327,10 @@ fn upgrade_vs_the_last_sender_drop() {
         let dropper = thread::spawn(move || drop(tx));
         let upgraded = weak.upgrade();
         dropper.join().unwrap();
-        match upgraded {
-            Some(tx) => {
-                assert_eq!(tx.send(7), Ok(1), "an upgraded sender on a closed channel");
-                assert_eq!(rx.try_recv(), Ok(7));
-                drop(tx);
-            }
-            None => {}
+        if let Some(tx) = upgraded {
+            assert_eq!(tx.send(7), Ok(1), "an upgraded sender on a closed channel");
+            assert_eq!(rx.try_recv(), Ok(7));
+            drop(tx);
         }
         assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     });
