@@ -364,3 +364,25 @@ fn closed_vs_the_last_receiver_drop() {
         dropper.join().unwrap();
     });
 }
+
+/// A receiver waiting while a send claimed before the close commits after
+/// it: the receiver must wait for that commit (which wakes it), read the
+/// value, then see the close, in every interleaving. (The busy loop the
+/// receiver used to run in that window is not something loom reports: a
+/// spinning thread still lets the others run. The unit test
+/// `a_closed_channel_with_a_claim_in_flight_is_not_news_until_it_commits`
+/// fixes that interleaving by hand and failed before the fix.)
+#[test]
+fn recv_vs_a_send_in_flight_at_the_close() {
+    model(3, || {
+        let (tx, mut rx) = channel::<u32>(2);
+        let tx2 = tx.clone();
+        let sender = thread::spawn(move || {
+            tx2.send(1).unwrap();
+        });
+        drop(tx);
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        assert_eq!(block_on(rx.recv()), Err(RecvError::Closed));
+        sender.join().unwrap();
+    });
+}
