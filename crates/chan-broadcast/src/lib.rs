@@ -136,6 +136,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod bells;
 mod block;
 mod close;
 mod coop;

@@ -6,9 +6,9 @@ use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use ring_core::WaitKey;
 use ring_core::sync::Arc;
 
+use crate::bells::BellKey;
 use crate::coop;
 use crate::error::{Lagged, RecvError, TryRecvError};
 use crate::shared::Shared;
@@ -40,7 +40,7 @@ pub struct Receiver<T> {
     next: u64,
     /// This receiver's registration with the receivers' doorbell, between
     /// polls of `recv` or the stream.
-    key: Option<WaitKey>,
+    key: BellKey,
     /// A lag `recv_many` met after it had values; reported by the next
     /// receive. Zero when none.
     pending_lag: u64,
@@ -51,7 +51,7 @@ impl<T> Receiver<T> {
         Receiver {
             shared,
             next,
-            key: None,
+            key: BellKey::default(),
             pending_lag: 0,
         }
     }

@@ -45,6 +45,7 @@ use ring_core::sync::Mutex;
 use ring_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use ring_core::{CachePadded, Doorbell, WaitStrategy};
 
+use crate::bells::Bells;
 use crate::error::TryRecvError;
 use crate::queue::SendQueue;
 use crate::slot::Slot;
@@ -84,7 +85,7 @@ pub(crate) struct Shared<T> {
     /// Serialises gate holders.
     gate: Mutex<()>,
     /// Receivers waiting for a value or the close.
-    pub(crate) recv_bell: Doorbell,
+    pub(crate) recv_bell: Bells,
     /// `Closing::drained` waiters: rung when a value is fully read.
     pub(crate) drain_bell: Doorbell,
     /// `Sender::closed` waiters: rung when the last receiver drops.
@@ -166,10 +167,7 @@ impl<T> Shared<T> {
             senders: AtomicUsize::new(1),
             weak: AtomicUsize::new(0),
             gate: Mutex::new(()),
-            // Symmetric: receivers register on every empty poll, and the
-            // asymmetric protocol's syscall per registration would cost far
-            // more than it saves (ring-core's `Doorbell::symmetric`).
-            recv_bell: Doorbell::symmetric(),
+            recv_bell: Bells::new(),
             // Asymmetric: rung on every value freed (a hot path), waited on
             // by a `Closing` handle or `closed()` only.
             drain_bell: Doorbell::new(),
