@@ -102,11 +102,13 @@
 //!   before it to commit (commits are in claim order), and rings the
 //!   receivers' doorbell: one load when nobody waits;
 //! * a receive that finds a value locks only that value's slot;
-//! * **serialised on one mutex:** a receiver that finds the channel empty
-//!   registers its waker under the receivers' doorbell mutex, and a send
-//!   that finds waiters takes that mutex once to wake them all (the wakers
-//!   run outside it). Lossless senders that find the ring full queue under
-//!   the send queue's mutex;
+//! * **serialised per thread:** a receiver that finds the channel empty
+//!   registers its waker under the mutex of its thread's doorbell shard
+//!   (4 shards; threads take them round-robin), and a send that finds
+//!   waiters takes each shard's mutex once to wake them (the wakers run
+//!   outside it); a send with no waiter loads the 4 shards' waiter counts;
+//! * **serialised on one mutex:** lossless senders that find the ring full
+//!   queue under the send queue's mutex;
 //! * **serialised on the gate:** `subscribe`, `subscribe_from_oldest`,
 //!   `resubscribe` and receiver drops take one mutex and stop new claims
 //!   for the few loads it takes to change the receiver count.
