@@ -93,7 +93,7 @@ impl<T> LosslessSender<T> {
         if self.shared.send_queue.has_waiters() {
             return Err(TrySendError::Full(value));
         }
-        match self.shared.claim_lossless(|| ()) {
+        match self.shared.claim_lossless() {
             Ok(q) => Ok(self.finish(q, value)?),
             Err(ClaimError::Closed) => Err(TrySendError::Closed(value)),
             Err(ClaimError::Full) => Err(TrySendError::Full(value)),
@@ -436,30 +436,43 @@ impl<T> LosslessSend<'_, T> {
         let this = self;
         let shared = &*this.tx.shared;
         let queue = &shared.send_queue;
+        // Registered (or refreshed) in the queue during this poll: the next
+        // look that finds no room returns `Pending` (see `queue.rs`: a
+        // registration followed by a look under the slot lock loses no
+        // wake-up).
+        let mut registered = false;
         loop {
+            // Falls through when this sender must wait: another is ahead
+            // of it in the queue, or the ring is full.
             if !queue.may_claim(this.ticket) {
                 if shared.is_closed() {
                     break;
                 }
-                if queue.register(&mut this.ticket, cx.waker()) {
-                    continue; // the head left meanwhile
+            } else {
+                match shared.claim_lossless() {
+                    Ok(q) => {
+                        // Checked in `poll`, before the claim.
+                        let value = this.value.take().expect("value present");
+                        // Commit first: leaving the queue drops this
+                        // future's waker, and a waker's drop may use the
+                        // channel, which must not wait on our claim.
+                        let out = this.tx.finish(q, value);
+                        queue.leave(&mut this.ticket);
+                        return Poll::Ready(out);
+                    }
+                    Err(ClaimError::Closed) => break,
+                    Err(ClaimError::Full) => {}
                 }
+            }
+            if registered {
                 return Poll::Pending;
             }
-            let ticket = &mut this.ticket;
-            let waker = cx.waker();
-            match shared.claim_lossless(|| {
-                queue.register(ticket, waker);
-            }) {
-                Ok(q) => {
-                    queue.leave(&mut this.ticket);
-                    // Checked in `poll`, before the claim.
-                    let value = this.value.take().expect("value present");
-                    return Poll::Ready(this.tx.finish(q, value));
-                }
-                Err(ClaimError::Closed) => break,
-                Err(ClaimError::Full) => return Poll::Pending,
-            }
+            // Cloned and (a replaced one) dropped outside every lock: a
+            // waker's clone and drop are user code.
+            let mut fresh = Some(cx.waker().clone());
+            queue.register(&mut this.ticket, &mut fresh);
+            drop(fresh);
+            registered = true;
         }
         queue.leave(&mut this.ticket);
         let value = this.value.take().expect("value present");

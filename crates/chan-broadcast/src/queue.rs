@@ -6,12 +6,15 @@
 //! dropped) it leaves and wakes the next one (the baton is passed, so a
 //! cancelled send never strands the queue).
 //!
-//! No lost wake-up, without a fence: a sender registers while it holds the
-//! lock of the slot that blocks it, after seeing that slot full; a receiver
-//! frees that slot under the same lock, then loads `waiting`. Either the
-//! sender's critical section came first, and the receiver's lock
-//! acquisition makes the registration visible to its load, or the
-//! receiver's came first, and the sender sees the slot free.
+//! No lost wake-up, without a fence: a sender that found its slot full
+//! registers here, then looks at that slot again under the slot's lock
+//! before it sleeps; a receiver frees the slot under the same lock, then
+//! loads `waiting`. Either the sender's look came after the receiver's
+//! free, and it sees the slot free, or it came first: then the sender's
+//! registration happened before its release of the slot lock, which
+//! happened before the receiver's acquisition of it, so the receiver's load
+//! sees the registration. (Registering outside the slot lock keeps the
+//! waker's clone and drop, which are user code, out of every lock.)
 
 use std::collections::VecDeque;
 use std::task::Waker;
@@ -71,28 +74,34 @@ impl SendQueue {
         }
     }
 
-    /// Queues `waker` under `ticket` (a new ticket at the back if it has
-    /// none), or refreshes its waker in place. Returns whether it is the head.
-    pub(crate) fn register(&self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
+    /// Queues `fresh` (a clone of the task's waker, made by the caller
+    /// outside every lock) under `ticket` (a new ticket at the back if it
+    /// has none), or refreshes the queued waker with it if that one would
+    /// not wake the same task. Whatever waker is left in `fresh` (unused, or
+    /// the one replaced) is the caller's to drop, outside every lock: no
+    /// user code (a waker's clone or drop) runs under this lock. Returns
+    /// whether `ticket` is the head.
+    pub(crate) fn register(&self, ticket: &mut Option<u64>, fresh: &mut Option<Waker>) -> bool {
         let mut inner = self.inner.lock();
-        let mut replaced = None;
         if let Some(t) = *ticket
             && let Some(entry) = inner.entries.iter_mut().find(|e| e.ticket == t)
         {
-            if !entry.waker.will_wake(waker) {
-                replaced = Some(std::mem::replace(&mut entry.waker, waker.clone()));
+            if let Some(w) = fresh.as_mut()
+                && !entry.waker.will_wake(w)
+            {
+                std::mem::swap(&mut entry.waker, w);
             }
             entry.notified = false;
-            let head = inner.entries.front().is_some_and(|e| e.ticket == t);
-            drop(inner);
-            drop(replaced);
-            return head;
+            return inner.entries.front().is_some_and(|e| e.ticket == t);
         }
+        let Some(waker) = fresh.take() else {
+            return false;
+        };
         let t = inner.next_ticket;
         inner.next_ticket += 1;
         inner.entries.push_back(Entry {
             ticket: t,
-            waker: waker.clone(),
+            waker,
             notified: false,
         });
         // Relaxed: under the lock; see `has_waiters`.

@@ -220,16 +220,15 @@ impl<T> Shared<T> {
     }
 
     /// Claims the next position only if its slot is free (every receiver
-    /// read the previous lap). When it is not, runs `on_full` while holding
-    /// that slot's lock (the send queue's registration; see `queue.rs`) and
-    /// returns `Full`.
-    pub(crate) fn claim_lossless(&self, on_full: impl FnOnce()) -> Result<u64, ClaimError> {
+    /// read the previous lap); `Full` when it is not. A sender that then
+    /// registers in the send queue looks again with this before it sleeps
+    /// (`queue.rs`: the look under the slot lock is what loses no wake-up).
+    pub(crate) fn claim_lossless(&self) -> Result<u64, ClaimError> {
         enum Step {
             Claimed(u64),
             Retry,
             Full,
         }
-        let mut on_full = Some(on_full);
         let mut iter = 0;
         loop {
             let cur = self.tail.load();
@@ -253,10 +252,6 @@ impl<T> Shared<T> {
                 if self.tail.load() != cur {
                     // Someone claimed or gated meanwhile: look again.
                     return Step::Retry;
-                }
-                // Registered under this slot's lock: see `queue.rs`.
-                if let Some(f) = on_full.take() {
-                    f();
                 }
                 Step::Full
             });
