@@ -45,10 +45,12 @@
 //! panics on the last reader too; here the last reader never calls it.
 //!
 //! `T::clone` runs under the value's slot lock (so clones of one value
-//! never overlap). It must not use the channel it is being cloned out of in
-//! any way that takes a slot lock: receive from it, drop one of its
-//! receivers, send on it, call `len`/`is_empty` on a sender, or
-//! `subscribe_from_oldest`; any of these can deadlock.
+//! never overlap). It must not use the channel it is being cloned out of:
+//! receive from it, drop one of its receivers, send on it, subscribe
+//! (`subscribe`, `resubscribe`, `subscribe_from_oldest`), call `len` or
+//! `is_empty` on a sender or a `Closing`, `Closing::is_drained`, or poll a
+//! `Drained`; each of these takes a slot lock or waits for a send that
+//! waits for this one, and can deadlock.
 //!
 //! tokio users wrap a receiver in tokio-stream's `BroadcastStream` to get a
 //! `Stream`; here the receiver is one (items `Result<T, Lagged>`), so
@@ -101,14 +103,17 @@
 //!   slot under that slot's own one-word lock, waits for the sends claimed
 //!   before it to commit (commits are in claim order), and rings the
 //!   receivers' doorbell: one load when nobody waits;
-//! * a receive that finds a value locks only that value's slot;
+//! * a receive that finds a value locks only that value's slot; on a
+//!   lossless channel, the receive that frees a value while senders wait
+//!   also takes the send queue's mutex to wake the head sender;
 //! * **serialised per thread:** a receiver that finds the channel empty
 //!   registers its waker under the mutex of its thread's doorbell shard
 //!   (4 shards; threads take them round-robin), and a send that finds
 //!   waiters takes each shard's mutex once to wake them (the wakers run
 //!   outside it); a send with no waiter loads the 4 shards' waiter counts;
 //! * **serialised on one mutex:** lossless senders that find the ring full
-//!   queue under the send queue's mutex;
+//!   queue under the send queue's mutex (wakers are cloned and dropped
+//!   outside it), and the receives that wake them take it too;
 //! * **serialised on the gate:** `subscribe`, `subscribe_from_oldest`,
 //!   `resubscribe` and receiver drops take one mutex and stop new claims
 //!   for the few loads it takes to change the receiver count.

@@ -13,8 +13,13 @@ use crate::shared::Shared;
 /// into the same channel, and the channel closes when the last one drops
 /// (or one calls [`close`](Sender::close)).
 ///
-/// `send` never waits: when the ring is full the oldest value is
-/// overwritten and receivers that had not read it get `Lagged`.
+/// `send` never waits for a slow receiver: when the ring is full the oldest
+/// value is overwritten and receivers that had not read it get `Lagged`.
+/// It does wait, briefly, for other threads inside the channel: a
+/// receiver's `T::clone` of the value it overwrites (the slot lock), a
+/// sender that claimed the position before it (commits are in order), and
+/// a subscribe or receiver drop changing the receiver count (the gate), as
+/// tokio's `send` waits for its tail lock.
 ///
 /// ```
 /// let (tx, mut rx) = chan_broadcast::channel(16);
@@ -79,7 +84,9 @@ impl<T> Sender<T> {
     }
 
     /// Sends `value` to every receiver alive now. Returns how many that is.
-    /// Never waits: on a full ring the oldest value is overwritten.
+    /// Never waits for a slow receiver: on a full ring the oldest value is
+    /// overwritten. (It may wait for a clone of that value in progress; see
+    /// [`Sender`].)
     ///
     /// # Errors
     ///

@@ -135,6 +135,17 @@ fn nap() {
     ring_core::sync::yield_now();
 }
 
+/// Runs a notification when dropped: at the end of the scope, or while
+/// unwinding from a waker that panicked in an earlier one, so one user's
+/// panicking waker cannot cost another waiter its wake-up.
+struct Defer<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 impl<T> Shared<T> {
     /// A channel of `capacity` slots (a power of two, at least 1), with one
     /// strong sender and no receiver.
@@ -322,9 +333,12 @@ impl<T> Shared<T> {
         if self.tail.close().closed() {
             return;
         }
+        // Every notification runs even if a waker panics in an earlier one
+        // (the guards run while unwinding, last declared first), as tokio's
+        // receivers notify `closed()` from a drop guard.
+        let _drainers = Defer(|| self.drain_bell.ring());
+        let _senders = Defer(|| self.send_queue.wake_all());
         self.recv_bell.ring();
-        self.send_queue.wake_all();
-        self.drain_bell.ring();
     }
 
     /// Whether the channel is closed.
@@ -488,22 +502,28 @@ impl<T> Shared<T> {
             });
             freed.extend(taken);
         }
+        // `closed()` is notified even if a waker panics in `on_freed`, and
+        // the freed values are dropped after both (see `Defer`).
+        let _gone = Defer(|| {
+            if left == 0 {
+                self.gone_bell.ring();
+            }
+        });
         if !freed.is_empty() {
             self.on_freed();
         }
-        if left == 0 {
-            self.gone_bell.ring();
-        }
+        drop(_gone);
         drop(freed);
     }
 
     /// A value left the ring because every receiver read it.
     #[inline]
     fn on_freed(&self) {
+        // The drain bell rings even if the head sender's waker panics.
+        let _drainers = Defer(|| self.drain_bell.ring());
         if self.lossless && self.send_queue.has_waiters() {
             self.send_queue.wake_head();
         }
-        self.drain_bell.ring();
     }
 
     // ---- receiving ----
