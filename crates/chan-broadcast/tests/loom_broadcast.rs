@@ -315,43 +315,6 @@ fn close_vs_a_send_from_a_clone_with_a_reader() {
     });
 }
 
-/// `WeakSender::upgrade` racing the drop of the last strong sender: either
-/// the upgrade wins and the channel stays open for it, or it sees the
-/// channel closed; never a sender on a closed channel, never a close with
-/// a live sender.
-#[test]
-fn upgrade_vs_the_last_sender_drop() {
-    model(3, || {
-        let (tx, mut rx) = channel::<u32>(2);
-        let weak = tx.downgrade();
-        let dropper = thread::spawn(move || drop(tx));
-        let upgraded = weak.upgrade();
-        dropper.join().unwrap();
-        if let Some(tx) = upgraded {
-            assert_eq!(tx.send(7), Ok(1), "an upgraded sender on a closed channel");
-            assert_eq!(rx.try_recv(), Ok(7));
-            drop(tx);
-        }
-        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-    });
-}
-
-/// A lossless sender waiting for space while the slow receiver drops: the
-/// drop frees the slot and must wake the sender.
-#[test]
-fn lossless_waiting_send_vs_a_receiver_drop() {
-    model(2, || {
-        let (tx, mut fast) = channel_lossless::<u32>(1);
-        let slow = tx.subscribe();
-        tx.try_send(1).unwrap();
-        let sender = thread::spawn(move || block_on(tx.send(2)));
-        assert_eq!(fast.try_recv(), Ok(1));
-        drop(slow);
-        assert_eq!(sender.join().unwrap(), Ok(1), "only `fast` is left");
-        assert_eq!(fast.try_recv(), Ok(2));
-    });
-}
-
 /// `Sender::closed()` waiting while the last receiver drops on another
 /// thread: a lost wake-up is a deadlock loom reports.
 #[test]
