@@ -44,6 +44,9 @@ pub struct Receiver<T> {
     /// A lag `recv_many` met after it had values; reported by the next
     /// receive. Zero when none.
     pending_lag: u64,
+    /// The last value of the channel's `committed` this receiver loaded
+    /// (`Shared::try_recv_seen`).
+    seen: u64,
 }
 
 impl<T> Receiver<T> {
@@ -53,6 +56,7 @@ impl<T> Receiver<T> {
             next,
             key: BellKey::default(),
             pending_lag: 0,
+            seen: 0,
         }
     }
 
@@ -218,7 +222,7 @@ impl<T: Clone> Receiver<T> {
         if self.pending_lag != 0 {
             return Err(TryRecvError::Lagged(core::mem::take(&mut self.pending_lag)));
         }
-        self.shared.try_recv(&mut self.next)
+        self.shared.try_recv_seen(&mut self.next, &mut self.seen)
     }
 
     /// Receives the next value, blocking the thread until there is one. For

@@ -610,8 +610,18 @@ impl<T> std::fmt::Debug for Shared<T> {
 
 impl<T: Clone> Shared<T> {
     /// Reads position `*next`; advances `*next` past what it returns.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn try_recv(&self, next: &mut u64) -> Result<T, TryRecvError> {
+        self.try_recv_seen(next, &mut 0)
+    }
+
+    /// [`try_recv`](Shared::try_recv) for a receiver that remembers, in
+    /// `*seen`, the last value of `committed` it loaded. Positions below it
+    /// are committed for good (it only grows), so a receiver that is behind
+    /// reads the sender's hot `committed` line once per batch instead of
+    /// once per value.
+    #[inline(always)]
+    pub(crate) fn try_recv_seen(&self, next: &mut u64, seen: &mut u64) -> Result<T, TryRecvError> {
         enum Read<T> {
             Cloned(T),
             Taken(Option<T>),
@@ -620,11 +630,15 @@ impl<T: Clone> Shared<T> {
         }
         loop {
             let pos = *next;
-            // Acquire: pairs with `publish`'s swap; the slot write for `pos`
-            // happened before.
-            let committed = self.committed.load(Ordering::Acquire);
-            if pos >= committed {
-                return Err(self.empty_or_closed(pos));
+            if pos >= *seen {
+                // Acquire: pairs with `publish`'s swap; the slot write for
+                // `pos` happened before. (A position below an earlier load
+                // was ordered by that load's Acquire; the slot lock below
+                // orders the slot's state in any case.)
+                *seen = self.committed.load(Ordering::Acquire);
+                if pos >= *seen {
+                    return Err(self.empty_or_closed(pos));
+                }
             }
             // Moved before reading: if `T::clone` panics below, this
             // receiver skips the value (its `rem` share is already paid).
