@@ -321,12 +321,18 @@ impl Doorbell {
         }
         self.fences.heavy();
         let found = poll();
-        if found.is_some() {
-            replaced = replaced.or_else(|| self.remove(&mut state, key));
-        }
+        // The registration is withdrawn whenever the re-check finds a value,
+        // also when this poll replaced its waker: a finished wait must leave
+        // no key, no waiter count and no waker behind.
+        let removed = if found.is_some() {
+            self.remove(&mut state, key)
+        } else {
+            None
+        };
         drop(state);
         // Dropped outside the lock (a waker's drop may re-enter).
         drop(replaced);
+        drop(removed);
         match found {
             Some(r) => Poll::Ready(r),
             None => Poll::Pending,
