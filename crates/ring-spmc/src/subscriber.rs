@@ -272,12 +272,18 @@ impl<T: Copy + Send> Subscriber<T> {
     pub fn recv_with(&mut self, strategy: WaitStrategy) -> T {
         let shared = &self.shared;
         let st = &mut self.st;
-        let got = shared
-            .bell
-            .wait_until(strategy, || match st.poll_recv(shared) {
-                Some(Err(RecvError::Lagged { .. })) => None,
-                other => other,
-            });
+        // A lag moves the cursor onto a retained value: poll again at once
+        // rather than report "nothing there", which would let the doorbell
+        // park with a value ready (and sleep forever once the publisher goes
+        // idle: issue 9, bug 1; `tests/loom_spmc.rs`, `recv_with_after_a_lag`).
+        let got = shared.bell.wait_until(strategy, || {
+            loop {
+                match st.poll_recv(shared) {
+                    Some(Err(RecvError::Lagged { .. })) => {}
+                    other => return other,
+                }
+            }
+        });
         match got {
             Ok(v) => v,
             Err(_) => closed_panic(),

@@ -5,11 +5,19 @@
 #![cfg(ring_loom)]
 
 use loom::thread;
-use ring_spmc::{RecvError, TryRecvError, channel, channel_bounded};
+use ring_spmc::{RecvError, TryRecvError, WaitStrategy, channel, channel_bounded};
+
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
 
 #[test]
 fn publish_vs_try_recv_with_overwrites() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let publisher = thread::spawn(move || {
@@ -40,9 +48,7 @@ fn publish_vs_try_recv_with_overwrites() {
 
 #[test]
 fn bounded_gating_with_a_subscriber_dropped_mid_run() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
+    model(2, || {
         let (mut p, subs) = channel_bounded::<u64>(2, 0);
         let mut s = subs.subscribe();
         let subscriber = thread::spawn(move || {
@@ -69,9 +75,28 @@ fn bounded_gating_with_a_subscriber_dropped_mid_run() {
     });
 }
 
+/// Issue 9, bug 1: `recv_with` used to map `Lagged` to "nothing there", so
+/// a parking strategy slept although the lag had moved the cursor onto a
+/// retained value; with the publisher's last ring before the registration,
+/// it slept forever (a loom deadlock).
+#[test]
+fn recv_with_after_a_lag() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(2);
+        let mut s = subs.subscribe();
+        let receiver = thread::spawn(move || s.recv_with(WaitStrategy::Park { spin_iters: 0 }));
+        for i in 0..3 {
+            p.publish(i);
+        }
+        let v = receiver.join().unwrap();
+        assert!(v < 3);
+        drop(p);
+    });
+}
+
 #[test]
 fn async_receive_is_woken_by_publish() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || loom::future::block_on(s.recv_async()));
@@ -82,7 +107,7 @@ fn async_receive_is_woken_by_publish() {
 
 #[test]
 fn close_wakes_a_waiting_receiver() {
-    loom::model(|| {
+    model(3, || {
         let (p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || loom::future::block_on(s.recv_async()));
@@ -93,7 +118,7 @@ fn close_wakes_a_waiting_receiver() {
 
 #[test]
 fn blocking_receive_is_woken_by_publish() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || s.recv_blocking());
