@@ -8,6 +8,14 @@ use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::thread;
 use ring_core::{Doorbell, WaitStrategy};
 
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
+
 fn wait_for(bell: &Doorbell, value: &AtomicU64) -> u64 {
     bell.wait_until(WaitStrategy::Park { spin_iters: 0 }, || {
         // Acquire: pairs with the writer's Release store.
@@ -20,7 +28,7 @@ fn wait_for(bell: &Doorbell, value: &AtomicU64) -> u64 {
 
 #[test]
 fn parked_reader_is_woken_by_ring() {
-    loom::model(|| {
+    model(3, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let reader = {
@@ -36,9 +44,7 @@ fn parked_reader_is_woken_by_ring() {
 
 #[test]
 fn two_parked_readers_are_both_woken() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
+    model(2, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let readers: Vec<_> = (0..2)
@@ -60,7 +66,7 @@ fn two_parked_readers_are_both_woken() {
 /// (a lost wake-up leaves `block_on` waiting forever: a loom deadlock).
 #[test]
 fn registered_task_is_woken_by_ring() {
-    loom::model(|| {
+    model(3, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let reader = {
