@@ -37,6 +37,9 @@ pub struct Publisher<T: Copy + Send> {
     /// `capacity - watermark`: how far ahead of the slowest gating cursor
     /// the publisher may run (bounded rings).
     window: u64,
+    /// The head last stored by `commit`: what a subscriber registering now
+    /// starts at. `seq` runs ahead of it inside `publish_batch`.
+    committed: u64,
     /// `Send` but not `Sync`, as photon-ring's.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -52,6 +55,7 @@ impl<T: Copy + Send> Publisher<T> {
             seq: 0,
             limit,
             window,
+            committed: 0,
             _not_sync: PhantomData,
         }
     }
@@ -60,9 +64,13 @@ impl<T: Copy + Send> Publisher<T> {
     /// only when the cached limit says the ring may be full.
     ///
     /// The cache is safe against subscribers that register later: a new
-    /// subscriber starts at the head (read under the tracker lock), which is
-    /// at least every cursor the last scan saw and at least the head at that
-    /// scan, so `limit` never exceeds its own limit.
+    /// subscriber starts at the committed head (read under the tracker
+    /// lock), which is at least every cursor the last scan saw and at least
+    /// the head committed at that scan, so `limit` never exceeds its own
+    /// limit. With no gating subscriber the scan must therefore start from
+    /// the *committed* head, not from `seq`: inside `publish_batch` the two
+    /// differ, and a subscriber joining mid-batch starts at the committed
+    /// one (issue 9, bug 2: it used to be lapped).
     #[inline]
     fn has_room(&mut self) -> bool {
         if self.seq < self.limit {
@@ -74,7 +82,7 @@ impl<T: Copy + Send> Publisher<T> {
 
     #[cold]
     fn rescan(&mut self) {
-        let slowest = self.shared.slowest().unwrap_or(self.seq);
+        let slowest = self.shared.slowest().unwrap_or(self.committed);
         self.limit = slowest + self.window;
     }
 
@@ -91,10 +99,11 @@ impl<T: Copy + Send> Publisher<T> {
 
     /// Publishes the head after one or more `write`s and wakes waiters.
     #[inline(always)]
-    fn commit(&self) {
+    fn commit(&mut self) {
         // Release: pairs with the Acquire head loads of subscribers (lag
         // arithmetic, `pending`, `latest`, new subscriptions).
         self.shared.head.store(self.seq, Ordering::Release);
+        self.committed = self.seq;
         self.shared.bell.ring();
     }
 

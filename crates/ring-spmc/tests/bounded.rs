@@ -143,3 +143,52 @@ fn subscribe_from_oldest_gates_from_where_it_starts() {
     assert_eq!(p.try_publish(5), Err(PublishError::Full(5)));
     assert_eq!(s.drain().collect::<Vec<_>>(), [1, 2, 3, 4]);
 }
+
+/// Issue 9, bug 2: with no gating subscriber, the publisher's rescan inside
+/// `publish_batch` computed its limit from the uncommitted sequence, while a
+/// subscriber joining mid-batch starts at the committed head: the publisher
+/// then overwrote values that gating subscriber had not read (`Lagged`).
+/// Same for `subscribe_tracked`, which registers the same way.
+#[test]
+fn a_subscriber_joining_during_publish_batch_never_lags() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let n: u64 = if cfg!(miri) { 64 } else { 1 << 16 };
+    let values: Vec<u64> = (0..n).collect();
+    for round in 0..if cfg!(miri) { 2 } else { 6 } {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let started = Arc::new(AtomicBool::new(false));
+        let go = Arc::clone(&started);
+        let reader = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            // Acquire: pairs with the Release store below (only a start
+            // signal; the ring's own protocol orders the values).
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut s = if round % 2 == 0 {
+                subs.subscribe()
+            } else {
+                subs.subscribe_tracked()
+            };
+            let mut next = s.cursor();
+            loop {
+                assert!(Instant::now() < deadline, "timed out at {next}");
+                match s.recv_timeout(Duration::from_secs(20)) {
+                    Ok(v) => {
+                        assert_eq!(v, next, "a gating subscriber sees every value");
+                        next += 1;
+                    }
+                    Err(ring_spmc::RecvTimeoutError::Closed) => break next,
+                    Err(e) => panic!("a gating subscriber got {e:?} at {next}"),
+                }
+            }
+        });
+        // Release: pairs with the reader's Acquire load.
+        started.store(true, Ordering::Release);
+        p.publish_batch(&values);
+        drop(p);
+        assert_eq!(reader.join().unwrap(), n);
+    }
+}

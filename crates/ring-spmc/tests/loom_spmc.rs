@@ -127,3 +127,44 @@ fn blocking_receive_is_woken_by_publish() {
         drop(p);
     });
 }
+
+/// Issue 9, bug 2: a gating subscriber that joins while `publish_batch` is
+/// part-way through must not be lapped (it used to lag by one).
+#[test]
+fn subscribe_racing_publish_batch_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe();
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 4),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2, 3]);
+        drop(p);
+        subscriber.join().unwrap();
+    });
+}
+
+/// `subscribe_tracked` registers like `subscribe`: the same race.
+#[test]
+fn subscribe_tracked_racing_publish_batch_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe_tracked();
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 4),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2, 3]);
+        drop(p);
+        subscriber.join().unwrap();
+    });
+}
