@@ -143,8 +143,6 @@
 //!   (photon-ring uses Relaxed, which on weakly ordered CPUs lets a
 //!   publisher overwrite a slot a subscriber is still copying, turning a
 //!   bounded ring's no-loss promise into a `Lagged`).
-//! * Gating subscribers publish their cursor every `capacity / 16` (≤ 64)
-//!   values and whenever they find the ring empty, not on every value.
 //! * Added: close, `recv_blocking`, `recv_timeout`, `recv_async`, `Stream`,
 //!   `is_closed`, `fill_level`, `fill_ratio`, `sequence`,
 //!   `subscribe_group`/[`SubscriberGroup`], [`try_channel`],

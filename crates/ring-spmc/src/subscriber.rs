@@ -50,47 +50,31 @@ pub(crate) struct ReadState {
     pub(crate) cursor: u64,
     pub(crate) total_received: u64,
     pub(crate) total_lagged: u64,
-    /// This subscriber's published cursor (gating, or for barriers).
+    /// This subscriber's published cursor (gating, or for barriers). Kept
+    /// equal to `cursor` after every receive and every lag: a gating
+    /// subscriber frees exactly one publish per value it reads, as
+    /// photon-ring's (issue 9, bug 4: publishing it only every
+    /// `capacity / 16` reads left a publisher `Full`, or blocked, after a
+    /// subscriber stopped part-way, and could deadlock a request/response
+    /// pair of rings).
     tracker: Option<Tracker>,
     /// Whether `tracker` is registered with the ring's gate (unregistered
     /// on drop).
     gating: bool,
-    /// The cursor last stored into `tracker`.
-    tracker_sent: u64,
-    /// Store the tracker after this many receives (and always before
-    /// reporting `Empty`); 1 once the tracker is handed to a barrier.
-    tracker_every: Cell<u64>,
 }
 
 impl ReadState {
-    pub(crate) fn new(
-        cursor: u64,
-        tracker: Option<Tracker>,
-        gating: bool,
-        capacity: u64,
-    ) -> ReadState {
-        // A gating tracker is published every `capacity / 16` (at most 64)
-        // receives: the publisher may see the ring that much fuller than it
-        // is while the subscriber is busy, never while it is idle (the
-        // tracker is exact before every `Empty`). Stores of a shared line on
-        // every receive are what made photon-ring's bounded ring slower
-        // than disruptor's batched consumer cursor.
-        let every = if gating {
-            (capacity / 16).clamp(1, 64)
-        } else {
-            1
-        };
+    pub(crate) fn new(cursor: u64, tracker: Option<Tracker>, gating: bool) -> ReadState {
         ReadState {
             cursor,
             total_received: 0,
             total_lagged: 0,
             tracker,
             gating,
-            tracker_sent: cursor,
-            tracker_every: Cell::new(every),
         }
     }
 
+    /// Publishes `cursor` to the tracker, if there is one.
     #[inline(always)]
     fn store_tracker(&mut self) {
         if let Some(t) = &self.tracker {
@@ -98,23 +82,6 @@ impl ReadState {
             // `cursor`; pairs with the Acquire loads of the publisher's scan
             // and of dependency barriers.
             t.0.store(self.cursor, Ordering::Release);
-            self.tracker_sent = self.cursor;
-        }
-    }
-
-    /// After a receive: store the tracker if a batch has accumulated.
-    #[inline(always)]
-    fn progressed(&mut self) {
-        if self.tracker.is_some() && self.cursor - self.tracker_sent >= self.tracker_every.get() {
-            self.store_tracker();
-        }
-    }
-
-    /// Before reporting `Empty` or lag: make the tracker exact.
-    #[inline]
-    fn settle(&mut self) {
-        if self.tracker.is_some() && self.tracker_sent != self.cursor {
-            self.store_tracker();
         }
     }
 
@@ -127,13 +94,10 @@ impl ReadState {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
                 self.total_received += 1;
-                self.progressed();
+                self.store_tracker();
                 Ok(value)
             }
-            ReadResult::NotWritten | ReadResult::Writing => {
-                self.settle();
-                Err(TryRecvError::Empty)
-            }
+            ReadResult::NotWritten | ReadResult::Writing => Err(TryRecvError::Empty),
             ReadResult::Overwritten { stamp } => Err(self.lagged(shared, stamp)),
         }
     }
@@ -153,7 +117,7 @@ impl ReadState {
         let skipped = oldest.saturating_sub(self.cursor);
         self.cursor = oldest.max(self.cursor);
         self.total_lagged += skipped;
-        self.settle();
+        self.store_tracker();
         TryRecvError::Lagged { skipped }
     }
 
@@ -531,7 +495,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// for a plain subscriber of a lossy ring (use
     /// [`subscribe_tracked`](crate::Subscribable::subscribe_tracked)).
     ///
-    /// Once handed out, the tracker is updated on every receive, so a
+    /// The tracker holds the subscriber's cursor after every receive, so a
     /// downstream never waits on a value this subscriber already returned.
     ///
     /// ```
@@ -540,13 +504,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert!(subs.subscribe_tracked().tracker().is_some());
     /// ```
     pub fn tracker(&self) -> Option<std::sync::Arc<Padded<AtomicU64>>> {
-        let t = self.st.tracker.clone()?;
-        self.st.tracker_every.set(1);
-        if self.st.tracker_sent != self.st.cursor {
-            // Release: as `store_tracker`; every slot below `cursor` was read.
-            t.0.store(self.st.cursor, Ordering::Release);
-        }
-        Some(t)
+        self.st.tracker.clone()
     }
 
     /// [`try_recv`](Subscriber::try_recv), but only once every upstream of
@@ -572,7 +530,6 @@ impl<T: Copy + Send> Subscriber<T> {
     #[inline]
     pub fn try_recv_gated(&mut self, barrier: &DependencyBarrier) -> Result<T, TryRecvError> {
         if barrier.slowest() <= self.st.cursor {
-            self.st.settle();
             return Err(TryRecvError::Empty);
         }
         self.try_recv()

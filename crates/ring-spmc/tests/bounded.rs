@@ -192,3 +192,23 @@ fn a_subscriber_joining_during_publish_batch_never_lags() {
         assert_eq!(reader.join().unwrap(), n);
     }
 }
+
+/// Issue 9, bug 4: a gating subscriber frees one publish per value it reads,
+/// exactly, even when it stops part-way without ever finding the ring
+/// empty (it used to publish its cursor only every `capacity / 16` reads,
+/// leaving the publisher `Full`).
+#[test]
+fn every_read_frees_exactly_one_publish() {
+    let (mut p, subs) = channel_bounded::<u64>(64, 0);
+    let mut s = subs.subscribe();
+    for i in 0..64 {
+        p.try_publish(i).unwrap();
+    }
+    assert_eq!(p.try_publish(64), Err(PublishError::Full(64)));
+    for i in 0..3 {
+        assert_eq!(s.try_recv(), Ok(i));
+        assert_eq!(p.fill_level(), 63);
+        assert_eq!(p.try_publish(64 + i), Ok(()), "read {i} freed a slot");
+        assert_eq!(p.try_publish(99), Err(PublishError::Full(99)));
+    }
+}
