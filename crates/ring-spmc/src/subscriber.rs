@@ -102,6 +102,15 @@ impl ReadState {
         }
     }
 
+    /// Moves the cursor forward to `target`, counting what it passes over
+    /// as lag (`latest`).
+    fn skip_to(&mut self, target: u64) {
+        debug_assert!(target > self.cursor);
+        self.total_lagged += target - self.cursor;
+        self.cursor = target;
+        self.store_tracker();
+    }
+
     /// The slot of `cursor` holds a later sequence: skip to the oldest
     /// value still retained and count exactly what was lost.
     #[cold]
@@ -346,9 +355,11 @@ impl<T: Copy + Send> Subscriber<T> {
             .poll_wait(cx, &mut self.wait_key, || st.poll_recv(shared))
     }
 
-    /// Skips to the newest published value and returns it (the values in
-    /// between are discarded, not counted as lag). `None` if nothing was
-    /// published yet.
+    /// Skips to the newest published value and returns it. The values
+    /// skipped over count as lag ([`total_lagged`](Subscriber::total_lagged)),
+    /// so `total_received() + total_lagged()` still equals what was
+    /// published since this subscriber joined (photon-ring's `latest` drops
+    /// them uncounted). `None` if nothing new was published.
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
@@ -357,19 +368,20 @@ impl<T: Copy + Send> Subscriber<T> {
     /// p.publish_batch(&[1, 2, 3]);
     /// assert_eq!(s.latest(), Some(3));
     /// assert_eq!(s.cursor(), 3);
+    /// assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
     /// ```
     pub fn latest(&mut self) -> Option<T> {
         loop {
             let head = self.shared.head();
-            if head == 0 {
-                return None;
+            if head > self.st.cursor + 1 {
+                self.st.skip_to(head - 1);
             }
-            self.st.cursor = self.st.cursor.max(head - 1);
             match self.try_recv() {
                 Ok(v) => return Some(v),
                 Err(TryRecvError::Empty) => return None,
-                // Lapped between the head load and the read: retry.
-                Err(TryRecvError::Lagged { skipped }) => self.st.total_lagged -= skipped,
+                // Lapped between the head load and the read: the lag is
+                // counted, retry from the newer head.
+                Err(TryRecvError::Lagged { .. }) => {}
             }
         }
     }

@@ -71,13 +71,13 @@ fn lagged_is_reported_once_then_the_oldest_value() {
 }
 
 #[test]
-fn latest_skips_without_counting_lag() {
+fn latest_skips_to_the_newest_value() {
     let (mut p, subs) = channel::<u32>(4);
     let mut s = subs.subscribe();
     assert_eq!(s.latest(), None);
     p.publish_batch(&[1, 2, 3, 4, 5, 6]);
     assert_eq!(s.latest(), Some(6));
-    assert_eq!(s.total_lagged(), 0);
+    assert_eq!(s.total_lagged(), 5, "the skipped values count as lag");
     assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
     p.publish(7);
     assert_eq!(s.try_recv(), Ok(7));
@@ -178,4 +178,23 @@ fn handles_have_the_promised_auto_traits() {
     static_assertions::assert_impl_all!(Subscribable<u64>: Clone, Send, Sync);
     static_assertions::assert_impl_all!(Subscriber<u64>: Send);
     static_assertions::assert_not_impl_any!(Subscriber<u64>: Sync);
+}
+
+/// Issue 9, bug 5: `latest()` counts what it skips as lag, so
+/// `received + lagged == published` holds across it (it used to drop the
+/// skipped values uncounted).
+#[test]
+fn latest_counts_what_it_skips() {
+    let (mut p, subs) = ring_spmc::channel::<u64>(4);
+    let mut s = subs.subscribe();
+    p.publish_batch(&[0, 1, 2]);
+    assert_eq!(s.latest(), Some(2));
+    assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
+    assert_eq!(s.latest(), None, "nothing new");
+    // Ten more into four slots: `latest` passes over lapped values too.
+    p.publish_batch(&(3..13).collect::<Vec<_>>());
+    assert_eq!(s.latest(), Some(12));
+    assert_eq!(s.latest(), None);
+    assert_eq!(s.total_received(), 2);
+    assert_eq!(s.total_received() + s.total_lagged(), p.published());
 }
