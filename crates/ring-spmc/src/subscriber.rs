@@ -508,7 +508,9 @@ impl<T: Copy + Send> Subscriber<T> {
     /// [`subscribe_tracked`](crate::Subscribable::subscribe_tracked)).
     ///
     /// The tracker holds the subscriber's cursor after every receive, so a
-    /// downstream never waits on a value this subscriber already returned.
+    /// downstream never waits on a value this subscriber already returned;
+    /// once the subscriber is dropped it holds `u64::MAX`, so it holds no
+    /// downstream back.
     ///
     /// ```
     /// let (_p, subs) = ring_spmc::channel::<u8>(8);
@@ -612,15 +614,29 @@ fn closed_panic() -> ! {
 }
 
 impl<T: Copy + Send> Drop for Subscriber<T> {
+    /// Withdraws any async registration, stops gating the publisher, and
+    /// releases dependants: the tracker is set to `u64::MAX` ("read
+    /// everything"), so a [`DependencyBarrier`] over it waits only for its
+    /// other upstreams (issue 9, bug 6: a dropped upstream used to stall
+    /// its downstream forever).
     fn drop(&mut self) {
         self.shared.bell.cancel(&mut self.wait_key);
-        if self.st.gating
-            && let Some(t) = &self.st.tracker
-        {
-            self.shared.unregister(t);
+        if let Some(t) = &self.st.tracker {
+            if self.st.gating {
+                // First out of the gate, so the publisher's scan never sees
+                // the released value below.
+                self.shared.unregister(t);
+            }
+            // Release: as `store_tracker`; pairs with the barriers' Acquire
+            // loads. Nothing reads it as a cursor any more.
+            t.0.store(RELEASED, Ordering::Release);
         }
     }
 }
+
+/// A dropped subscriber's tracker value: past every sequence, so it holds
+/// no dependant back.
+pub(crate) const RELEASED: u64 = u64::MAX;
 
 impl<T: Copy + Send> fmt::Debug for Subscriber<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
