@@ -109,8 +109,11 @@
 //! thread; [`recv_async`](Subscriber::recv_async) and the
 //! [`Stream`](futures_core::Stream) impl register the task's waker. The
 //! publisher wakes them; when nobody waits, that costs it one load per
-//! publish on Linux (a sleeping receiver pays a `membarrier` instead), plus
+//! publish on Linux (a sleeping thread pays a `membarrier` instead), plus
 //! a full fence elsewhere (`cargo bench --bench slot`, `doorbell_idle`).
+//! Async receivers register on every empty poll, so the first one switches
+//! the ring's doorbell to a full fence on both sides for good: one syscall
+//! then, none per registration (ring-core's `Doorbell::new`).
 //!
 //! ```
 //! use ring_spmc::channel;
