@@ -188,7 +188,7 @@ impl<T: Copy + Send> Subscriber<T> {
     ///
     /// If the publisher is dropped and every retained value has been read:
     /// nothing can arrive, and photon-ring's spin-forever would hang the
-    /// thread.
+    /// thread. The panic points at the caller's line.
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
@@ -197,6 +197,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert_eq!(s.recv(), 3);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn recv(&mut self) -> T {
         loop {
             match self.st.poll_recv(&self.shared) {
@@ -242,6 +243,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// p.publish(7);
     /// assert_eq!(s.recv_with(WaitStrategy::BusySpin), 7);
     /// ```
+    #[track_caller]
     pub fn recv_with(&mut self, strategy: WaitStrategy) -> T {
         let shared = &self.shared;
         let st = &mut self.st;
@@ -567,6 +569,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// up.recv();
     /// assert_eq!(down.recv_gated(&barrier), 4);
     /// ```
+    #[track_caller]
     pub fn recv_gated(&mut self, barrier: &DependencyBarrier) -> T {
         let mut iter: u32 = 0;
         loop {
