@@ -39,13 +39,61 @@ unsafe impl<T: Send> Send for Slots<T> {}
 // `T: Send`.
 unsafe impl<T: Send> Sync for Slots<T> {}
 
+/// Why a slot array could not be allocated.
+///
+/// ```
+/// use ring_core::{AllocError, Capacity, Slots};
+///
+/// let err = Slots::<[u64; 1024]>::try_new(Capacity::new(Capacity::MAX)).unwrap_err();
+/// assert!(matches!(err, AllocError::TooLarge { .. }));
+/// assert!(err.to_string().contains("exceeds isize::MAX bytes"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AllocError {
+    /// `capacity` slots of `slot_size` bytes exceed `isize::MAX` bytes.
+    TooLarge {
+        /// The slots asked for.
+        capacity: usize,
+        /// The size of one slot, stamp included.
+        slot_size: usize,
+    },
+    /// The allocator refused `bytes` bytes.
+    Failed {
+        /// The size of the refused allocation.
+        bytes: usize,
+    },
+}
+
+impl fmt::Display for AllocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            AllocError::TooLarge {
+                capacity,
+                slot_size,
+            } => write!(
+                f,
+                "a ring of {capacity} slots of {slot_size} bytes exceeds isize::MAX bytes"
+            ),
+            AllocError::Failed { bytes } => {
+                write!(
+                    f,
+                    "the allocator refused {bytes} bytes for the ring's slots"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for AllocError {}
+
 impl<T: Copy> Slots<T> {
     /// Allocates `capacity` empty slots.
     ///
     /// # Panics
     ///
     /// If `capacity` slots of this `T` exceed `isize::MAX` bytes; aborts
-    /// (as `Vec` does) if the allocator fails.
+    /// (as `Vec` does) if the allocator fails. [`try_new`](Slots::try_new)
+    /// reports both instead.
     ///
     /// ```
     /// let ring = ring_core::Slots::<[u8; 24]>::new(ring_core::Capacity::new(16));
@@ -53,33 +101,53 @@ impl<T: Copy> Slots<T> {
     /// ```
     #[track_caller]
     pub fn new(capacity: Capacity) -> Self {
-        let layout = Self::layout(capacity);
+        match Self::try_new(capacity) {
+            Ok(slots) => slots,
+            Err(AllocError::Failed { .. }) => {
+                handle_alloc_error(Self::layout(capacity).expect("the layout was valid"))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Allocates `capacity` empty slots, reporting a size overflow or an
+    /// allocation failure as an error (as `Vec::try_reserve` does).
+    ///
+    /// # Errors
+    ///
+    /// [`AllocError::TooLarge`] if the array would exceed `isize::MAX`
+    /// bytes, [`AllocError::Failed`] if the allocator refuses it.
+    ///
+    /// ```
+    /// use ring_core::{Capacity, Slots};
+    ///
+    /// assert!(Slots::<u64>::try_new(Capacity::new(8)).is_ok());
+    /// ```
+    pub fn try_new(capacity: Capacity) -> Result<Self, AllocError> {
+        let layout = Self::layout(capacity)?;
         // SAFETY: the layout is non-zero-sized (a slot holds a u64 stamp and
         // capacity >= 2).
         let raw = unsafe { alloc(layout) }.cast::<Slot<T>>();
         let Some(ptr) = NonNull::new(raw) else {
-            handle_alloc_error(layout)
+            return Err(AllocError::Failed {
+                bytes: layout.size(),
+            });
         };
         for i in 0..capacity.get() {
             // SAFETY: `i < capacity`: in bounds of the fresh allocation,
             // which is aligned for `Slot<T>`; each slot is written once.
             unsafe { ptr.as_ptr().wrapping_add(i).write(Slot::new()) };
         }
-        Slots { ptr, capacity }
+        Ok(Slots { ptr, capacity })
     }
 
-    #[track_caller]
-    fn layout(capacity: Capacity) -> Layout {
-        // A `match`, not `unwrap_or_else`: a closure would lose the caller's
-        // location.
-        match Layout::array::<Slot<T>>(capacity.get()).and_then(|l| l.align_to(CACHE_LINE)) {
-            Ok(layout) => layout,
-            Err(_) => panic!(
-                "a ring of {} slots of {} bytes exceeds isize::MAX bytes",
-                capacity.get(),
-                core::mem::size_of::<Slot<T>>()
-            ),
-        }
+    fn layout(capacity: Capacity) -> Result<Layout, AllocError> {
+        Layout::array::<Slot<T>>(capacity.get())
+            .and_then(|l| l.align_to(CACHE_LINE))
+            .map_err(|_| AllocError::TooLarge {
+                capacity: capacity.get(),
+                slot_size: core::mem::size_of::<Slot<T>>(),
+            })
     }
 
     /// The slot that holds sequence `seq` (index `seq & mask`).

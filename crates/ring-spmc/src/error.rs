@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-use ring_core::CapacityError;
+use ring_core::{AllocError, CapacityError};
 
 /// Why [`Subscriber::try_recv`](crate::Subscriber::try_recv) returned no value.
 ///
@@ -133,6 +133,9 @@ pub enum ChannelError {
         /// The capacity asked for.
         capacity: usize,
     },
+    /// The slot array could not be allocated: it would exceed `isize::MAX`
+    /// bytes, or the allocator refused it.
+    Alloc(AllocError),
 }
 
 impl fmt::Display for TryRecvError {
@@ -179,6 +182,7 @@ impl fmt::Display for ChannelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChannelError::Capacity(e) => e.fmt(f),
+            ChannelError::Alloc(e) => e.fmt(f),
             ChannelError::Watermark {
                 watermark,
                 capacity,

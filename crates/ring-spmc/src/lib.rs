@@ -200,7 +200,9 @@ pub fn channel<T: Copy + Send>(capacity: usize) -> (Publisher<T>, Subscribable<T
 /// # Errors
 ///
 /// [`ChannelError::Capacity`] if `capacity` is below 2 or above
-/// `ring_core::Capacity::MAX`.
+/// `ring_core::Capacity::MAX`; [`ChannelError::Alloc`] if the slots would
+/// exceed `isize::MAX` bytes or the allocator refuses them (never a panic
+/// or an abort).
 ///
 /// ```
 /// assert!(ring_spmc::try_channel::<u8>(1).is_err());
@@ -244,7 +246,8 @@ pub fn channel_bounded<T: Copy + Send>(
 /// # Errors
 ///
 /// [`ChannelError::Capacity`] for a capacity out of range,
-/// [`ChannelError::Watermark`] if `watermark >= capacity`.
+/// [`ChannelError::Watermark`] if `watermark >= capacity`,
+/// [`ChannelError::Alloc`] as [`try_channel`].
 ///
 /// ```
 /// use ring_spmc::{try_channel_bounded, ChannelError};

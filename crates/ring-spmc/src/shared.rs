@@ -70,7 +70,7 @@ impl<T: Copy + Send> Shared<T> {
             });
         }
         Ok(Shared {
-            slots: Slots::new(cap),
+            slots: Slots::try_new(cap).map_err(ChannelError::Alloc)?,
             capacity: cap.get() as u64,
             head: CachePadded::new(AtomicU64::new(0)),
             closed: AtomicBool::new(false),
