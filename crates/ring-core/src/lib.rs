@@ -49,9 +49,16 @@
 //!   into integers. So padding, `bool`, enums and `Option` are all fine, and
 //!   there is no size limit: the copy is `ceil(size_of::<T>() / word)` relaxed
 //!   word moves (plain `mov`s on x86-64). Nothing to reject at compile time.
-//! * **Miri** cannot run inline asm: it uses std's atomics on the value's
-//!   words and tail bytes, which read bytes as integers, so payloads tested
-//!   under Miri have no padding (Miri reports any that do).
+//! * **Miri** cannot run inline asm. By default it copies the payload under
+//!   a per-slot lock, which is correct for every `T: Copy` (padding and
+//!   `Option<u32>` included): run Miri on your own code that uses seqcast's
+//!   rings with any payload. That build proves everything but the lock-free
+//!   copy's memory-model argument.
+//! * **Miri with `--cfg ring_miri_words`** (ring-core's own Miri runs): the
+//!   lock-free copy with std's atomics on the value's words and tail bytes,
+//!   so Miri checks the slot's orderings (data races, weak memory across
+//!   seeds); those read bytes as integers, so payloads there must have no
+//!   padding (Miri reports any that do).
 //! * **loom** (`--cfg ring_loom`) uses loom atomics for the same stripes, so
 //!   the model sees every payload access.
 //!
