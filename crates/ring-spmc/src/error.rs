@@ -123,8 +123,8 @@ pub struct Lagged {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelError {
-    /// The capacity is out of range (it is rounded up to a power of two, so
-    /// only the range matters: `2..=Capacity::MAX`).
+    /// The capacity is out of range: any value in `2..=Capacity::MAX` is
+    /// accepted, and kept exactly.
     Capacity(CapacityError),
     /// A bounded ring's watermark must leave room: `watermark < capacity`.
     Watermark {

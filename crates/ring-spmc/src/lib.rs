@@ -138,8 +138,6 @@
 //!
 //! # Differences from photon-ring 3
 //!
-//! * Capacities are rounded up to a power of two (photon accepts any
-//!   capacity ≥ 2); [`Publisher::capacity`] reports the real one.
 //! * `WaitStrategy` has photon's five variants plus `ThreadYield` and `Park`;
 //!   `Adaptive` yields then parks instead of PAUSE-spinning forever.
 //! * Gating trackers are stored with Release and scanned with Acquire
@@ -171,7 +169,7 @@ pub use subscriber::{Drain, Recv, Subscriber};
 use ring_core::sync::Arc;
 use shared::Shared;
 
-/// A lossy ring of `capacity` slots (rounded up to a power of two): the
+/// A lossy ring of exactly `capacity` slots (any value ≥ 2): the
 /// publisher never waits; slow subscribers lag with exact counts.
 ///
 /// # Panics
@@ -206,7 +204,7 @@ pub fn channel<T: Copy + Send>(capacity: usize) -> (Publisher<T>, Subscribable<T
 ///
 /// ```
 /// assert!(ring_spmc::try_channel::<u8>(1).is_err());
-/// assert!(ring_spmc::try_channel::<u8>(3).is_ok()); // rounded up to 4
+/// assert_eq!(ring_spmc::try_channel::<u8>(3).unwrap().0.capacity(), 3);
 /// ```
 pub fn try_channel<T: Copy + Send>(
     capacity: usize,

@@ -237,11 +237,12 @@ impl<T: Copy + Send> Publisher<T> {
         self.seq
     }
 
-    /// The ring's capacity: the requested one rounded up to a power of two.
+    /// The ring's capacity: exactly the one requested (any value ≥ 2, as
+    /// photon-ring 3.0).
     ///
     /// ```
     /// let (p, _subs) = ring_spmc::channel::<u8>(1000);
-    /// assert_eq!(p.capacity(), 1024);
+    /// assert_eq!(p.capacity(), 1000);
     /// ```
     #[inline]
     pub fn capacity(&self) -> u64 {

@@ -212,3 +212,30 @@ fn every_read_frees_exactly_one_publish() {
         assert_eq!(p.try_publish(99), Err(PublishError::Full(99)));
     }
 }
+
+/// Issue 9, photon-ring 3.0 semantics on a capacity that is not a power of
+/// two: `channel_bounded(6, 2)` refuses exactly when
+/// `published - slowest >= 6 - 2`, and the gated subscriber sees every value.
+#[test]
+fn watermark_on_a_non_power_of_two_ring_is_exact() {
+    let (mut p, subs) = channel_bounded::<u64>(6, 2);
+    assert_eq!(p.capacity(), 6);
+    let mut s = subs.subscribe();
+    for i in 0..4 {
+        p.try_publish(i).unwrap();
+    }
+    assert_eq!(p.try_publish(4), Err(PublishError::Full(4)));
+    assert_eq!(p.fill_level(), 4);
+    let mut next = 0;
+    for i in 4..100 {
+        assert_eq!(s.try_recv(), Ok(next));
+        next += 1;
+        p.try_publish(i).unwrap();
+        assert_eq!(p.try_publish(999), Err(PublishError::Full(999)));
+    }
+    assert_eq!(
+        s.drain().collect::<Vec<_>>(),
+        (next..100).collect::<Vec<_>>()
+    );
+    assert_eq!(s.total_lagged(), 0);
+}

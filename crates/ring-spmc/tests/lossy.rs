@@ -126,11 +126,56 @@ fn subscribe_from_oldest_replays_what_is_retained() {
     assert_eq!(empty.try_recv(), Err(TryRecvError::Lagged { skipped: 3 }));
 }
 
+/// Issue 9: any capacity >= 2 is kept exactly, as photon-ring 3.0 (it was
+/// rounded up to a power of two).
 #[test]
-fn capacity_is_rounded_up_to_a_power_of_two() {
-    for (asked, got) in [(2, 2), (3, 4), (5, 8), (1000, 1024), (1024, 1024)] {
+fn capacity_is_exactly_the_one_asked_for() {
+    for asked in [2, 3, 5, 6, 7, 1000, 1024, 1025] {
         let (p, _s) = channel::<u8>(asked);
-        assert_eq!(p.capacity(), got);
+        assert_eq!(p.capacity(), asked as u64);
+    }
+}
+
+/// Issue 9, photon-ring 3.0's numbers: 13 values into `channel(5)`, and a
+/// fresh subscriber gets `Lagged { skipped: 8 }`, then the last 5.
+#[test]
+fn lag_on_a_non_power_of_two_ring_is_exact() {
+    let (mut p, subs) = channel::<u64>(5);
+    let mut s = subs.subscribe();
+    for i in 0..13 {
+        p.publish(i);
+    }
+    assert_eq!(s.pending(), 5);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 8 }));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [8, 9, 10, 11, 12]);
+    assert_eq!(s.total_received() + s.total_lagged(), 13);
+    let mut oldest = subs.subscribe_from_oldest();
+    assert_eq!(oldest.drain().collect::<Vec<_>>(), [8, 9, 10, 11, 12]);
+    // Across many laps, every capacity: the count stays exact.
+    for cap in [3_usize, 5, 6, 7, 12] {
+        let (mut p, subs) = channel::<u64>(cap);
+        let mut s = subs.subscribe();
+        let mut next = 0;
+        for round in 0..50_u64 {
+            for _ in 0..(round % (2 * cap as u64 + 1)) {
+                p.publish(p.published());
+            }
+            loop {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, next, "capacity {cap}");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => {
+                        next += skipped;
+                        assert_eq!(next, p.published().saturating_sub(cap as u64));
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            assert_eq!(next, p.published());
+            assert_eq!(s.total_received() + s.total_lagged(), p.published());
+        }
     }
 }
 
