@@ -168,3 +168,86 @@ fn subscribe_tracked_racing_publish_batch_on_a_bounded_ring() {
         subscriber.join().unwrap();
     });
 }
+
+/// A lossy subscription racing publishes: the subscriber starts at some
+/// head, then sees whole values in order, and its counts add up.
+#[test]
+fn lossy_subscribe_racing_publish() {
+    model(3, || {
+        let (mut p, subs) = channel::<u64>(2);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe();
+            let start = s.cursor();
+            let mut next = start;
+            for _ in 0..2 {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, next, "in order, from where it joined");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => next += skipped,
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
+            (start, s.total_received() + s.total_lagged(), next)
+        });
+        for i in 0..3 {
+            p.publish(i);
+        }
+        let (start, counted, next) = subscriber.join().unwrap();
+        assert!(start <= 3);
+        assert_eq!(counted, next - start);
+    });
+}
+
+/// A gated downstream racing its upstream: it never reads a value before
+/// the upstream has, and a dropped upstream releases it (issue 9, bug 6).
+#[test]
+fn gated_read_racing_upstream_and_its_drop() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(4);
+        let mut up = subs.subscribe_tracked();
+        let barrier = ring_spmc::DependencyBarrier::from_subscribers(&[&up]);
+        let mut down = subs.subscribe();
+        p.publish_batch(&[0, 1]);
+        let upstream = thread::spawn(move || {
+            assert_eq!(up.try_recv(), Ok(0));
+            drop(up);
+        });
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match down.try_recv_gated(&barrier) {
+                Ok(v) => got.push(v),
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(got, [0, 1]);
+        upstream.join().unwrap();
+    });
+}
+
+/// The `Stream` keeps its doorbell key between items: two items, each
+/// published while the stream may be registered, are both delivered and
+/// nothing stays registered (issue 9, bug 3).
+#[test]
+fn stream_keeps_its_key_across_items() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(4);
+        let mut s = subs.subscribe();
+        let receiver = thread::spawn(move || {
+            use futures_core::Stream;
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                let item = loom::future::block_on(std::future::poll_fn(|cx| {
+                    std::pin::Pin::new(&mut s).poll_next(cx)
+                }));
+                got.push(item.expect("open").expect("no lag"));
+            }
+            got
+        });
+        p.publish(1);
+        p.publish(2);
+        assert_eq!(receiver.join().unwrap(), [1, 2]);
+    });
+}
