@@ -144,6 +144,14 @@
 //!   (photon-ring uses Relaxed, which on weakly ordered CPUs lets a
 //!   publisher overwrite a slot a subscriber is still copying, turning a
 //!   bounded ring's no-loss promise into a `Lagged`).
+//! * [`Subscriber::latest`] counts the values it skips as lag (photon's
+//!   drops them uncounted), so `total_received() + total_lagged()` always
+//!   equals what was published since the subscriber joined.
+//! * A dropped upstream releases its [`DependencyBarrier`] dependants (its
+//!   tracker reads `u64::MAX`); photon's barrier waits for it forever.
+//! * Capacities are the same (any value ≥ 2, kept exactly), and so are lag
+//!   counts and `try_publish`'s `Full`; a gating subscriber frees one
+//!   publish per value it reads, as photon's.
 //! * Added: close, `recv_blocking`, `recv_timeout`, `recv_async`, `Stream`,
 //!   `is_closed`, `fill_level`, `fill_ratio`, `sequence`,
 //!   `subscribe_group`/[`SubscriberGroup`], [`try_channel`],
