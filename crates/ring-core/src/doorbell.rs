@@ -8,22 +8,30 @@
 //! does it add a full fence (see the `asymmetric` module).
 //!
 //! No lost wake-up: this is Dekker's pattern. A sleeper increments `waiters`
-//! (SeqCst), issues a fence, then re-checks its condition; the writer
-//! stores its value, issues a fence, then loads `waiters`. With both fences
-//! full (or the asymmetric pair of the `asymmetric` module: a compiler fence
-//! for the writer, `membarrier` for the sleeper, so an idle `ring` costs the
-//! writer no store-buffer drain), at least one side sees the other's write: either the
-//! re-check finds the value, or the writer sees a sleeper and takes the lock,
-//! which the sleeper holds from before its increment until the condition
-//! variable releases it, so the notification cannot fall between the
-//! re-check and the sleep. The loom model `tests/loom_doorbell.rs` checks
-//! this on the real type.
+//! (under the lock), issues a fence, then re-checks its condition; the
+//! writer stores its value, issues a fence, then loads `waiters`. With both
+//! fences full (or the asymmetric pair of the `asymmetric` module: a
+//! compiler fence for the writer, `membarrier` for the sleeper, so an idle
+//! `ring` costs the writer no store-buffer drain), at least one side sees
+//! the other's write: either the re-check finds the value, or the writer
+//! sees a sleeper and bumps the epoch under the lock. A parking thread read
+//! the epoch when it registered and sleeps only while it is unchanged,
+//! checked under the lock, so the notification cannot fall between the
+//! re-check and the sleep. The fence (or syscall) and the re-check run
+//! outside the lock for a parking thread; a task's re-check runs under it,
+//! after a plain fence. The loom model `tests/loom_doorbell.rs` checks this
+//! on the real type.
+//!
+//! A task registration switches the doorbell to full fences on both sides
+//! for good (one membarrier, the first time): async receivers register on
+//! every empty poll, and a syscall per registration would cost far more
+//! than the writer's fence saves (`asymmetric` module).
 
 use alloc::vec::Vec;
 use core::fmt;
 use core::task::{Context, Poll, Waker};
 
-use crate::asymmetric::Fences;
+use crate::asymmetric::Mode;
 use crate::padding::CachePadded;
 use crate::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::sync::{Condvar, Mutex};
@@ -53,18 +61,25 @@ use crate::wait::WaitStrategy;
 /// assert_eq!(reader.join().unwrap(), 42);
 /// ```
 pub struct Doorbell {
-    /// Parked threads plus registered wakers. Written only by waiters (and
-    /// by `wake`, which retires wakers); the writer loads it on every `ring`.
-    waiters: CachePadded<AtomicUsize>,
-    /// Symmetric (two full fences) or asymmetric (compiler fence on `ring`,
-    /// membarrier on the waiter): see the `asymmetric` module.
-    fences: Fences,
+    /// What the writer loads on every `ring`, on one line of its own.
+    hot: CachePadded<Hot>,
     /// A copy of `State::epoch`, stored (Release) under the lock by `wake`
     /// and loaded (Acquire) by `cancel`: a key registered at an older epoch
     /// was retired by that wake, so `cancel` drops it without the lock.
     rung: AtomicU64,
     state: Mutex<State>,
     cond: Condvar,
+}
+
+/// The doorbell's writer-read line.
+struct Hot {
+    /// Parked threads plus registered wakers. Written only by waiters (and
+    /// by `wake`, which retires wakers), under the lock.
+    waiters: AtomicUsize,
+    /// Symmetric (two full fences) or asymmetric (compiler fence on `ring`,
+    /// membarrier on the waiter), switched to symmetric by the first task
+    /// registration: see the `asymmetric` module.
+    mode: Mode,
 }
 
 /// Everything behind the doorbell's lock.
@@ -109,14 +124,18 @@ pub struct WaitKey {
 }
 
 impl Doorbell {
-    /// A doorbell with no sleepers.
+    /// A doorbell with no sleepers. Where Linux's `membarrier` is
+    /// available, `ring` costs one load when nobody waits and a parking
+    /// thread pays the syscall; the first task that registers through
+    /// [`poll_wait`](Doorbell::poll_wait) switches the doorbell to
+    /// [`symmetric`](Doorbell::symmetric) fences for good.
     ///
     /// ```
     /// let bell = ring_core::Doorbell::new();
     /// assert!(!bell.has_waiters());
     /// ```
     pub fn new() -> Self {
-        Self::with_fences(Fences::detect())
+        Self::with_mode(Mode::detect())
     }
 
     /// A doorbell whose waiters register cheaply: both sides pay a full
@@ -137,13 +156,15 @@ impl Doorbell {
     /// assert!(!bell.has_waiters());
     /// ```
     pub fn symmetric() -> Self {
-        Self::with_fences(Fences::Symmetric)
+        Self::with_mode(Mode::symmetric())
     }
 
-    fn with_fences(fences: Fences) -> Self {
+    fn with_mode(mode: Mode) -> Self {
         Doorbell {
-            waiters: CachePadded::new(AtomicUsize::new(0)),
-            fences,
+            hot: CachePadded::new(Hot {
+                waiters: AtomicUsize::new(0),
+                mode,
+            }),
             rung: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
@@ -163,9 +184,9 @@ impl Doorbell {
     pub fn ring(&self) {
         // Orders the caller's publish before the load below; pairs with the
         // heavy fence of `park`/`poll_wait` (Dekker, module docs).
-        self.fences.light();
+        self.hot.mode.light();
         // Relaxed: ordered by the fence above.
-        if self.waiters.load(Ordering::Relaxed) != 0 {
+        if self.hot.waiters.load(Ordering::Relaxed) != 0 {
             self.wake();
         }
     }
@@ -192,7 +213,7 @@ impl Doorbell {
         #[cfg(ring_loom)]
         crate::sync::atomic::fence(Ordering::SeqCst);
         // SeqCst: see above.
-        if self.waiters.load(Ordering::SeqCst) != 0 {
+        if self.hot.waiters.load(Ordering::SeqCst) != 0 {
             self.wake();
         }
     }
@@ -207,8 +228,8 @@ impl Doorbell {
     fn add_waiter(&self) {
         // Relaxed: under the lock (see above); the fence that follows
         // publishes it to `ring`.
-        let n = self.waiters.load(Ordering::Relaxed);
-        self.waiters.store(n + 1, Ordering::Relaxed);
+        let n = self.hot.waiters.load(Ordering::Relaxed);
+        self.hot.waiters.store(n + 1, Ordering::Relaxed);
     }
 
     /// Counts `k` fewer waiters; with the lock held, as `add_waiter`.
@@ -216,8 +237,8 @@ impl Doorbell {
     fn sub_waiters(&self, k: usize) {
         // Relaxed: under the lock; a `ring` that still sees the old count
         // takes the lock once for nothing.
-        let n = self.waiters.load(Ordering::Relaxed);
-        self.waiters.store(n - k, Ordering::Relaxed);
+        let n = self.hot.waiters.load(Ordering::Relaxed);
+        self.hot.waiters.store(n - k, Ordering::Relaxed);
     }
 
     #[cold]
@@ -231,7 +252,7 @@ impl Doorbell {
         let notify_threads = state.parked != 0;
         // Relaxed: a size hint, exact under the lock (registrations change
         // it only while holding it).
-        let mut woken = Vec::with_capacity(self.waiters.load(Ordering::Relaxed));
+        let mut woken = Vec::with_capacity(self.hot.waiters.load(Ordering::Relaxed));
         let State { wakers, free, .. } = &mut *state;
         for (index, slot) in wakers.iter_mut().enumerate() {
             if let Some(waker) = slot.waker.take() {
@@ -289,6 +310,9 @@ impl Doorbell {
             self.cancel(key);
             return Poll::Ready(r);
         }
+        // Full fences on both sides from now on; at most one syscall, the
+        // first time, and never under the lock.
+        let proven = self.hot.mode.to_symmetric();
         let mut state = self.state.lock();
         let mut replaced = None;
         let live = key.filter(|k| {
@@ -319,17 +343,33 @@ impl Doorbell {
             });
             self.add_waiter();
         }
-        self.fences.heavy();
+        // Pairs with `ring`'s fence (Dekker, module docs): the mode is
+        // symmetric now, so a plain fence, no syscall under the lock.
+        crate::sync::atomic::fence(Ordering::SeqCst);
         let found = poll();
-        if found.is_some() {
-            replaced = replaced.or_else(|| self.remove(&mut state, key));
-        }
+        // The registration is withdrawn whenever the re-check finds a value,
+        // also when this poll replaced its waker: a finished wait must leave
+        // no key, no waiter count and no waker behind.
+        let removed = if found.is_some() {
+            self.remove(&mut state, key)
+        } else {
+            None
+        };
         drop(state);
         // Dropped outside the lock (a waker's drop may re-enter).
         drop(replaced);
+        drop(removed);
         match found {
             Some(r) => Poll::Ready(r),
-            None => Poll::Pending,
+            None => {
+                if !proven {
+                    // A membarrier failed during the switch: a publish in
+                    // flight may not be visible yet. Ask to be polled again
+                    // rather than risk sleeping past it (asymmetric module).
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
         }
     }
 
@@ -388,15 +428,14 @@ impl Doorbell {
     /// ```
     pub fn has_waiters(&self) -> bool {
         // SeqCst: a snapshot consistent with `ring`'s view.
-        self.waiters.load(Ordering::SeqCst) != 0
+        self.hot.waiters.load(Ordering::SeqCst) != 0
     }
 
     /// Waits with `strategy` until `poll` returns `Some`, parking here in the
     /// strategy's park phase. `poll` is re-run after every wake-up, spurious
     /// or not.
     ///
-    /// `poll` runs with the doorbell's lock held while parking: it must not
-    /// call [`ring`](Doorbell::ring) on this doorbell.
+    /// `poll` runs without the doorbell's lock, so it may do anything.
     ///
     /// ```
     /// use ring_core::{Doorbell, WaitStrategy};
@@ -468,19 +507,38 @@ impl Doorbell {
 
     /// Announces a sleeper, re-checks `poll`, and sleeps until a ring (or the
     /// deadline). Returns `poll`'s value if the re-check found one.
+    ///
+    /// The fence (a membarrier on the asymmetric protocol) and the re-check
+    /// run outside the lock, so no syscall is made under it; the epoch read
+    /// at registration keeps the wake-up from being lost (module docs).
     fn park<R>(
         &self,
         poll: &mut impl FnMut() -> Option<R>,
         #[cfg_attr(not(feature = "std"), allow(unused_variables))] deadline: Option<Deadline>,
     ) -> Option<R> {
-        let mut state = self.state.lock();
-        self.add_waiter();
-        self.fences.heavy();
+        let seen = {
+            let state = self.state.lock();
+            self.add_waiter();
+            state.epoch
+        };
+        let proven = self.hot.mode.heavy();
         let found = poll();
+        let mut state = self.state.lock();
         if found.is_none() {
             state.parked += 1;
-            let seen = state.epoch;
             while state.epoch == seen {
+                // A failed membarrier proves nothing about a publish in
+                // flight: sleep a bounded time, then let the caller re-check
+                // (asymmetric module). Not expected on any kernel.
+                #[cfg(feature = "std")]
+                let deadline = if proven {
+                    deadline
+                } else {
+                    let soon = std::time::Instant::now() + core::time::Duration::from_millis(1);
+                    Some(deadline.map_or(soon, |d| d.min(soon)))
+                };
+                #[cfg(not(feature = "std"))]
+                let _ = proven;
                 state = match deadline {
                     None => self.cond.wait(state),
                     #[cfg(feature = "std")]
@@ -498,6 +556,7 @@ impl Doorbell {
         // Relaxed: only the count matters; a `ring` that still sees this
         // sleeper takes the lock once for nothing.
         self.sub_waiters(1);
+        drop(state);
         found
     }
 }
@@ -522,7 +581,77 @@ impl fmt::Debug for Doorbell {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Doorbell")
             // Relaxed: diagnostic snapshot.
-            .field("waiters", &self.waiters.load(Ordering::Relaxed))
+            .field("waiters", &self.hot.waiters.load(Ordering::Relaxed))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, target_os = "linux", feature = "std", not(any(miri, ring_loom))))]
+mod tests {
+    use core::task::{Context, Poll, Waker};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::Doorbell;
+    use crate::WaitStrategy;
+    use crate::asymmetric::test_hooks;
+
+    /// Issue 9, bug 7: task registrations make at most one membarrier per
+    /// doorbell (they used to make one each, under the lock).
+    #[test]
+    fn task_registrations_make_at_most_one_syscall() {
+        let bell = Doorbell::new();
+        let before = test_hooks::calls();
+        for _ in 0..100 {
+            let mut key = None;
+            let mut cx = Context::from_waker(Waker::noop());
+            assert_eq!(
+                bell.poll_wait(&mut cx, &mut key, || None::<()>),
+                Poll::Pending
+            );
+            bell.cancel(&mut key);
+        }
+        assert!(test_hooks::calls() - before <= 1, "one switch, then fences");
+        assert!(!bell.hot.mode.is_asymmetric());
+    }
+
+    /// A membarrier that fails after registration (a seccomp filter added
+    /// later) must not panic, and waits must still end (it used to panic:
+    /// "membarrier(PRIVATE_EXPEDITED) failed after registration").
+    #[test]
+    fn a_failing_membarrier_falls_back_to_fences() {
+        let bell = Arc::new(Doorbell::new());
+        test_hooks::fail_from_now_on();
+        // Task side.
+        let mut key = None;
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(
+            bell.poll_wait(&mut cx, &mut key, || None::<()>),
+            Poll::Pending
+        );
+        bell.cancel(&mut key);
+        // Thread side: parks, is woken.
+        let value = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            std::thread::spawn(move || {
+                bell.wait_until(WaitStrategy::Park { spin_iters: 0 }, || {
+                    // Acquire: pairs with the Release store below.
+                    match value.load(Ordering::Acquire) {
+                        0 => None,
+                        v => Some(v),
+                    }
+                })
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Release: pairs with the reader's Acquire load.
+        value.store(4, Ordering::Release);
+        bell.ring();
+        assert_eq!(reader.join().unwrap(), 4);
+        assert!(
+            !Doorbell::new().hot.mode.is_asymmetric(),
+            "later doorbells start symmetric"
+        );
     }
 }

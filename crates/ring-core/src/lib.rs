@@ -43,22 +43,41 @@
 //! reading it as a `T`; a torn copy only ever lives in a `MaybeUninit<T>` and
 //! is discarded. Per build:
 //!
-//! * **x86-64, aarch64, i686, armv7, s390x and every other target**:
+//! * **Native builds** (the supported targets below):
 //!   [`atomic-maybe-uninit`](https://docs.rs/atomic-maybe-uninit)'s inline-asm
 //!   atomics on `MaybeUninit<usize>` words, which never turn padding bytes
 //!   into integers. So padding, `bool`, enums and `Option` are all fine, and
 //!   there is no size limit: the copy is `ceil(size_of::<T>() / word)` relaxed
 //!   word moves (plain `mov`s on x86-64). Nothing to reject at compile time.
-//! * **Miri** cannot run inline asm: it uses std's atomics on the value's
-//!   words and tail bytes, which read bytes as integers, so payloads tested
-//!   under Miri have no padding (Miri reports any that do).
+//! * **Miri** cannot run inline asm. By default it copies the payload under
+//!   a per-slot lock, which is correct for every `T: Copy` (padding and
+//!   `Option<u32>` included): run Miri on your own code that uses seqcast's
+//!   rings with any payload. That build proves everything but the lock-free
+//!   copy's memory-model argument.
+//! * **Miri with `--cfg ring_miri_words`** (ring-core's own Miri runs): the
+//!   lock-free copy with std's atomics on the value's words and tail bytes,
+//!   so Miri checks the slot's orderings (data races, weak memory across
+//!   seeds); those read bytes as integers, so payloads there must have no
+//!   padding (Miri reports any that do).
 //! * **loom** (`--cfg ring_loom`) uses loom atomics for the same stripes, so
 //!   the model sees every payload access.
 //!
 //! The stamp protocol and the argument for it are in [`Slot`]'s module and
 //! checked by `tests/loom_slot.rs`; `tests/stress_slot.rs` hammers it with
-//! real threads. The slot needs 64-bit atomics (for the stamp); targets
-//! without them fail to build with a message saying so.
+//! real threads.
+//!
+//! # Supported targets
+//!
+//! The slot needs 64-bit atomics (for the stamp) and `atomic-maybe-uninit`'s
+//! word-sized loads and stores (for the payload) on stable Rust:
+//! `target_arch` `x86`, `x86_64`, `arm` (v6+ or Linux/Android, with 64-bit
+//! atomics, so not M-profile), `aarch64`, `arm64ec`, `riscv32`, `riscv64`,
+//! `loongarch64`, `s390x`, `powerpc` and `powerpc64`, each only where the
+//! target has 64-bit atomics. Tested: x86-64 natively; aarch64, armv7,
+//! s390x and i686 through `cargo xtask cross`. Anywhere else (wasm32,
+//! thumbv6m/v7m, the architectures `atomic-maybe-uninit` supports only on
+//! nightly, …) the crate fails to build with a message naming the missing
+//! piece, rather than with an error from inside a dependency.
 //!
 //! # Features
 //!
@@ -70,6 +89,27 @@
 #[cfg(not(target_has_atomic = "64"))]
 compile_error!(
     "ring-core needs 64-bit atomics (the slot stamp is an AtomicU64); this target has none"
+);
+
+#[cfg(not(any(
+    miri,
+    ring_loom,
+    target_arch = "x86",
+    target_arch = "x86_64",
+    target_arch = "arm",
+    target_arch = "aarch64",
+    target_arch = "arm64ec",
+    target_arch = "riscv32",
+    target_arch = "riscv64",
+    target_arch = "loongarch64",
+    target_arch = "s390x",
+    target_arch = "powerpc",
+    target_arch = "powerpc64",
+)))]
+compile_error!(
+    "ring-core copies slot payloads with atomic-maybe-uninit's inline-asm atomics, which do not \
+     cover this target_arch on stable Rust; supported: x86, x86_64, arm, aarch64, arm64ec, \
+     riscv32, riscv64, loongarch64, s390x, powerpc, powerpc64 (see the crate docs)"
 );
 
 extern crate alloc;
@@ -98,6 +138,6 @@ pub use doorbell::{Doorbell, WaitKey};
 pub use padding::{CACHE_LINE, CachePadded};
 pub use prefetch::{prefetch_read, prefetch_write};
 pub use slot::{ReadResult, Slot};
-pub use slots::Slots;
+pub use slots::{AllocError, Slots};
 pub use stamp::Stamp;
 pub use wait::WaitStrategy;

@@ -19,11 +19,21 @@
 //!   The copy covers all of [`Words<T>`], i.e. `size_of::<T>()` rounded up to
 //!   whole words (the staging buffer owns those bytes, so provenance holds).
 //!   Relaxed loads/stores of a word compile to plain `mov`/`ldr`/`str`.
-//! * **Miri** cannot run inline asm, so it gets std's atomics on exactly the
-//!   `size_of::<T>()` bytes of the value: whole words, then single bytes for
-//!   the tail. These go through integers, so under Miri the payload must have
-//!   no uninitialised bytes (the Miri tests use padding-free payloads; Miri
-//!   itself reports any other use).
+//! * **Miri** cannot run inline asm. By default it copies the whole
+//!   `Words<T>` (a `MaybeUninit`, so padding is fine) under a per-slot spin
+//!   lock that the writer and every reader take: no two accesses race, so
+//!   the build is correct for every `T: Copy`, and users can Miri-test their
+//!   own code that sends `Option<u32>` or padded structs through our rings.
+//!   It proves the stamp protocol's logic (sequence checks, lag, retries)
+//!   and every other unsafe path, not the memory-model argument of the
+//!   atomic copy, which the lock makes moot.
+//! * **Miri with `--cfg ring_miri_words`** (ring-core's own Miri runs, see
+//!   `cargo xtask miri`): std's atomics on exactly the `size_of::<T>()`
+//!   bytes of the value: whole words, then single bytes for the tail. This
+//!   is the lock-free protocol, so Miri's data-race detector and its
+//!   weak-memory emulation check the slot's orderings. The bytes go through
+//!   integers, so payloads must have no uninitialised bytes (the tests that
+//!   use padding are ignored there; Miri reports any other use).
 //! * **loom** (`--cfg ring_loom`) models the same word/byte stripes with loom
 //!   atomics held in boxes beside the stamp, so loom sees every payload
 //!   access and explores its interleavings with the stamp.
@@ -57,11 +67,11 @@ impl<T> Words<T> {
     const COUNT: usize = size_of::<Words<T>>() / WORD;
 
     /// Whole words of `T` itself (Miri, loom).
-    #[cfg(any(miri, ring_loom))]
+    #[cfg(any(ring_loom, all(miri, ring_miri_words)))]
     const FULL: usize = size_of::<T>() / WORD;
 
     /// Bytes of `T` past its last whole word (Miri, loom).
-    #[cfg(any(miri, ring_loom))]
+    #[cfg(any(ring_loom, all(miri, ring_miri_words)))]
     const TAIL: usize = size_of::<T>() % WORD;
 
     /// A staging buffer with nothing in it yet.
@@ -84,6 +94,9 @@ impl<T> Words<T> {
 pub(crate) struct Payload<T> {
     #[cfg(not(ring_loom))]
     cell: UnsafeCell<Words<T>>,
+    /// Miri's default build: held by whoever copies `cell` (module docs).
+    #[cfg(all(miri, not(ring_loom), not(ring_miri_words)))]
+    lock: crate::sync::atomic::AtomicBool,
     #[cfg(ring_loom)]
     words: alloc::boxed::Box<[crate::sync::atomic::AtomicUsize]>,
     #[cfg(ring_loom)]
@@ -97,6 +110,8 @@ impl<T> Payload<T> {
         Payload {
             #[cfg(not(ring_loom))]
             cell: UnsafeCell::new(Words::uninit()),
+            #[cfg(all(miri, not(ring_loom), not(ring_miri_words)))]
+            lock: crate::sync::atomic::AtomicBool::new(false),
             #[cfg(ring_loom)]
             words: (0..Words::<T>::FULL)
                 .map(|_| crate::sync::atomic::AtomicUsize::new(0))
@@ -176,7 +191,45 @@ impl<T> Payload<T> {
     }
 }
 
-#[cfg(all(miri, not(ring_loom)))]
+#[cfg(all(miri, not(ring_loom), not(ring_miri_words)))]
+impl<T> Payload<T> {
+    /// Runs `f` on the slot's buffer with the slot's copy lock held.
+    fn locked(&self, f: impl FnOnce(*mut Words<T>)) {
+        // Acquire: pairs with the Release unlock below, so this copy comes
+        // after the previous holder's.
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            crate::sync::spin_loop();
+        }
+        self.cell.with_mut(f);
+        // Release: pairs with the next holder's Acquire.
+        self.lock.store(false, Ordering::Release);
+    }
+
+    /// Copies `src` into the slot, padding included.
+    pub(crate) fn store(&self, src: &Words<T>) {
+        self.locked(|dst| {
+            // SAFETY: `dst` is this slot's buffer, which only lock holders
+            // touch; `src` is the caller's; `Words<T>` holds a
+            // `MaybeUninit<T>`, so uninitialised bytes copy as they are.
+            unsafe { core::ptr::copy_nonoverlapping(src, dst, 1) }
+        });
+    }
+
+    /// Copies the slot into `dst`: never torn (the lock), but possibly a
+    /// later write than the stamp said, which the stamp re-check catches.
+    pub(crate) fn load(&self, dst: &mut Words<T>) {
+        self.locked(|src| {
+            // SAFETY: as in `store`, the other way round.
+            unsafe { core::ptr::copy_nonoverlapping(src, dst, 1) }
+        });
+    }
+}
+
+#[cfg(all(miri, not(ring_loom), ring_miri_words))]
 impl<T> Payload<T> {
     /// Atomic word `i` of the value.
     #[inline(always)]
@@ -215,7 +268,7 @@ impl<T> Payload<T> {
     }
 }
 
-#[cfg(any(miri, ring_loom))]
+#[cfg(any(ring_loom, all(miri, ring_miri_words)))]
 impl<T> Payload<T> {
     /// Copies the initialised bytes of `src` into the slot with std (or loom)
     /// atomics: whole words, then the tail byte by byte.

@@ -8,7 +8,7 @@ use crate::capacity::Capacity;
 use crate::padding::CACHE_LINE;
 use crate::slot::Slot;
 
-/// A power-of-two array of [`Slot`]s, allocated once at a cache-line
+/// An array of [`Slot`]s (any [`Capacity`]), allocated once at a cache-line
 /// boundary, indexed by sequence number.
 ///
 /// Slots are packed (a `Slot<u64>` is 16 bytes, four to a 64-byte line);
@@ -39,13 +39,61 @@ unsafe impl<T: Send> Send for Slots<T> {}
 // `T: Send`.
 unsafe impl<T: Send> Sync for Slots<T> {}
 
+/// Why a slot array could not be allocated.
+///
+/// ```
+/// use ring_core::{AllocError, Capacity, Slots};
+///
+/// let err = Slots::<[u64; 1024]>::try_new(Capacity::new(Capacity::MAX)).unwrap_err();
+/// assert!(matches!(err, AllocError::TooLarge { .. }));
+/// assert!(err.to_string().contains("exceeds isize::MAX bytes"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AllocError {
+    /// `capacity` slots of `slot_size` bytes exceed `isize::MAX` bytes.
+    TooLarge {
+        /// The slots asked for.
+        capacity: usize,
+        /// The size of one slot, stamp included.
+        slot_size: usize,
+    },
+    /// The allocator refused `bytes` bytes.
+    Failed {
+        /// The size of the refused allocation.
+        bytes: usize,
+    },
+}
+
+impl fmt::Display for AllocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            AllocError::TooLarge {
+                capacity,
+                slot_size,
+            } => write!(
+                f,
+                "a ring of {capacity} slots of {slot_size} bytes exceeds isize::MAX bytes"
+            ),
+            AllocError::Failed { bytes } => {
+                write!(
+                    f,
+                    "the allocator refused {bytes} bytes for the ring's slots"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for AllocError {}
+
 impl<T: Copy> Slots<T> {
     /// Allocates `capacity` empty slots.
     ///
     /// # Panics
     ///
     /// If `capacity` slots of this `T` exceed `isize::MAX` bytes; aborts
-    /// (as `Vec` does) if the allocator fails.
+    /// (as `Vec` does) if the allocator fails. [`try_new`](Slots::try_new)
+    /// reports both instead.
     ///
     /// ```
     /// let ring = ring_core::Slots::<[u8; 24]>::new(ring_core::Capacity::new(16));
@@ -53,36 +101,56 @@ impl<T: Copy> Slots<T> {
     /// ```
     #[track_caller]
     pub fn new(capacity: Capacity) -> Self {
-        let layout = Self::layout(capacity);
+        match Self::try_new(capacity) {
+            Ok(slots) => slots,
+            Err(AllocError::Failed { .. }) => {
+                handle_alloc_error(Self::layout(capacity).expect("the layout was valid"))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Allocates `capacity` empty slots, reporting a size overflow or an
+    /// allocation failure as an error (as `Vec::try_reserve` does).
+    ///
+    /// # Errors
+    ///
+    /// [`AllocError::TooLarge`] if the array would exceed `isize::MAX`
+    /// bytes, [`AllocError::Failed`] if the allocator refuses it.
+    ///
+    /// ```
+    /// use ring_core::{Capacity, Slots};
+    ///
+    /// assert!(Slots::<u64>::try_new(Capacity::new(8)).is_ok());
+    /// ```
+    pub fn try_new(capacity: Capacity) -> Result<Self, AllocError> {
+        let layout = Self::layout(capacity)?;
         // SAFETY: the layout is non-zero-sized (a slot holds a u64 stamp and
         // capacity >= 2).
         let raw = unsafe { alloc(layout) }.cast::<Slot<T>>();
         let Some(ptr) = NonNull::new(raw) else {
-            handle_alloc_error(layout)
+            return Err(AllocError::Failed {
+                bytes: layout.size(),
+            });
         };
         for i in 0..capacity.get() {
             // SAFETY: `i < capacity`: in bounds of the fresh allocation,
             // which is aligned for `Slot<T>`; each slot is written once.
             unsafe { ptr.as_ptr().wrapping_add(i).write(Slot::new()) };
         }
-        Slots { ptr, capacity }
+        Ok(Slots { ptr, capacity })
     }
 
-    #[track_caller]
-    fn layout(capacity: Capacity) -> Layout {
-        // A `match`, not `unwrap_or_else`: a closure would lose the caller's
-        // location.
-        match Layout::array::<Slot<T>>(capacity.get()).and_then(|l| l.align_to(CACHE_LINE)) {
-            Ok(layout) => layout,
-            Err(_) => panic!(
-                "a ring of {} slots of {} bytes exceeds isize::MAX bytes",
-                capacity.get(),
-                core::mem::size_of::<Slot<T>>()
-            ),
-        }
+    fn layout(capacity: Capacity) -> Result<Layout, AllocError> {
+        Layout::array::<Slot<T>>(capacity.get())
+            .and_then(|l| l.align_to(CACHE_LINE))
+            .map_err(|_| AllocError::TooLarge {
+                capacity: capacity.get(),
+                slot_size: core::mem::size_of::<Slot<T>>(),
+            })
     }
 
-    /// The slot that holds sequence `seq` (index `seq & mask`).
+    /// The slot that holds sequence `seq` (index `seq mod capacity`).
     ///
     /// ```
     /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(2));
@@ -92,7 +160,8 @@ impl<T: Copy> Slots<T> {
     pub fn get(&self, seq: u64) -> &Slot<T> {
         let index = self.capacity.index(seq);
         debug_assert!(index < self.capacity.get());
-        // SAFETY: `index <= mask < capacity`, and all `capacity` slots were
+        // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
+        // capacity`, checked above in debug builds), and all `capacity` slots were
         // initialised in `new` and live until `drop`.
         unsafe { &*self.ptr.as_ptr().wrapping_add(index) }
     }
@@ -101,7 +170,7 @@ impl<T: Copy> Slots<T> {
     ///
     /// ```
     /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(32));
-    /// assert_eq!(ring.capacity().mask(), 31);
+    /// assert_eq!(ring.capacity().mask(), Some(31));
     /// ```
     #[inline(always)]
     pub fn capacity(&self) -> Capacity {
@@ -143,6 +212,8 @@ mod tests {
         assert_eq!(base % CACHE_LINE, 0);
         let second = ring.get(1) as *const Slot<u64> as usize;
         assert_eq!(second - base, core::mem::size_of::<Slot<u64>>());
+        // Miri's default build adds a copy lock to each slot (payload.rs).
+        #[cfg(not(all(miri, not(ring_miri_words))))]
         assert_eq!(core::mem::size_of::<Slot<u64>>(), 16);
     }
 

@@ -236,6 +236,8 @@ mod tests {
         assert!(!s.parks_at(u32::MAX - 1));
     }
 
+    /// Every strategy's step returns, promptly: 200 steps of each, timed
+    /// (with std), and the steps that would park only ever yield here.
     #[test]
     fn every_strategy_returns() {
         for s in [
@@ -247,9 +249,31 @@ mod tests {
             WaitStrategy::ThreadYield,
             WaitStrategy::Park { spin_iters: 1 },
         ] {
+            #[cfg(feature = "std")]
+            let start = std::time::Instant::now();
+            let mut steps = 0_u32;
+            let mut parks = 0_u32;
             for i in 0..200 {
                 s.wait(i);
+                steps += 1;
+                parks += u32::from(s.parks_at(i));
             }
+            assert_eq!(steps, 200, "{s:?}");
+            let expected_parks = match s {
+                WaitStrategy::Park { spin_iters } => 200 - spin_iters,
+                WaitStrategy::Adaptive {
+                    spin_iters,
+                    yield_iters,
+                } if cfg!(feature = "std") => 200_u32.saturating_sub(spin_iters + yield_iters),
+                _ => 0,
+            };
+            assert_eq!(parks, expected_parks, "{s:?}");
+            #[cfg(feature = "std")]
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(5),
+                "{s:?} took {:?} for 200 steps",
+                start.elapsed()
+            );
         }
     }
 }

@@ -242,3 +242,34 @@ fn no_lost_wake_up_in_a_parked_ping_pong() {
     }
     echo.join().unwrap();
 }
+
+/// Issue 9, bug 3: a live registration re-polled with a different waker,
+/// whose re-check finds the value, must be withdrawn (it used to stay: the
+/// key stayed `Some`, `has_waiters` stayed true and the next `ring` woke a
+/// finished task).
+#[test]
+fn repoll_with_a_new_waker_that_finds_the_value_withdraws_the_registration() {
+    use std::task::{Context, Poll};
+
+    let bell = Doorbell::new();
+    let (first, first_count) = seqcast_test_support::counting_waker();
+    let (second, second_count) = seqcast_test_support::counting_waker();
+    let mut key = None;
+    assert_eq!(
+        bell.poll_wait(&mut Context::from_waker(&first), &mut key, || None::<u8>),
+        Poll::Pending
+    );
+    assert!(bell.has_waiters());
+    // Nothing on the first look, the value on the re-check under the lock.
+    let mut looks = 0;
+    let got = bell.poll_wait(&mut Context::from_waker(&second), &mut key, || {
+        looks += 1;
+        (looks == 2).then_some(7_u8)
+    });
+    assert_eq!(got, Poll::Ready(7));
+    assert!(key.is_none(), "a finished wait keeps no key");
+    assert!(!bell.has_waiters(), "a finished wait leaves no waiter");
+    bell.ring();
+    assert_eq!(first_count.count(), 0, "the replaced waker is not woken");
+    assert_eq!(second_count.count(), 0, "a finished task is not woken");
+}

@@ -8,6 +8,14 @@ use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::thread;
 use ring_core::{Doorbell, WaitStrategy};
 
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
+
 fn wait_for(bell: &Doorbell, value: &AtomicU64) -> u64 {
     bell.wait_until(WaitStrategy::Park { spin_iters: 0 }, || {
         // Acquire: pairs with the writer's Release store.
@@ -20,7 +28,7 @@ fn wait_for(bell: &Doorbell, value: &AtomicU64) -> u64 {
 
 #[test]
 fn parked_reader_is_woken_by_ring() {
-    loom::model(|| {
+    model(3, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let reader = {
@@ -36,9 +44,7 @@ fn parked_reader_is_woken_by_ring() {
 
 #[test]
 fn two_parked_readers_are_both_woken() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
+    model(2, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let readers: Vec<_> = (0..2)
@@ -60,7 +66,7 @@ fn two_parked_readers_are_both_woken() {
 /// (a lost wake-up leaves `block_on` waiting forever: a loom deadlock).
 #[test]
 fn registered_task_is_woken_by_ring() {
-    loom::model(|| {
+    model(3, || {
         let bell = Arc::new(Doorbell::new());
         let value = Arc::new(AtomicU64::new(0));
         let reader = {
@@ -85,5 +91,87 @@ fn registered_task_is_woken_by_ring() {
         value.store(11, Ordering::Release);
         bell.ring();
         assert_eq!(reader.join().unwrap(), 11);
+    });
+}
+
+fn peek(value: &AtomicU64) -> Option<u64> {
+    // Acquire: pairs with the writer's Release store.
+    match value.load(Ordering::Acquire) {
+        0 => None,
+        v => Some(v),
+    }
+}
+
+/// A registration re-polled with a different waker (a task moved between
+/// executors, or the `Stream` kept its key between items) is still woken,
+/// and a finished wait leaves nothing registered (issue 9, bug 3).
+#[test]
+fn poll_wait_with_a_changed_waker() {
+    model(3, || {
+        let bell = Arc::new(Doorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            thread::spawn(move || {
+                let mut key = None;
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                if let std::task::Poll::Ready(v) =
+                    bell.poll_wait(&mut cx, &mut key, || peek(&value))
+                {
+                    assert!(key.is_none());
+                    return v;
+                }
+                // Same key, the executor's waker now.
+                let got = loom::future::block_on(std::future::poll_fn(|cx| {
+                    bell.poll_wait(cx, &mut key, || peek(&value))
+                }));
+                assert!(key.is_none(), "a finished wait keeps no key");
+                got
+            })
+        };
+        // Release: pairs with the reader's Acquire load.
+        value.store(11, Ordering::Release);
+        bell.ring();
+        assert_eq!(reader.join().unwrap(), 11);
+        assert!(!bell.has_waiters(), "no registration left behind");
+    });
+}
+
+/// `cancel` racing `ring`: the lock-free fast path (a newer epoch means the
+/// wake already retired the key) and the locked path both leave nothing
+/// registered.
+#[test]
+fn cancel_racing_ring() {
+    model(3, || {
+        let bell = Arc::new(Doorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            thread::spawn(move || {
+                let mut key = None;
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                let _ = bell.poll_wait(&mut cx, &mut key, || peek(&value));
+                bell.cancel(&mut key);
+                assert!(key.is_none());
+            })
+        };
+        // Release: pairs with the reader's Acquire load.
+        value.store(5, Ordering::Release);
+        bell.ring();
+        reader.join().unwrap();
+        assert!(
+            !bell.has_waiters(),
+            "cancelled or retired, never both or neither"
+        );
+        // A second registration reuses the slab cleanly.
+        let mut key = None;
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            bell.poll_wait(&mut cx, &mut key, || None::<()>)
+                .is_pending()
+        );
+        assert!(bell.has_waiters());
+        bell.cancel(&mut key);
+        assert!(!bell.has_waiters());
     });
 }

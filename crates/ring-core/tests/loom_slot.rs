@@ -7,6 +7,14 @@ use loom::sync::Arc;
 use loom::thread;
 use ring_core::{ReadResult, Slot};
 
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
+
 /// Two words so a torn copy is possible: word 0 from one write, word 1 from
 /// another.
 type Pair = [u64; 2];
@@ -32,7 +40,7 @@ fn check_read(slot: &Slot<Pair>, seq: u64) -> ReadResult<Pair> {
 
 #[test]
 fn reader_never_accepts_a_torn_value() {
-    loom::model(|| {
+    model(3, || {
         let slot = Arc::new(Slot::<Pair>::new());
         let writer = {
             let slot = Arc::clone(&slot);
@@ -64,7 +72,7 @@ fn reader_never_accepts_a_torn_value() {
 
 #[test]
 fn two_readers_and_a_writer() {
-    loom::model(|| {
+    model(3, || {
         let slot = Arc::new(Slot::<Pair>::new());
         let readers: Vec<_> = (0..2)
             .map(|_| {
@@ -89,7 +97,7 @@ fn two_readers_and_a_writer() {
 fn a_write_in_progress_is_seen_as_writing() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static SAW_WRITING: AtomicBool = AtomicBool::new(false);
-    loom::model(|| {
+    model(3, || {
         let slot = Arc::new(Slot::<Pair>::new());
         let writer = {
             let slot = Arc::clone(&slot);

@@ -26,6 +26,11 @@ pub struct Padded<T>(pub T);
 /// The slowest of several upstream subscribers' cursors: a downstream
 /// subscriber reads sequence `n` only once every upstream has read it.
 ///
+/// A dropped upstream releases its dependants: its tracker then reads
+/// `u64::MAX`, so the barrier waits only for the upstreams still alive
+/// (with none left, only for the publisher). photon-ring's barrier stalls
+/// forever on a dropped upstream.
+///
 /// ```
 /// use ring_spmc::{channel, DependencyBarrier, TryRecvError};
 ///
@@ -104,7 +109,8 @@ impl DependencyBarrier {
     }
 
     /// The slowest upstream's next sequence to read: a downstream at cursor
-    /// `n` may read `n` only if `slowest() > n`.
+    /// `n` may read `n` only if `slowest() > n`. `u64::MAX` once every
+    /// upstream is dropped.
     ///
     /// ```
     /// use ring_spmc::{channel, DependencyBarrier};

@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-use ring_core::CapacityError;
+use ring_core::{AllocError, CapacityError};
 
 /// Why [`Subscriber::try_recv`](crate::Subscriber::try_recv) returned no value.
 ///
@@ -123,8 +123,8 @@ pub struct Lagged {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelError {
-    /// The capacity is out of range (it is rounded up to a power of two, so
-    /// only the range matters: `2..=Capacity::MAX`).
+    /// The capacity is out of range: any value in `2..=Capacity::MAX` is
+    /// accepted, and kept exactly.
     Capacity(CapacityError),
     /// A bounded ring's watermark must leave room: `watermark < capacity`.
     Watermark {
@@ -133,6 +133,9 @@ pub enum ChannelError {
         /// The capacity asked for.
         capacity: usize,
     },
+    /// The slot array could not be allocated: it would exceed `isize::MAX`
+    /// bytes, or the allocator refused it.
+    Alloc(AllocError),
 }
 
 impl fmt::Display for TryRecvError {
@@ -179,6 +182,7 @@ impl fmt::Display for ChannelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChannelError::Capacity(e) => e.fmt(f),
+            ChannelError::Alloc(e) => e.fmt(f),
             ChannelError::Watermark {
                 watermark,
                 capacity,

@@ -109,8 +109,11 @@
 //! thread; [`recv_async`](Subscriber::recv_async) and the
 //! [`Stream`](futures_core::Stream) impl register the task's waker. The
 //! publisher wakes them; when nobody waits, that costs it one load per
-//! publish on Linux (a sleeping receiver pays a `membarrier` instead), plus
+//! publish on Linux (a sleeping thread pays a `membarrier` instead), plus
 //! a full fence elsewhere (`cargo bench --bench slot`, `doorbell_idle`).
+//! Async receivers register on every empty poll, so the first one switches
+//! the ring's doorbell to a full fence on both sides for good: one syscall
+//! then, none per registration (ring-core's `Doorbell::new`).
 //!
 //! ```
 //! use ring_spmc::channel;
@@ -135,16 +138,20 @@
 //!
 //! # Differences from photon-ring 3
 //!
-//! * Capacities are rounded up to a power of two (photon accepts any
-//!   capacity ≥ 2); [`Publisher::capacity`] reports the real one.
 //! * `WaitStrategy` has photon's five variants plus `ThreadYield` and `Park`;
 //!   `Adaptive` yields then parks instead of PAUSE-spinning forever.
 //! * Gating trackers are stored with Release and scanned with Acquire
 //!   (photon-ring uses Relaxed, which on weakly ordered CPUs lets a
 //!   publisher overwrite a slot a subscriber is still copying, turning a
 //!   bounded ring's no-loss promise into a `Lagged`).
-//! * Gating subscribers publish their cursor every `capacity / 16` (≤ 64)
-//!   values and whenever they find the ring empty, not on every value.
+//! * [`Subscriber::latest`] counts the values it skips as lag (photon's
+//!   drops them uncounted), so `total_received() + total_lagged()` always
+//!   equals what was published since the subscriber joined.
+//! * A dropped upstream releases its [`DependencyBarrier`] dependants (its
+//!   tracker reads `u64::MAX`); photon's barrier waits for it forever.
+//! * Capacities are the same (any value ≥ 2, kept exactly), and so are lag
+//!   counts and `try_publish`'s `Full`; a gating subscriber frees one
+//!   publish per value it reads, as photon's.
 //! * Added: close, `recv_blocking`, `recv_timeout`, `recv_async`, `Stream`,
 //!   `is_closed`, `fill_level`, `fill_ratio`, `sequence`,
 //!   `subscribe_group`/[`SubscriberGroup`], [`try_channel`],
@@ -170,7 +177,7 @@ pub use subscriber::{Drain, Recv, Subscriber};
 use ring_core::sync::Arc;
 use shared::Shared;
 
-/// A lossy ring of `capacity` slots (rounded up to a power of two): the
+/// A lossy ring of exactly `capacity` slots (any value ≥ 2): the
 /// publisher never waits; slow subscribers lag with exact counts.
 ///
 /// # Panics
@@ -199,11 +206,13 @@ pub fn channel<T: Copy + Send>(capacity: usize) -> (Publisher<T>, Subscribable<T
 /// # Errors
 ///
 /// [`ChannelError::Capacity`] if `capacity` is below 2 or above
-/// `ring_core::Capacity::MAX`.
+/// `ring_core::Capacity::MAX`; [`ChannelError::Alloc`] if the slots would
+/// exceed `isize::MAX` bytes or the allocator refuses them (never a panic
+/// or an abort).
 ///
 /// ```
 /// assert!(ring_spmc::try_channel::<u8>(1).is_err());
-/// assert!(ring_spmc::try_channel::<u8>(3).is_ok()); // rounded up to 4
+/// assert_eq!(ring_spmc::try_channel::<u8>(3).unwrap().0.capacity(), 3);
 /// ```
 pub fn try_channel<T: Copy + Send>(
     capacity: usize,
@@ -243,7 +252,8 @@ pub fn channel_bounded<T: Copy + Send>(
 /// # Errors
 ///
 /// [`ChannelError::Capacity`] for a capacity out of range,
-/// [`ChannelError::Watermark`] if `watermark >= capacity`.
+/// [`ChannelError::Watermark`] if `watermark >= capacity`,
+/// [`ChannelError::Alloc`] as [`try_channel`].
 ///
 /// ```
 /// use ring_spmc::{try_channel_bounded, ChannelError};

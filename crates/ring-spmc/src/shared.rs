@@ -24,6 +24,8 @@ pub(crate) struct Shared<T> {
     pub(crate) slots: Slots<T>,
     /// `capacity` as a u64, for sequence arithmetic.
     pub(crate) capacity: u64,
+    /// The same, with ring-core's retention and lag arithmetic.
+    pub(crate) cap: Capacity,
     /// How many values were published (the next sequence). Stored with
     /// Release after each slot write; readers load it with Acquire.
     pub(crate) head: CachePadded<AtomicU64>,
@@ -47,20 +49,9 @@ pub(crate) struct Gate {
 
 impl<T: Copy + Send> Shared<T> {
     pub(crate) fn new(capacity: usize, watermark: Option<usize>) -> Result<Self, ChannelError> {
-        let rounded = if capacity > Capacity::MAX {
-            capacity
-        } else {
-            capacity.next_power_of_two()
-        };
-        let cap = Capacity::try_new(rounded).map_err(|e| {
-            // Report the caller's number, not the rounded one.
-            ChannelError::Capacity(match e {
-                ring_core::CapacityError::TooSmall(_) => {
-                    ring_core::CapacityError::TooSmall(capacity)
-                }
-                _ => ring_core::CapacityError::TooLarge(capacity),
-            })
-        })?;
+        // Exactly the capacity asked for, any value >= 2 (photon-ring 3.0);
+        // ring-core indexes a power of two with a mask, others by fastmod.
+        let cap = Capacity::try_new(capacity).map_err(ChannelError::Capacity)?;
         if let Some(w) = watermark
             && w >= capacity
         {
@@ -70,8 +61,9 @@ impl<T: Copy + Send> Shared<T> {
             });
         }
         Ok(Shared {
-            slots: Slots::new(cap),
+            slots: Slots::try_new(cap).map_err(ChannelError::Alloc)?,
             capacity: cap.get() as u64,
+            cap,
             head: CachePadded::new(AtomicU64::new(0)),
             closed: AtomicBool::new(false),
             gate: watermark.map(|w| Gate {
@@ -102,7 +94,7 @@ impl<T: Copy + Send> Shared<T> {
     /// sequence written or being written.
     #[inline]
     pub(crate) fn oldest_after(&self, newest: u64) -> u64 {
-        (newest + 1).saturating_sub(self.capacity)
+        self.cap.oldest_retained(newest + 1)
     }
 
     /// Registers a gating tracker starting at the head, under the tracker

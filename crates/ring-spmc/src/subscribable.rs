@@ -48,7 +48,7 @@ impl<T: Copy + Send> Subscribable<T> {
         tracker: Option<StdArc<Padded<AtomicU64>>>,
         gating: bool,
     ) -> Subscriber<T> {
-        let st = ReadState::new(cursor, tracker, gating, self.shared.capacity);
+        let st = ReadState::new(cursor, tracker, gating);
         Subscriber::new(Arc::clone(&self.shared), st)
     }
 
@@ -127,10 +127,7 @@ impl<T: Copy + Send> Subscribable<T> {
         let (start, tracker) = self.shared.register_at_head();
         let gating = tracker.is_some();
         let tracker = tracker.or_else(|| Some(StdArc::new(Padded(AtomicU64::new(start)))));
-        let sub = self.make(start, tracker, gating);
-        // Its tracker exists to be handed to barriers: keep it exact.
-        let _ = sub.tracker();
-        sub
+        self.make(start, tracker, gating)
     }
 
     /// `N` logical subscribers that share one cursor: one seqlock read per

@@ -50,47 +50,31 @@ pub(crate) struct ReadState {
     pub(crate) cursor: u64,
     pub(crate) total_received: u64,
     pub(crate) total_lagged: u64,
-    /// This subscriber's published cursor (gating, or for barriers).
+    /// This subscriber's published cursor (gating, or for barriers). Kept
+    /// equal to `cursor` after every receive and every lag: a gating
+    /// subscriber frees exactly one publish per value it reads, as
+    /// photon-ring's (issue 9, bug 4: publishing it only every
+    /// `capacity / 16` reads left a publisher `Full`, or blocked, after a
+    /// subscriber stopped part-way, and could deadlock a request/response
+    /// pair of rings).
     tracker: Option<Tracker>,
     /// Whether `tracker` is registered with the ring's gate (unregistered
     /// on drop).
     gating: bool,
-    /// The cursor last stored into `tracker`.
-    tracker_sent: u64,
-    /// Store the tracker after this many receives (and always before
-    /// reporting `Empty`); 1 once the tracker is handed to a barrier.
-    tracker_every: Cell<u64>,
 }
 
 impl ReadState {
-    pub(crate) fn new(
-        cursor: u64,
-        tracker: Option<Tracker>,
-        gating: bool,
-        capacity: u64,
-    ) -> ReadState {
-        // A gating tracker is published every `capacity / 16` (at most 64)
-        // receives: the publisher may see the ring that much fuller than it
-        // is while the subscriber is busy, never while it is idle (the
-        // tracker is exact before every `Empty`). Stores of a shared line on
-        // every receive are what made photon-ring's bounded ring slower
-        // than disruptor's batched consumer cursor.
-        let every = if gating {
-            (capacity / 16).clamp(1, 64)
-        } else {
-            1
-        };
+    pub(crate) fn new(cursor: u64, tracker: Option<Tracker>, gating: bool) -> ReadState {
         ReadState {
             cursor,
             total_received: 0,
             total_lagged: 0,
             tracker,
             gating,
-            tracker_sent: cursor,
-            tracker_every: Cell::new(every),
         }
     }
 
+    /// Publishes `cursor` to the tracker, if there is one.
     #[inline(always)]
     fn store_tracker(&mut self) {
         if let Some(t) = &self.tracker {
@@ -98,23 +82,6 @@ impl ReadState {
             // `cursor`; pairs with the Acquire loads of the publisher's scan
             // and of dependency barriers.
             t.0.store(self.cursor, Ordering::Release);
-            self.tracker_sent = self.cursor;
-        }
-    }
-
-    /// After a receive: store the tracker if a batch has accumulated.
-    #[inline(always)]
-    fn progressed(&mut self) {
-        if self.tracker.is_some() && self.cursor - self.tracker_sent >= self.tracker_every.get() {
-            self.store_tracker();
-        }
-    }
-
-    /// Before reporting `Empty` or lag: make the tracker exact.
-    #[inline]
-    fn settle(&mut self) {
-        if self.tracker.is_some() && self.tracker_sent != self.cursor {
-            self.store_tracker();
         }
     }
 
@@ -127,15 +94,21 @@ impl ReadState {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
                 self.total_received += 1;
-                self.progressed();
+                self.store_tracker();
                 Ok(value)
             }
-            ReadResult::NotWritten | ReadResult::Writing => {
-                self.settle();
-                Err(TryRecvError::Empty)
-            }
+            ReadResult::NotWritten | ReadResult::Writing => Err(TryRecvError::Empty),
             ReadResult::Overwritten { stamp } => Err(self.lagged(shared, stamp)),
         }
+    }
+
+    /// Moves the cursor forward to `target`, counting what it passes over
+    /// as lag (`latest`).
+    fn skip_to(&mut self, target: u64) {
+        debug_assert!(target > self.cursor);
+        self.total_lagged += target - self.cursor;
+        self.cursor = target;
+        self.store_tracker();
     }
 
     /// The slot of `cursor` holds a later sequence: skip to the oldest
@@ -153,7 +126,7 @@ impl ReadState {
         let skipped = oldest.saturating_sub(self.cursor);
         self.cursor = oldest.max(self.cursor);
         self.total_lagged += skipped;
-        self.settle();
+        self.store_tracker();
         TryRecvError::Lagged { skipped }
     }
 
@@ -215,7 +188,7 @@ impl<T: Copy + Send> Subscriber<T> {
     ///
     /// If the publisher is dropped and every retained value has been read:
     /// nothing can arrive, and photon-ring's spin-forever would hang the
-    /// thread.
+    /// thread. The panic points at the caller's line.
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
@@ -224,6 +197,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert_eq!(s.recv(), 3);
     /// ```
     #[inline]
+    #[track_caller]
     pub fn recv(&mut self) -> T {
         loop {
             match self.st.poll_recv(&self.shared) {
@@ -269,15 +243,22 @@ impl<T: Copy + Send> Subscriber<T> {
     /// p.publish(7);
     /// assert_eq!(s.recv_with(WaitStrategy::BusySpin), 7);
     /// ```
+    #[track_caller]
     pub fn recv_with(&mut self, strategy: WaitStrategy) -> T {
         let shared = &self.shared;
         let st = &mut self.st;
-        let got = shared
-            .bell
-            .wait_until(strategy, || match st.poll_recv(shared) {
-                Some(Err(RecvError::Lagged { .. })) => None,
-                other => other,
-            });
+        // A lag moves the cursor onto a retained value: poll again at once
+        // rather than report "nothing there", which would let the doorbell
+        // park with a value ready (and sleep forever once the publisher goes
+        // idle: issue 9, bug 1; `tests/loom_spmc.rs`, `recv_with_after_a_lag`).
+        let got = shared.bell.wait_until(strategy, || {
+            loop {
+                match st.poll_recv(shared) {
+                    Some(Err(RecvError::Lagged { .. })) => {}
+                    other => return other,
+                }
+            }
+        });
         match got {
             Ok(v) => v,
             Err(_) => closed_panic(),
@@ -376,9 +357,11 @@ impl<T: Copy + Send> Subscriber<T> {
             .poll_wait(cx, &mut self.wait_key, || st.poll_recv(shared))
     }
 
-    /// Skips to the newest published value and returns it (the values in
-    /// between are discarded, not counted as lag). `None` if nothing was
-    /// published yet.
+    /// Skips to the newest published value and returns it. The values
+    /// skipped over count as lag ([`total_lagged`](Subscriber::total_lagged)),
+    /// so `total_received() + total_lagged()` still equals what was
+    /// published since this subscriber joined (photon-ring's `latest` drops
+    /// them uncounted). `None` if nothing new was published.
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
@@ -387,19 +370,20 @@ impl<T: Copy + Send> Subscriber<T> {
     /// p.publish_batch(&[1, 2, 3]);
     /// assert_eq!(s.latest(), Some(3));
     /// assert_eq!(s.cursor(), 3);
+    /// assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
     /// ```
     pub fn latest(&mut self) -> Option<T> {
         loop {
             let head = self.shared.head();
-            if head == 0 {
-                return None;
+            if head > self.st.cursor + 1 {
+                self.st.skip_to(head - 1);
             }
-            self.st.cursor = self.st.cursor.max(head - 1);
             match self.try_recv() {
                 Ok(v) => return Some(v),
                 Err(TryRecvError::Empty) => return None,
-                // Lapped between the head load and the read: retry.
-                Err(TryRecvError::Lagged { skipped }) => self.st.total_lagged -= skipped,
+                // Lapped between the head load and the read: the lag is
+                // counted, retry from the newer head.
+                Err(TryRecvError::Lagged { .. }) => {}
             }
         }
     }
@@ -525,8 +509,10 @@ impl<T: Copy + Send> Subscriber<T> {
     /// for a plain subscriber of a lossy ring (use
     /// [`subscribe_tracked`](crate::Subscribable::subscribe_tracked)).
     ///
-    /// Once handed out, the tracker is updated on every receive, so a
-    /// downstream never waits on a value this subscriber already returned.
+    /// The tracker holds the subscriber's cursor after every receive, so a
+    /// downstream never waits on a value this subscriber already returned;
+    /// once the subscriber is dropped it holds `u64::MAX`, so it holds no
+    /// downstream back.
     ///
     /// ```
     /// let (_p, subs) = ring_spmc::channel::<u8>(8);
@@ -534,13 +520,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert!(subs.subscribe_tracked().tracker().is_some());
     /// ```
     pub fn tracker(&self) -> Option<std::sync::Arc<Padded<AtomicU64>>> {
-        let t = self.st.tracker.clone()?;
-        self.st.tracker_every.set(1);
-        if self.st.tracker_sent != self.st.cursor {
-            // Release: as `store_tracker`; every slot below `cursor` was read.
-            t.0.store(self.st.cursor, Ordering::Release);
-        }
-        Some(t)
+        self.st.tracker.clone()
     }
 
     /// [`try_recv`](Subscriber::try_recv), but only once every upstream of
@@ -566,7 +546,6 @@ impl<T: Copy + Send> Subscriber<T> {
     #[inline]
     pub fn try_recv_gated(&mut self, barrier: &DependencyBarrier) -> Result<T, TryRecvError> {
         if barrier.slowest() <= self.st.cursor {
-            self.st.settle();
             return Err(TryRecvError::Empty);
         }
         self.try_recv()
@@ -590,6 +569,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// up.recv();
     /// assert_eq!(down.recv_gated(&barrier), 4);
     /// ```
+    #[track_caller]
     pub fn recv_gated(&mut self, barrier: &DependencyBarrier) -> T {
         let mut iter: u32 = 0;
         loop {
@@ -637,15 +617,29 @@ fn closed_panic() -> ! {
 }
 
 impl<T: Copy + Send> Drop for Subscriber<T> {
+    /// Withdraws any async registration, stops gating the publisher, and
+    /// releases dependants: the tracker is set to `u64::MAX` ("read
+    /// everything"), so a [`DependencyBarrier`] over it waits only for its
+    /// other upstreams (issue 9, bug 6: a dropped upstream used to stall
+    /// its downstream forever).
     fn drop(&mut self) {
         self.shared.bell.cancel(&mut self.wait_key);
-        if self.st.gating
-            && let Some(t) = &self.st.tracker
-        {
-            self.shared.unregister(t);
+        if let Some(t) = &self.st.tracker {
+            if self.st.gating {
+                // First out of the gate, so the publisher's scan never sees
+                // the released value below.
+                self.shared.unregister(t);
+            }
+            // Release: as `store_tracker`; pairs with the barriers' Acquire
+            // loads. Nothing reads it as a cursor any more.
+            t.0.store(RELEASED, Ordering::Release);
         }
     }
 }
+
+/// A dropped subscriber's tracker value: past every sequence, so it holds
+/// no dependant back.
+pub(crate) const RELEASED: u64 = u64::MAX;
 
 impl<T: Copy + Send> fmt::Debug for Subscriber<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

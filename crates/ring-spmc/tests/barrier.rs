@@ -56,3 +56,48 @@ fn untracked_upstream_is_refused_with_the_fix() {
     let plain = subs.subscribe();
     let _ = DependencyBarrier::from_subscribers(&[&plain]);
 }
+
+/// Issue 9, bug 6: a dropped upstream releases its dependants (it used to
+/// stall the downstream forever, and `recv_gated` spun after the close).
+#[test]
+fn a_dropped_upstream_releases_the_downstream() {
+    let (mut p, subs) = channel::<u64>(8);
+    let mut a = subs.subscribe_tracked();
+    let b = subs.subscribe_tracked();
+    let barrier = DependencyBarrier::from_subscribers(&[&a, &b]);
+    let mut down = subs.subscribe();
+    p.publish_batch(&[1, 2]);
+    a.try_recv().unwrap();
+    assert_eq!(down.try_recv_gated(&barrier), Err(TryRecvError::Empty));
+    drop(b);
+    assert_eq!(down.try_recv_gated(&barrier), Ok(1), "only a gates now");
+    assert_eq!(down.try_recv_gated(&barrier), Err(TryRecvError::Empty));
+    drop(a);
+    assert_eq!(barrier.slowest(), u64::MAX);
+    assert_eq!(down.try_recv_gated(&barrier), Ok(2));
+}
+
+/// `recv_gated` with a dropped upstream after the close: returns what is
+/// left, then reports the close (it used to spin forever).
+#[test]
+fn recv_gated_after_close_with_a_dropped_upstream_returns() {
+    let (mut p, subs) = channel_bounded::<u64>(8, 0);
+    let up = subs.subscribe();
+    let barrier = DependencyBarrier::from_subscribers(&[&up]);
+    let mut down = subs.subscribe();
+    p.publish(5);
+    drop(up);
+    drop(p);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let v = down.recv_gated(&barrier);
+        let closed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| down.recv_gated(&barrier)));
+        tx.send((v, closed.is_err())).unwrap();
+    });
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)),
+        Ok((5, true)),
+        "the value, then the closed-channel panic"
+    );
+}

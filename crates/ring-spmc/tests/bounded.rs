@@ -143,3 +143,99 @@ fn subscribe_from_oldest_gates_from_where_it_starts() {
     assert_eq!(p.try_publish(5), Err(PublishError::Full(5)));
     assert_eq!(s.drain().collect::<Vec<_>>(), [1, 2, 3, 4]);
 }
+
+/// Issue 9, bug 2: with no gating subscriber, the publisher's rescan inside
+/// `publish_batch` computed its limit from the uncommitted sequence, while a
+/// subscriber joining mid-batch starts at the committed head: the publisher
+/// then overwrote values that gating subscriber had not read (`Lagged`).
+/// Same for `subscribe_tracked`, which registers the same way.
+#[test]
+fn a_subscriber_joining_during_publish_batch_never_lags() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let n: u64 = if cfg!(miri) { 64 } else { 1 << 16 };
+    let values: Vec<u64> = (0..n).collect();
+    for round in 0..if cfg!(miri) { 2 } else { 6 } {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let started = Arc::new(AtomicBool::new(false));
+        let go = Arc::clone(&started);
+        let reader = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            // Acquire: pairs with the Release store below (only a start
+            // signal; the ring's own protocol orders the values).
+            while !go.load(Ordering::Acquire) {
+                std::hint::spin_loop();
+            }
+            let mut s = if round % 2 == 0 {
+                subs.subscribe()
+            } else {
+                subs.subscribe_tracked()
+            };
+            let mut next = s.cursor();
+            loop {
+                assert!(Instant::now() < deadline, "timed out at {next}");
+                match s.recv_timeout(Duration::from_secs(20)) {
+                    Ok(v) => {
+                        assert_eq!(v, next, "a gating subscriber sees every value");
+                        next += 1;
+                    }
+                    Err(ring_spmc::RecvTimeoutError::Closed) => break next,
+                    Err(e) => panic!("a gating subscriber got {e:?} at {next}"),
+                }
+            }
+        });
+        // Release: pairs with the reader's Acquire load.
+        started.store(true, Ordering::Release);
+        p.publish_batch(&values);
+        drop(p);
+        assert_eq!(reader.join().unwrap(), n);
+    }
+}
+
+/// Issue 9, bug 4: a gating subscriber frees one publish per value it reads,
+/// exactly, even when it stops part-way without ever finding the ring
+/// empty (it used to publish its cursor only every `capacity / 16` reads,
+/// leaving the publisher `Full`).
+#[test]
+fn every_read_frees_exactly_one_publish() {
+    let (mut p, subs) = channel_bounded::<u64>(64, 0);
+    let mut s = subs.subscribe();
+    for i in 0..64 {
+        p.try_publish(i).unwrap();
+    }
+    assert_eq!(p.try_publish(64), Err(PublishError::Full(64)));
+    for i in 0..3 {
+        assert_eq!(s.try_recv(), Ok(i));
+        assert_eq!(p.fill_level(), 63);
+        assert_eq!(p.try_publish(64 + i), Ok(()), "read {i} freed a slot");
+        assert_eq!(p.try_publish(99), Err(PublishError::Full(99)));
+    }
+}
+
+/// Issue 9, photon-ring 3.0 semantics on a capacity that is not a power of
+/// two: `channel_bounded(6, 2)` refuses exactly when
+/// `published - slowest >= 6 - 2`, and the gated subscriber sees every value.
+#[test]
+fn watermark_on_a_non_power_of_two_ring_is_exact() {
+    let (mut p, subs) = channel_bounded::<u64>(6, 2);
+    assert_eq!(p.capacity(), 6);
+    let mut s = subs.subscribe();
+    for i in 0..4 {
+        p.try_publish(i).unwrap();
+    }
+    assert_eq!(p.try_publish(4), Err(PublishError::Full(4)));
+    assert_eq!(p.fill_level(), 4);
+    let mut next = 0;
+    for i in 4..100 {
+        assert_eq!(s.try_recv(), Ok(next));
+        next += 1;
+        p.try_publish(i).unwrap();
+        assert_eq!(p.try_publish(999), Err(PublishError::Full(999)));
+    }
+    assert_eq!(
+        s.drain().collect::<Vec<_>>(),
+        (next..100).collect::<Vec<_>>()
+    );
+    assert_eq!(s.total_lagged(), 0);
+}

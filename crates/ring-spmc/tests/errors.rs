@@ -78,3 +78,30 @@ fn plain_constructors_panic_at_the_callers_line() {
         "{msg}"
     );
 }
+
+/// Issue 9: `try_channel` reports a ring too large for the address space,
+/// and an allocation the allocator refuses, as errors (they panicked in
+/// `shared.rs`, "exceeds isize::MAX bytes", and aborted the process).
+#[test]
+#[cfg_attr(miri, ignore = "Miri reports huge allocations as resource exhaustion")]
+fn oversized_and_unallocatable_rings_are_errors() {
+    use ring_core::AllocError;
+
+    let Err(ChannelError::Alloc(AllocError::TooLarge { capacity, .. })) =
+        try_channel::<u64>(1 << (usize::BITS - 2))
+    else {
+        panic!("expected AllocError::TooLarge")
+    };
+    assert_eq!(capacity, 1 << (usize::BITS - 2));
+    // 2^40 slots of 1 MiB: 2^60 bytes, below isize::MAX on 64-bit targets,
+    // far beyond any address space the allocator can map.
+    #[cfg(target_pointer_width = "64")]
+    {
+        let err = try_channel_bounded::<[u8; 1 << 20]>(1 << 40, 0).unwrap_err();
+        assert!(
+            matches!(err, ChannelError::Alloc(AllocError::Failed { .. })),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("allocator refused"));
+    }
+}

@@ -5,11 +5,19 @@
 #![cfg(ring_loom)]
 
 use loom::thread;
-use ring_spmc::{RecvError, TryRecvError, channel, channel_bounded};
+use ring_spmc::{RecvError, TryRecvError, WaitStrategy, channel, channel_bounded};
+
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    builder.check(f);
+}
 
 #[test]
 fn publish_vs_try_recv_with_overwrites() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let publisher = thread::spawn(move || {
@@ -40,9 +48,7 @@ fn publish_vs_try_recv_with_overwrites() {
 
 #[test]
 fn bounded_gating_with_a_subscriber_dropped_mid_run() {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
-    builder.check(|| {
+    model(2, || {
         let (mut p, subs) = channel_bounded::<u64>(2, 0);
         let mut s = subs.subscribe();
         let subscriber = thread::spawn(move || {
@@ -69,9 +75,28 @@ fn bounded_gating_with_a_subscriber_dropped_mid_run() {
     });
 }
 
+/// Issue 9, bug 1: `recv_with` used to map `Lagged` to "nothing there", so
+/// a parking strategy slept although the lag had moved the cursor onto a
+/// retained value; with the publisher's last ring before the registration,
+/// it slept forever (a loom deadlock).
+#[test]
+fn recv_with_after_a_lag() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(2);
+        let mut s = subs.subscribe();
+        let receiver = thread::spawn(move || s.recv_with(WaitStrategy::Park { spin_iters: 0 }));
+        for i in 0..3 {
+            p.publish(i);
+        }
+        let v = receiver.join().unwrap();
+        assert!(v < 3);
+        drop(p);
+    });
+}
+
 #[test]
 fn async_receive_is_woken_by_publish() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || loom::future::block_on(s.recv_async()));
@@ -82,7 +107,7 @@ fn async_receive_is_woken_by_publish() {
 
 #[test]
 fn close_wakes_a_waiting_receiver() {
-    loom::model(|| {
+    model(3, || {
         let (p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || loom::future::block_on(s.recv_async()));
@@ -93,12 +118,136 @@ fn close_wakes_a_waiting_receiver() {
 
 #[test]
 fn blocking_receive_is_woken_by_publish() {
-    loom::model(|| {
+    model(3, || {
         let (mut p, subs) = channel::<u64>(2);
         let mut s = subs.subscribe();
         let receiver = thread::spawn(move || s.recv_blocking());
         p.publish(9);
         assert_eq!(receiver.join().unwrap(), Ok(9));
         drop(p);
+    });
+}
+
+/// Issue 9, bug 2: a gating subscriber that joins while `publish_batch` is
+/// part-way through must not be lapped (it used to lag by one).
+#[test]
+fn subscribe_racing_publish_batch_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe();
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 4),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2, 3]);
+        drop(p);
+        subscriber.join().unwrap();
+    });
+}
+
+/// `subscribe_tracked` registers like `subscribe`: the same race.
+#[test]
+fn subscribe_tracked_racing_publish_batch_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe_tracked();
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 4),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2, 3]);
+        drop(p);
+        subscriber.join().unwrap();
+    });
+}
+
+/// A lossy subscription racing publishes: the subscriber starts at some
+/// head, then sees whole values in order, and its counts add up.
+#[test]
+fn lossy_subscribe_racing_publish() {
+    model(3, || {
+        let (mut p, subs) = channel::<u64>(2);
+        let subscriber = thread::spawn(move || {
+            let mut s = subs.subscribe();
+            let start = s.cursor();
+            let mut next = start;
+            for _ in 0..2 {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, next, "in order, from where it joined");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => next += skipped,
+                    Err(TryRecvError::Empty) => {}
+                }
+            }
+            (start, s.total_received() + s.total_lagged(), next)
+        });
+        for i in 0..3 {
+            p.publish(i);
+        }
+        let (start, counted, next) = subscriber.join().unwrap();
+        assert!(start <= 3);
+        assert_eq!(counted, next - start);
+    });
+}
+
+/// A gated downstream racing its upstream: it never reads a value before
+/// the upstream has, and a dropped upstream releases it (issue 9, bug 6).
+#[test]
+fn gated_read_racing_upstream_and_its_drop() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(4);
+        let mut up = subs.subscribe_tracked();
+        let barrier = ring_spmc::DependencyBarrier::from_subscribers(&[&up]);
+        let mut down = subs.subscribe();
+        p.publish_batch(&[0, 1]);
+        let upstream = thread::spawn(move || {
+            assert_eq!(up.try_recv(), Ok(0));
+            drop(up);
+        });
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            match down.try_recv_gated(&barrier) {
+                Ok(v) => got.push(v),
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(got, [0, 1]);
+        upstream.join().unwrap();
+    });
+}
+
+/// The `Stream` keeps its doorbell key between items: two items, each
+/// published while the stream may be registered, are both delivered and
+/// nothing stays registered (issue 9, bug 3).
+#[test]
+fn stream_keeps_its_key_across_items() {
+    model(2, || {
+        let (mut p, subs) = channel::<u64>(4);
+        let mut s = subs.subscribe();
+        let receiver = thread::spawn(move || {
+            use futures_core::Stream;
+            let mut got = Vec::new();
+            while got.len() < 2 {
+                let item = loom::future::block_on(std::future::poll_fn(|cx| {
+                    std::pin::Pin::new(&mut s).poll_next(cx)
+                }));
+                got.push(item.expect("open").expect("no lag"));
+            }
+            got
+        });
+        p.publish(1);
+        p.publish(2);
+        assert_eq!(receiver.join().unwrap(), [1, 2]);
     });
 }

@@ -71,13 +71,13 @@ fn lagged_is_reported_once_then_the_oldest_value() {
 }
 
 #[test]
-fn latest_skips_without_counting_lag() {
+fn latest_skips_to_the_newest_value() {
     let (mut p, subs) = channel::<u32>(4);
     let mut s = subs.subscribe();
     assert_eq!(s.latest(), None);
     p.publish_batch(&[1, 2, 3, 4, 5, 6]);
     assert_eq!(s.latest(), Some(6));
-    assert_eq!(s.total_lagged(), 0);
+    assert_eq!(s.total_lagged(), 5, "the skipped values count as lag");
     assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
     p.publish(7);
     assert_eq!(s.try_recv(), Ok(7));
@@ -126,11 +126,56 @@ fn subscribe_from_oldest_replays_what_is_retained() {
     assert_eq!(empty.try_recv(), Err(TryRecvError::Lagged { skipped: 3 }));
 }
 
+/// Issue 9: any capacity >= 2 is kept exactly, as photon-ring 3.0 (it was
+/// rounded up to a power of two).
 #[test]
-fn capacity_is_rounded_up_to_a_power_of_two() {
-    for (asked, got) in [(2, 2), (3, 4), (5, 8), (1000, 1024), (1024, 1024)] {
+fn capacity_is_exactly_the_one_asked_for() {
+    for asked in [2, 3, 5, 6, 7, 1000, 1024, 1025] {
         let (p, _s) = channel::<u8>(asked);
-        assert_eq!(p.capacity(), got);
+        assert_eq!(p.capacity(), asked as u64);
+    }
+}
+
+/// Issue 9, photon-ring 3.0's numbers: 13 values into `channel(5)`, and a
+/// fresh subscriber gets `Lagged { skipped: 8 }`, then the last 5.
+#[test]
+fn lag_on_a_non_power_of_two_ring_is_exact() {
+    let (mut p, subs) = channel::<u64>(5);
+    let mut s = subs.subscribe();
+    for i in 0..13 {
+        p.publish(i);
+    }
+    assert_eq!(s.pending(), 5);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 8 }));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [8, 9, 10, 11, 12]);
+    assert_eq!(s.total_received() + s.total_lagged(), 13);
+    let mut oldest = subs.subscribe_from_oldest();
+    assert_eq!(oldest.drain().collect::<Vec<_>>(), [8, 9, 10, 11, 12]);
+    // Across many laps, every capacity: the count stays exact.
+    for cap in [3_usize, 5, 6, 7, 12] {
+        let (mut p, subs) = channel::<u64>(cap);
+        let mut s = subs.subscribe();
+        let mut next = 0;
+        for round in 0..50_u64 {
+            for _ in 0..(round % (2 * cap as u64 + 1)) {
+                p.publish(p.published());
+            }
+            loop {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, next, "capacity {cap}");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => {
+                        next += skipped;
+                        assert_eq!(next, p.published().saturating_sub(cap as u64));
+                    }
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            assert_eq!(next, p.published());
+            assert_eq!(s.total_received() + s.total_lagged(), p.published());
+        }
     }
 }
 
@@ -155,7 +200,10 @@ enum Event {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "payloads with padding need the native atomic path")]
+#[cfg_attr(
+    all(miri, ring_miri_words),
+    ignore = "payloads with padding need the native or locked copy"
+)]
 fn any_copy_payload_bool_enum_option_padding() {
     let (mut p, subs) = channel::<(Event, Option<u8>, bool)>(4);
     let mut s = subs.subscribe();
@@ -178,4 +226,48 @@ fn handles_have_the_promised_auto_traits() {
     static_assertions::assert_impl_all!(Subscribable<u64>: Clone, Send, Sync);
     static_assertions::assert_impl_all!(Subscriber<u64>: Send);
     static_assertions::assert_not_impl_any!(Subscriber<u64>: Sync);
+}
+
+/// Issue 9, bug 5: `latest()` counts what it skips as lag, so
+/// `received + lagged == published` holds across it (it used to drop the
+/// skipped values uncounted).
+#[test]
+fn latest_counts_what_it_skips() {
+    let (mut p, subs) = ring_spmc::channel::<u64>(4);
+    let mut s = subs.subscribe();
+    p.publish_batch(&[0, 1, 2]);
+    assert_eq!(s.latest(), Some(2));
+    assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
+    assert_eq!(s.latest(), None, "nothing new");
+    // Ten more into four slots: `latest` passes over lapped values too.
+    p.publish_batch(&(3..13).collect::<Vec<_>>());
+    assert_eq!(s.latest(), Some(12));
+    assert_eq!(s.latest(), None);
+    assert_eq!(s.total_received(), 2);
+    assert_eq!(s.total_received() + s.total_lagged(), p.published());
+}
+
+/// Issue 9: `Option<u32>` (padding when `None`) through a ring, so the
+/// default Miri build, which users run on their own code, is exercised with
+/// a padded payload (it was UB there).
+#[test]
+fn option_payloads_cross_threads() {
+    let (mut p, subs) = channel::<Option<u32>>(4);
+    let mut s = subs.subscribe();
+    let n: u32 = if cfg!(miri) { 20 } else { 10_000 };
+    let reader = std::thread::spawn(move || {
+        loop {
+            match s.recv_blocking() {
+                Ok(Some(x)) => assert!(x < n && x % 2 == 1, "whole values only"),
+                Ok(None) | Err(ring_spmc::RecvError::Lagged { .. }) => {}
+                Err(ring_spmc::RecvError::Closed) => break,
+            }
+        }
+        s.total_received() + s.total_lagged()
+    });
+    for i in 0..n {
+        p.publish(if i % 2 == 0 { None } else { Some(i) });
+    }
+    drop(p);
+    assert_eq!(reader.join().unwrap(), u64::from(n));
 }

@@ -1,7 +1,8 @@
 //! Real threads, many values: a bounded ring loses, duplicates and
 //! reorders nothing; a lossy ring delivers whole values in order and counts
 //! every loss exactly. Release builds run 10 million values; debug builds
-//! and Miri run scaled-down counts.
+//! and Miri run scaled-down counts. Capacities: a power of two (1024) and
+//! two that are not (60, 250), so both indexing paths run under contention.
 
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,7 @@ fn bounded_one_to_two_loses_nothing() {
 #[test]
 fn bounded_batches_lose_nothing() {
     let _serial = seqcast_test_support::one_at_a_time();
-    let (mut p, subs) = channel_bounded::<[u32; 3]>(64, 8);
+    let (mut p, subs) = channel_bounded::<[u32; 3]>(60, 8);
     let mut s = subs.subscribe();
     let consumer = std::thread::spawn(move || {
         let mut expected = 0_u32;
@@ -92,7 +93,7 @@ fn bounded_batches_lose_nothing() {
 #[test]
 fn lossy_one_to_two_counts_every_loss() {
     let _serial = seqcast_test_support::one_at_a_time();
-    let (mut p, subs) = channel::<[u64; 4]>(256);
+    let (mut p, subs) = channel::<[u64; 4]>(250);
     let consumers: Vec<_> = (0..2)
         .map(|k| {
             let mut s = subs.subscribe();
