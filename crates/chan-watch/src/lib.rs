@@ -1,0 +1,128 @@
+//! An async latest-value channel: many receivers watch one value
+//! (configuration, membership, a health state, the latest price) and wake
+//! when it changes. A drop-in for `tokio::sync::watch` (tokio 1.54):
+//! switch with `use chan_watch as watch;`.
+//!
+//! ```
+//! use chan_watch as watch;
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let (tx, mut rx) = watch::channel("hello");
+//!
+//! let t = tokio::spawn(async move {
+//!     while rx.changed().await.is_ok() {
+//!         println!("received = {:?}", *rx.borrow_and_update());
+//!     }
+//! });
+//! tx.send("world").unwrap();
+//! drop(tx);
+//! t.await.unwrap();
+//! # });
+//! ```
+//!
+//! Same names, signatures, errors (with tokio's `Debug` and `Display`
+//! output), handle `Debug` output, auto traits (`Send + Sync` for
+//! `T: Send + Sync`; [`Ref`] is `!Send`; unwind safe as tokio's) and edge
+//! cases: the initial value counts as seen; `send` with no receiver
+//! returns the value and stores nothing, while `send_replace`,
+//! `send_modify` and `send_if_modified` always store; `send_if_modified`
+//! notifies only when its closure returns `true`; a panic in the
+//! `send_modify` closure leaves the partial change visible, bumps no
+//! version, wakes nobody and poisons nothing; `has_changed` is `Err` once
+//! every sender is gone, even with an unseen value; `changed` returns `Ok`
+//! for an unseen value even when closed; `wait_for` tests the current
+//! value first; `subscribe` marks the current value seen; only the last
+//! sender's drop wakes receivers; `Sender::closed` re-checks on every
+//! poll. `changed`, `wait_for` and `Sender::closed` spend tokio's
+//! cooperative budget (feature `tokio`, on by default; without it the
+//! crate runs on any executor).
+//!
+//! # Beyond tokio
+//!
+//! * [`WeakSender`] ([`Sender::downgrade`], [`WeakSender::upgrade`],
+//!   strong and weak counts), as proposed upstream (tokio PR 8338).
+//! * [`Receiver::into_stream`] and [`WatchStream`]
+//!   (`new`: the current value then every change; `from_changes`: changes
+//!   only), a `futures_core::Stream` without tokio-stream.
+//! * [`Receiver::get`] and [`Receiver::get_and_update`]: a clone of the
+//!   value that holds no lock once returned.
+//!
+//! # The borrow and its lock: the trade-off
+//!
+//! tokio's [`Ref`] holds the value's read lock, so a task that keeps a
+//! `Ref` alive while it sends on the same thread deadlocks (tokio issues
+//! 4246, 4360, 4741). A `Ref` that holds no lock needs the value to be
+//! shared as an immutable snapshot (an `Arc<T>` or an epoch-protected
+//! pointer); but tokio's `send_modify` and `send_if_modified` change the
+//! value **in place** for any `T`, without `T: Clone`, so a snapshot that a
+//! reader may still hold cannot be modified and cannot be copied either.
+//! The drop-in surface therefore keeps tokio's locked `Ref`: same
+//! behaviour, same deadlock if misused. What is new is the way out, for
+//! `T: Clone`: [`Receiver::get`] and [`Receiver::get_and_update`] clone the
+//! value under the read lock and return it holding nothing, so code that
+//! must send while it looks at the value never deadlocks:
+//!
+//! ```
+//! let (tx, mut rx) = chan_watch::channel(vec![1, 2]);
+//! let seen = rx.get_and_update(); // no lock held from here
+//! tx.send_modify(|v| v.push(seen.len())); // would deadlock with a live `Ref`
+//! assert_eq!(*rx.borrow(), [1, 2, 2]);
+//! ```
+//!
+//! # What it costs
+//!
+//! tokio's `send` takes the write lock and then notifies eight `Notify`s,
+//! locking each one's mutex even when nobody waits. Here a send takes the
+//! write lock, swaps, bumps the version word (one `SeqCst`
+//! read-modify-write, under the lock) and loads the waiter count of a
+//! ring-core [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no
+//! other lock, no other atomic write, when nobody waits. A receiver that
+//! waits registers its waker under the doorbell's mutex; a send that finds
+//! waiters takes that mutex once and wakes them all outside it. The
+//! figures are in `benches/watch.rs` (see the workspace README).
+//!
+//! The protocol: `state.rs` (the version word), `shared.rs`,
+//! `receiver.rs` and `sender.rs`.
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod coop;
+pub mod error;
+mod receiver;
+mod sender;
+mod shared;
+mod state;
+mod stream;
+mod wait;
+
+pub use receiver::{Receiver, Ref};
+pub use sender::{Sender, WeakSender};
+pub use stream::WatchStream;
+
+use ring_core::sync::Arc;
+
+use shared::Shared;
+use state::Version;
+
+/// Creates a watch channel holding `init`, which counts as seen by the
+/// returned receiver.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = chan_watch::channel(0);
+/// assert!(!rx.has_changed().unwrap()); // the initial value is seen
+/// tx.send(1).unwrap();
+/// rx.changed().await.unwrap();
+/// assert_eq!(*rx.borrow(), 1);
+/// # });
+/// ```
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared::new(init));
+    let tx = Sender {
+        shared: Arc::clone(&shared),
+    };
+    let rx = Receiver {
+        shared,
+        version: Version::INITIAL,
+    };
+    (tx, rx)
+}
