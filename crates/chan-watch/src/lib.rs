@@ -77,8 +77,24 @@
 //! ring-core [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no
 //! other lock, no other atomic write, when nobody waits. A receiver that
 //! waits registers its waker under the doorbell's mutex; a send that finds
-//! waiters takes that mutex once and wakes them all outside it. The
-//! figures are in `benches/watch.rs` (see the workspace README).
+//! waiters takes that mutex once and wakes them all outside it. The value's
+//! lock word and the version word sit on separate cache lines, so borrows
+//! (which write the lock word) do not invalidate the line that waiting
+//! receivers poll.
+//!
+//! Measured with `cargo bench --bench watch` (2-core VM shared with other
+//! builds, load average 3 to 5, so the task rows move by ±30 % between
+//! runs), ratio = our time / tokio 1.54's in the same run: `send` with no
+//! waiting receiver 11.7 ns against 90.6 ns (0.13); with 10 waiting
+//! receivers 0.33 to 0.44; `borrow` with one writer and two reader threads
+//! 0.29 to 0.51; tokio's `contention_resubscribe` shape 0.73 to 0.94 at
+//! 100 tasks and more, 0.73 to 1.29 at 10 tasks (noise: the run-to-run
+//! spread is larger than the difference). A `perf` profile of that shape
+//! at 100 tasks puts about a quarter of the time in this crate (doorbell
+//! registration 9 %, `borrow` 5 %, version loads 4 %, wake and cancel
+//! 4 %), under a third in the tasks' own work and the rest in tokio's
+//! scheduler and the kernel (worker park/unpark), which bounds what any
+//! channel can win there.
 //!
 //! The protocol: `state.rs` (the version word), `shared.rs`,
 //! `receiver.rs` and `sender.rs`.

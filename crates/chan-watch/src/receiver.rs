@@ -281,6 +281,11 @@ impl<T> Receiver<T> {
     /// [`RecvError`] when every sender is gone and the last value was seen
     /// (and did not satisfy `f`).
     ///
+    /// # Panics
+    ///
+    /// If `f` panics, the panic propagates; the value it was testing is
+    /// marked seen and the lock is left unpoisoned.
+    ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let (tx, mut rx) = chan_watch::channel(0);

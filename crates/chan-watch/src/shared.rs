@@ -2,9 +2,9 @@
 
 use core::fmt;
 
-use ring_core::Doorbell;
 use ring_core::sync::RwLock;
 use ring_core::sync::atomic::{AtomicUsize, Ordering};
+use ring_core::{CachePadded, Doorbell};
 
 use crate::error::RecvError;
 use crate::state::{AtomicState, Version};
@@ -12,9 +12,12 @@ use crate::state::{AtomicState, Version};
 pub(crate) struct Shared<T> {
     /// The latest value. Senders replace or modify it under the write lock;
     /// `borrow` holds the read lock for as long as its `Ref` lives.
-    pub(crate) value: RwLock<T>,
-    /// Version and closed bit (`state.rs`).
-    pub(crate) state: AtomicState,
+    /// Padded: every borrow writes the lock word, and would otherwise
+    /// invalidate the line that waiting receivers poll the version from.
+    pub(crate) value: CachePadded<RwLock<T>>,
+    /// Version and closed bit (`state.rs`), on a line of its own (see
+    /// `value`).
+    pub(crate) state: CachePadded<AtomicState>,
     /// Live receivers. Relaxed counts, as tokio's; the last receiver's drop
     /// rings `notify_tx` (a `SeqCst` decrement: the doorbell's Dekker pair).
     pub(crate) ref_count_rx: AtomicUsize,
@@ -33,8 +36,8 @@ pub(crate) struct Shared<T> {
 impl<T> Shared<T> {
     pub(crate) fn new(init: T) -> Self {
         Shared {
-            value: RwLock::new(init),
-            state: AtomicState::new(),
+            value: CachePadded::new(RwLock::new(init)),
+            state: CachePadded::new(AtomicState::new()),
             ref_count_rx: AtomicUsize::new(1),
             ref_count_tx: AtomicUsize::new(1),
             ref_count_weak: AtomicUsize::new(0),
@@ -69,7 +72,7 @@ impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load();
         f.debug_struct("Shared")
-            .field("value", &self.value)
+            .field("value", &*self.value)
             .field("version", &state.version())
             .field("is_closed", &state.is_closed())
             .field("ref_count_rx", &self.receiver_count())
