@@ -43,58 +43,76 @@
 //! * [`Receiver::into_stream`] and [`WatchStream`]
 //!   (`new`: the current value then every change; `from_changes`: changes
 //!   only), a `futures_core::Stream` without tokio-stream.
+//! * A [`Ref`] that holds no lock: `send` on the same thread while one is
+//!   alive does not deadlock (below).
 //! * [`Receiver::get`] and [`Receiver::get_and_update`]: a clone of the
-//!   value that holds no lock once returned.
+//!   value that keeps nothing of the channel alive.
 //!
-//! # The borrow and its lock: the trade-off
+//! # A borrow that holds no lock, and what still waits
 //!
-//! tokio's [`Ref`] holds the value's read lock, so a task that keeps a
+//! tokio's `Ref` holds the value's read lock, so a task that keeps a
 //! `Ref` alive while it sends on the same thread deadlocks (tokio issues
-//! 4246, 4360, 4741). A `Ref` that holds no lock needs the value to be
-//! shared as an immutable snapshot (an `Arc<T>` or an epoch-protected
-//! pointer); but tokio's `send_modify` and `send_if_modified` change the
-//! value **in place** for any `T`, without `T: Clone`, so a snapshot that a
-//! reader may still hold cannot be modified and cannot be copied either.
-//! The drop-in surface therefore keeps tokio's locked `Ref`: same
-//! behaviour, same deadlock if misused. What is new is the way out, for
-//! `T: Clone`: [`Receiver::get`] and [`Receiver::get_and_update`] clone the
-//! value under the read lock and return it holding nothing, so code that
-//! must send while it looks at the value never deadlocks:
+//! 4246, 4360, 4741). Here a [`Ref`] holds a snapshot of the value (an
+//! `Arc`), never a lock:
+//!
+//! * [`Sender::send`] never waits for a `Ref`: if one still shows the
+//!   current value, `send` installs a new snapshot (the old value is
+//!   dropped with the last `Ref` that shows it); if none does, it writes
+//!   in place without allocating;
+//! * the `Ref` goes on showing the value it was made from;
+//! * [`Sender::send_modify`], [`Sender::send_if_modified`] and
+//!   [`Sender::send_replace`] need the value itself (`&mut T` in place, or
+//!   the old `T` back) for any `T`, without `T: Clone`, as tokio's
+//!   signatures promise; so they wait until the current value's `Ref`s are
+//!   dropped, as tokio's write lock does, and **with a `Ref` alive on the
+//!   same thread they still wait for ever**. That is the trade-off the
+//!   drop-in signatures force; for `T: Clone`, [`Receiver::get`] and
+//!   [`Receiver::get_and_update`] return a copy that keeps nothing alive.
 //!
 //! ```
-//! let (tx, mut rx) = chan_watch::channel(vec![1, 2]);
-//! let seen = rx.get_and_update(); // no lock held from here
-//! tx.send_modify(|v| v.push(seen.len())); // would deadlock with a live `Ref`
-//! assert_eq!(*rx.borrow(), [1, 2, 2]);
+//! let (tx, rx) = chan_watch::channel(vec![1, 2]);
+//! let r = rx.borrow();
+//! tx.send(vec![3]).unwrap(); // tokio: deadlock; here `r` still shows [1, 2]
+//! assert_eq!(*r, [1, 2]);
+//! drop(r);
+//! let seen = rx.get(); // a copy: keeps nothing alive
+//! tx.send_modify(|v| v.push(seen.len())); // fine: no `Ref` alive
+//! assert_eq!(*rx.borrow(), [3, 1]);
 //! ```
 //!
 //! # What it costs
 //!
 //! tokio's `send` takes the write lock and then notifies eight `Notify`s,
 //! locking each one's mutex even when nobody waits. Here a send takes the
-//! write lock, swaps, bumps the version word (one `SeqCst`
-//! read-modify-write, under the lock) and loads the waiter count of a
-//! ring-core [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no
-//! other lock, no other atomic write, when nobody waits. A receiver that
-//! waits registers its waker under the doorbell's mutex; a send that finds
-//! waiters takes that mutex once and wakes them all outside it. The value's
-//! lock word and the version word sit on separate cache lines, so borrows
-//! (which write the lock word) do not invalidate the line that waiting
-//! receivers poll.
+//! value's write lock, writes in place (or installs a new snapshot), bumps
+//! the version word (one `SeqCst` read-modify-write, under the lock) and
+//! loads the waiter count of a ring-core
+//! [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no other lock,
+//! no other atomic write, when nobody waits. A receiver that waits
+//! registers its waker under the doorbell's mutex; a send that finds
+//! waiters takes that mutex once and wakes them all outside it. The
+//! value's lock word and the version word sit on separate cache lines.
+//!
+//! What the lock-free `Ref` costs: a borrow is a shared lock, an `Arc`
+//! increment and an unlock, and the `Ref`'s drop an `Arc` decrement: four
+//! read-modify-writes on two shared lines, where tokio's borrow is two on
+//! one. Readers that borrow the same value at the same time bounce those
+//! lines: `watch_borrow_1w2r` below is the one row where tokio is faster.
 //!
 //! Measured with `cargo bench --bench watch` (2-core VM shared with other
-//! builds, load average 3 to 5, so the task rows move by ±30 % between
-//! runs), ratio = our time / tokio 1.54's in the same run: `send` with no
-//! waiting receiver 11.7 ns against 90.6 ns (0.13); with 10 waiting
-//! receivers 0.33 to 0.44; `borrow` with one writer and two reader threads
-//! 0.29 to 0.51; tokio's `contention_resubscribe` shape 0.73 to 0.94 at
-//! 100 tasks and more, 0.73 to 1.29 at 10 tasks (noise: the run-to-run
-//! spread is larger than the difference). A `perf` profile of that shape
-//! at 100 tasks puts about a quarter of the time in this crate (doorbell
-//! registration 9 %, `borrow` 5 %, version loads 4 %, wake and cancel
-//! 4 %), under a third in the tasks' own work and the rest in tokio's
-//! scheduler and the kernel (worker park/unpark), which bounds what any
-//! channel can win there.
+//! builds, load average 4 to 5: the task rows move by ±30 % and more
+//! between runs), ratio = our time / tokio 1.54's in the same run: `send`
+//! with no waiting receiver 0.12 to 0.17 (about 13 ns against 90 ns); with
+//! 10 waiting receivers 0.34 to 0.37; `borrow` with one writer and two
+//! reader threads 1.8 (48 ns against 26 ns; with tokio's locked `Ref`, an
+//! earlier version of this crate measured 0.29 to 0.51); tokio's
+//! `contention_resubscribe` shape: see the workspace's closing notes, the
+//! spread between runs is larger than the difference. A `perf` profile of
+//! that shape at 100 tasks puts about a quarter of the time in this crate
+//! (doorbell registration 9 %, `borrow` 5 %, version loads 4 %, wake and
+//! cancel 4 %), under a third in the tasks' own work and the rest in
+//! tokio's scheduler and the kernel (worker park/unpark), which bounds
+//! what any channel can win there.
 //!
 //! The protocol: `state.rs` (the version word), `shared.rs`,
 //! `receiver.rs` and `sender.rs`.

@@ -2,10 +2,12 @@
 
 use core::fmt;
 use core::future::poll_fn;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
 use core::ops;
 
+use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
-use ring_core::sync::{Arc, RwLockReadGuard};
 
 use crate::coop::cooperative;
 use crate::error::RecvError;
@@ -33,25 +35,32 @@ pub struct Receiver<T> {
 /// A reference to the value inside the channel, returned by `borrow`,
 /// `borrow_and_update` and `wait_for`.
 ///
-/// It holds the value's read lock, as tokio's does: while it lives, every
-/// send on the channel waits, and **a send on the same thread deadlocks**
-/// (tokio issues 4246, 4360, 4741). Keep it short, or use
-/// [`Receiver::get`] / [`Receiver::get_and_update`] (for `T: Clone`),
-/// which hold nothing once they return. See the crate docs for why the
-/// drop-in `Ref` keeps a lock.
+/// Unlike tokio's, it holds **no lock**: it keeps the snapshot of the
+/// value it shows alive (an `Arc`), so a `send` on the same thread while
+/// it lives does not deadlock (tokio issues 4246, 4360, 4741); the `Ref`
+/// goes on showing the value it was made from. Methods that must have the
+/// value itself, `send_modify`, `send_if_modified` and `send_replace`,
+/// wait until the `Ref`s of the current value are dropped, as tokio's
+/// write lock does: call them with a `Ref` alive on the same thread and
+/// they wait for ever. Like tokio's, it is `!Send`.
 ///
 /// ```
 /// let (tx, rx) = chan_watch::channel(1);
-/// {
-///     let r = rx.borrow();
-///     assert_eq!(*r, 1);
-///     assert!(!r.has_changed());
-/// } // dropped before the send
-/// tx.send(2).unwrap();
+/// let r = rx.borrow();
+/// tx.send(2).unwrap(); // no deadlock: `r` holds no lock
+/// assert_eq!(*r, 1); // the snapshot it was made from
+/// assert!(!r.has_changed());
+/// drop(r);
+/// assert_eq!(*rx.borrow(), 2);
 /// ```
 pub struct Ref<'a, T> {
-    inner: RwLockReadGuard<'a, T>,
+    /// Dropped by hand in `drop`, before ringing `shared.released`.
+    inner: ManuallyDrop<Arc<T>>,
+    shared: &'a Shared<T>,
     has_changed: bool,
+    /// tokio's `Ref` holds std's read guard: the same auto traits
+    /// (`!Send`, `Sync` for `T: Sync`).
+    _guard_like: PhantomData<std::sync::RwLockReadGuard<'static, ()>>,
 }
 
 impl<T> Ref<'_, T> {
@@ -81,6 +90,16 @@ impl<T> ops::Deref for Ref<'_, T> {
     }
 }
 
+impl<T> Drop for Ref<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: `inner` is not used again: this is the `Ref`'s drop.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        // A sender may wait for this snapshot's last `Ref` (shared.rs).
+        // After the `Arc`'s Release decrement: the doorbell's Dekker pair.
+        self.shared.released.ring();
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ref")
@@ -91,8 +110,13 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 }
 
 impl<'a, T> Ref<'a, T> {
-    pub(crate) fn new(inner: RwLockReadGuard<'a, T>, has_changed: bool) -> Self {
-        Ref { inner, has_changed }
+    pub(crate) fn new(inner: Arc<T>, shared: &'a Shared<T>, has_changed: bool) -> Self {
+        Ref {
+            inner: ManuallyDrop::new(inner),
+            shared,
+            has_changed,
+            _guard_like: PhantomData,
+        }
     }
 }
 
@@ -106,8 +130,9 @@ impl<T> Receiver<T> {
     /// Returns a reference to the most recent value, without marking it
     /// seen.
     ///
-    /// The [`Ref`] holds the value's read lock: do not hold it across a
-    /// send on the same thread (deadlock), nor across an `.await`. For
+    /// The [`Ref`] holds no lock, but `send_modify`, `send_if_modified`
+    /// and `send_replace` wait until it is dropped: do not keep it alive
+    /// across one of those on the same thread, nor for long. For
     /// `T: Clone`, [`get`](Receiver::get) copies the value out instead.
     ///
     /// ```
@@ -117,19 +142,16 @@ impl<T> Receiver<T> {
     /// assert_eq!(*rx.borrow(), "goodbye");
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
-        let inner = self.shared.value.read();
-        // Under the read lock no send can run: this is the version of the
-        // value `inner` shows.
-        let new_version = self.shared.state.load().version();
+        // The version of the value the snapshot shows (shared.rs).
+        let (inner, new_version) = self.shared.snapshot();
         let has_changed = self.version != new_version;
-        Ref::new(inner, has_changed)
+        Ref::new(inner, &self.shared, has_changed)
     }
 
     /// Returns a reference to the most recent value and marks it seen.
     ///
-    /// Same lock as [`borrow`](Receiver::borrow); see
-    /// [`get_and_update`](Receiver::get_and_update) for a copy that holds
-    /// nothing.
+    /// The [`Ref`] is [`borrow`](Receiver::borrow)'s; see
+    /// [`get_and_update`](Receiver::get_and_update) for a copy.
     ///
     /// ```
     /// let (tx, mut rx) = chan_watch::channel(0);
@@ -139,18 +161,16 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let inner = self.shared.value.read();
-        let new_version = self.shared.state.load().version();
+        let (inner, new_version) = self.shared.snapshot();
         let has_changed = self.version != new_version;
         self.version = new_version;
-        Ref::new(inner, has_changed)
+        Ref::new(inner, &self.shared, has_changed)
     }
 
-    /// A clone of the most recent value, without marking it seen. The read
-    /// lock is held only while `T::clone` runs, so the result can be kept
-    /// across sends and `.await`s on any thread (not in tokio).
-    ///
-    /// `T::clone` must not send on this channel (it runs under the lock).
+    /// A clone of the most recent value, without marking it seen (not in
+    /// tokio). `T::clone` runs under no lock, and the result keeps nothing
+    /// of the channel alive, so it can be kept across any send and
+    /// `.await`.
     ///
     /// ```
     /// let (tx, rx) = chan_watch::channel(String::from("a"));
@@ -163,11 +183,11 @@ impl<T> Receiver<T> {
     where
         T: Clone,
     {
-        self.shared.value.read().clone()
+        T::clone(&self.borrow())
     }
 
-    /// A clone of the most recent value, marked seen (not in tokio); the
-    /// lock-free-holding form of `borrow_and_update().clone()`.
+    /// A clone of the most recent value, marked seen (not in tokio):
+    /// `borrow_and_update().clone()` as a value that keeps no snapshot.
     ///
     /// ```
     /// let (tx, mut rx) = chan_watch::channel(0);
@@ -274,7 +294,7 @@ impl<T> Receiver<T> {
     /// first (even if seen), then each new one; marks every value it tests
     /// seen. A panic in `f` propagates and poisons nothing.
     ///
-    /// The returned [`Ref`] holds the read lock, as `borrow`'s does.
+    /// The returned [`Ref`] is a snapshot, as `borrow`'s is.
     ///
     /// # Errors
     ///
@@ -284,7 +304,7 @@ impl<T> Receiver<T> {
     /// # Panics
     ///
     /// If `f` panics, the panic propagates; the value it was testing is
-    /// marked seen and the lock is left unpoisoned.
+    /// marked seen and nothing is poisoned.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -309,14 +329,14 @@ impl<T> Receiver<T> {
         let mut closed = false;
         loop {
             {
-                let inner = self.shared.value.read();
-                let new_version = self.shared.state.load().version();
+                let (inner, new_version) = self.shared.snapshot();
                 let has_changed = self.version != new_version;
                 self.version = new_version;
-                // A read guard never poisons: a panic in `f` unwinds
-                // through it and leaves the lock as it found it.
-                if (!closed || has_changed) && f(&inner) {
-                    return Ok(Ref::new(inner, has_changed));
+                // No lock is held while `f` runs: a panic in it drops the
+                // snapshot and poisons nothing.
+                let r = Ref::new(inner, &self.shared, has_changed);
+                if (!closed || has_changed) && f(&r) {
+                    return Ok(r);
                 }
             }
             if closed {

@@ -61,7 +61,9 @@ impl<T> Sender<T> {
         tx
     }
 
-    /// Stores `value` and notifies every receiver, if there is one.
+    /// Stores `value` and notifies every receiver, if there is one. Never
+    /// waits for a [`Ref`] (not even one alive on this thread): the `Ref`
+    /// keeps showing the value it was made from.
     ///
     /// # Errors
     ///
@@ -79,12 +81,28 @@ impl<T> Sender<T> {
         if self.receiver_count() == 0 {
             return Err(SendError(value));
         }
-        self.send_replace(value);
+        let old = {
+            let mut slot = self.shared.value.write();
+            let old = match Arc::get_mut(&mut slot) {
+                // No `Ref` shows the value: write in place, no allocation.
+                Some(v) => Old::Value(core::mem::replace(v, value)),
+                // A `Ref` still shows it: a fresh snapshot; the old one
+                // goes with its last `Ref`. Never waits for a `Ref`.
+                None => Old::Snapshot(core::mem::replace(&mut *slot, Arc::new(value))),
+            };
+            self.shared.state.increment_version_while_locked();
+            old
+        };
+        self.shared.notify_rx.ring_after_seqcst();
+        // Dropped outside the lock: `T::drop` may use the channel.
+        drop(old);
         Ok(())
     }
 
     /// Modifies the value in place and notifies every receiver, even if
-    /// there is none.
+    /// there is none. Waits until the [`Ref`]s of the current value are
+    /// dropped (as tokio's write lock does): with one alive on this thread
+    /// it waits for ever.
     ///
     /// # Panics
     ///
@@ -130,20 +148,22 @@ impl<T> Sender<T> {
         F: FnOnce(&mut T) -> bool,
     {
         {
-            let mut lock = self.shared.value.write();
+            let mut slot = self.shared.value.write();
+            // Waits for the current snapshot's `Ref`s (shared.rs).
+            let value = self.shared.exclusive(&mut slot);
             // Caught so that the lock is dropped outside the unwind: std's
-            // lock would record the poisoning, and `Debug` shows it.
-            let result = panic::catch_unwind(panic::AssertUnwindSafe(|| modify(&mut lock)));
+            // lock would record the poisoning.
+            let result = panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value)));
             match result {
                 Ok(true) => {}
                 Ok(false) => return false,
                 Err(panicked) => {
-                    drop(lock);
+                    drop(slot);
                     panic::resume_unwind(panicked);
                 }
             }
-            // Bumped under the write lock: a reader holding the read lock
-            // sees the version of the value it reads.
+            // Bumped under the lock: a borrow sees the version of the
+            // snapshot it takes.
             self.shared.state.increment_version_while_locked();
         }
         // One load when nobody waits: the bump above was SeqCst.
@@ -152,7 +172,8 @@ impl<T> Sender<T> {
     }
 
     /// Stores `value`, notifies every receiver (even if there is none) and
-    /// returns the previous value.
+    /// returns the previous value. Waits for the [`Ref`]s of the current
+    /// value, as [`send_modify`](Sender::send_modify) does.
     ///
     /// ```
     /// let (tx, _rx) = chan_watch::channel(1);
@@ -164,9 +185,8 @@ impl<T> Sender<T> {
         value
     }
 
-    /// A reference to the current value (`has_changed` is always `false`).
-    /// It holds the read lock: a send on this thread while it lives
-    /// deadlocks.
+    /// A reference to the current value (`has_changed` is always `false`);
+    /// a snapshot, as [`Receiver::borrow`]'s.
     ///
     /// ```
     /// let (tx, _rx) = chan_watch::channel(5);
@@ -174,7 +194,8 @@ impl<T> Sender<T> {
     /// assert!(!tx.borrow().has_changed());
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
-        Ref::new(self.shared.value.read(), false)
+        let inner = Arc::clone(&self.shared.value.read());
+        Ref::new(inner, &self.shared, false)
     }
 
     /// Whether every receiver is gone.
@@ -415,4 +436,12 @@ impl<T> fmt::Debug for WeakSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakSender").finish_non_exhaustive()
     }
+}
+
+/// What a `send` replaced: dropped after the lock is released.
+enum Old<T> {
+    /// The value, taken out in place.
+    Value(#[allow(dead_code)] T),
+    /// The previous snapshot, still shown by some `Ref`.
+    Snapshot(#[allow(dead_code)] Arc<T>),
 }

@@ -2,9 +2,11 @@
 //! sender dropping while a receiver waits, `send_modify` vs `borrow` (no
 //! torn value, version and value agree), `closed()` vs the last
 //! receiver's drop and a concurrent `subscribe`, and `WeakSender::upgrade`
-//! vs the last sender's drop. There is no reclamation to model: `Ref`
-//! holds the read lock (see the crate docs). Each model sets its own
-//! preemption bound (`LOOM_MAX_PREEMPTIONS` overrides it).
+//! vs the last sender's drop, and the snapshot reclamation: a `Ref` alive
+//! across a `send` (new snapshot or in place) and a `send_modify` that
+//! parks until the `Ref` is dropped (fails, as a deadlock, if a `Ref`'s
+//! drop does not ring). Each model sets its own preemption bound
+//! (`LOOM_MAX_PREEMPTIONS` overrides it).
 #![cfg(ring_loom)]
 
 use loom::future::block_on;
@@ -125,5 +127,39 @@ fn upgrade_vs_the_last_sender_drop() {
         assert!(weak.upgrade().is_none());
         assert!(rx.is_closed());
         while block_on(rx.changed()).is_ok() {}
+    });
+}
+
+#[derive(Debug)]
+struct Counted(u32, Arc<loom::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The snapshot reclamation: a `Ref` on one thread while the sender sends
+/// (a new snapshot, or in place) and then modifies (waiting for the `Ref`).
+/// Every value is dropped exactly once, none while a `Ref` shows it.
+#[test]
+fn a_ref_across_send_and_a_waiting_send_modify() {
+    model(2, || {
+        let drops = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(1, Arc::clone(&drops)));
+        let reader = thread::spawn(move || {
+            let r = rx.borrow();
+            let v = r.0;
+            assert!(v == 1 || v == 2 || v == 12, "{v}");
+            drop(r);
+            rx
+        });
+        tx.send(Counted(2, Arc::clone(&drops))).unwrap();
+        tx.send_modify(|c| c.0 += 10);
+        let rx = reader.join().unwrap();
+        assert_eq!(rx.borrow().0, 12);
+        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 1);
+        drop((tx, rx));
+        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 2);
     });
 }

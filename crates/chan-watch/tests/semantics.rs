@@ -442,3 +442,80 @@ mod auto_traits {
     assert_impl_all!(SendError<u8>: Send, Sync, Copy, Eq, std::error::Error);
     assert_impl_all!(RecvError: Send, Sync, Clone, std::error::Error);
 }
+
+/// Counts drops of every value.
+#[derive(Debug)]
+struct Tracked(u32, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn send_with_a_ref_alive_on_the_same_thread_does_not_deadlock() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let drops = Arc::new(AtomicUsize::new(0));
+    let t = |v| Tracked(v, Arc::clone(&drops));
+    let (tx, mut rx) = channel(t(1));
+    let r = rx.borrow();
+    let s = tx.borrow();
+    tx.send(t(2)).unwrap();
+    assert_eq!((r.0, s.0), (1, 1), "the snapshots stay");
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "kept by the Refs");
+    assert_eq!(rx.borrow().0, 2);
+    drop(r);
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "one Ref left");
+    drop(s);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "freed with the last Ref");
+    // No Ref alive: in place, and the old value dropped at once.
+    tx.send(t(3)).unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert_eq!(rx.borrow_and_update().0, 3);
+    // wait_for's Ref, then a send.
+    let (waker, _c) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut fut = pin!(rx.wait_for(|v| v.0 == 3));
+        let Poll::Ready(Ok(r)) = poll_once(fut.as_mut(), &mut cx) else {
+            panic!("3 is there");
+        };
+        tx.send(t(4)).unwrap();
+        assert_eq!(r.0, 3);
+        drop(r);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    drop(tx);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 4, "every value dropped once");
+}
+
+#[test]
+fn send_modify_waits_for_a_ref_on_another_thread() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let _turn = seqcast_test_support::one_at_a_time();
+    let (tx, rx) = channel(0_u32);
+    let r = rx.borrow();
+    let done = Arc::new(AtomicBool::new(false));
+    let d = Arc::clone(&done);
+    let writer = std::thread::spawn(move || {
+        tx.send_modify(|v| *v = 1);
+        d.store(true, Ordering::SeqCst);
+        tx
+    });
+    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+        1
+    } else {
+        50
+    }));
+    assert!(!done.load(Ordering::SeqCst), "waits while the Ref lives");
+    assert_eq!(*r, 0);
+    drop(r);
+    let tx = writer.join().unwrap();
+    assert!(done.load(Ordering::SeqCst));
+    assert_eq!(*rx.borrow(), 1);
+    drop(tx);
+}
