@@ -2,7 +2,9 @@
 //! `changed`, `wait_for` and `Sender::closed`, and tasks on a runtime.
 
 use std::pin::Pin;
+#[cfg(feature = "tokio")]
 use std::sync::Arc;
+#[cfg(feature = "tokio")]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
@@ -62,6 +64,7 @@ fn a_dropped_stream_leaves_no_waiter() {
     assert_eq!(count.count(), 0);
 }
 
+#[cfg(feature = "tokio")]
 /// Runs `body` on a current-thread runtime beside a task that sets a flag;
 /// `body` must observe the flag (the budget made it yield) within `limit`
 /// ready polls.
@@ -80,6 +83,7 @@ fn yields_within(limit: usize, body: impl AsyncFnOnce(&AtomicBool) -> usize) {
 }
 
 #[test]
+#[cfg(feature = "tokio")]
 fn changed_spends_the_cooperative_budget() {
     let (_tx, mut rx) = channel(0);
     yields_within(1024, async |flag| {
@@ -95,6 +99,7 @@ fn changed_spends_the_cooperative_budget() {
 }
 
 #[test]
+#[cfg(feature = "tokio")]
 fn wait_for_spends_the_cooperative_budget() {
     let (_tx, mut rx) = channel(0);
     yields_within(1024, async |flag| {
@@ -109,6 +114,7 @@ fn wait_for_spends_the_cooperative_budget() {
 }
 
 #[test]
+#[cfg(feature = "tokio")]
 fn closed_spends_the_cooperative_budget() {
     let tx = chan_watch::Sender::new(0);
     yields_within(1024, async |flag| {
