@@ -101,17 +101,19 @@
 //!
 //! Measured with `cargo bench --bench watch` (2-core VM shared with other
 //! builds, load average 4 to 5: the task rows move by ±30 % and more
-//! between runs), ratio = our time / tokio 1.54's in the same run: `send`
-//! with no waiting receiver 0.12 to 0.17 (about 13 ns against 90 ns); with
-//! 10 waiting receivers 0.34 to 0.37; `borrow` with one writer and two
-//! reader threads 1.8 (48 ns against 26 ns; with tokio's locked `Ref`, an
-//! earlier version of this crate measured 0.29 to 0.51); tokio's
-//! `contention_resubscribe` shape: see the workspace's closing notes, the
-//! spread between runs is larger than the difference. A `perf` profile of
-//! that shape at 100 tasks puts about a quarter of the time in this crate
-//! (doorbell registration 9 %, `borrow` 5 %, version loads 4 %, wake and
-//! cancel 4 %), under a third in the tasks' own work and the rest in
-//! tokio's scheduler and the kernel (worker park/unpark), which bounds
+//! between runs), ratio = our time / tokio 1.54's in the same run, over
+//! the runs made: `send` with no waiting receiver 0.15 to 0.17 (about
+//! 13 ns against 90 ns); with 10 waiting receivers 0.37 to 0.42; `borrow`
+//! with one writer and two reader threads 1.83 to 1.90 (about 48 ns
+//! against 26 ns; with tokio's locked `Ref`, an earlier version of this
+//! crate measured 0.29 to 0.51); tokio's `contention_resubscribe` shape,
+//! two runs: 0.92 and 1.24 at 10 tasks, 0.81 and 1.15 at 100, 0.30 and
+//! 0.69 at 500, 0.95 and 1.10 at 1000 (the spread between runs is larger
+//! than the difference). A `perf` profile of that shape at 100 tasks (with
+//! the earlier locked `Ref`) put about a quarter of the time in this
+//! crate (doorbell registration 9 %, `borrow` 5 %, version loads 4 %,
+//! wake and cancel 4 %), under a third in the tasks' own work and the rest
+//! in tokio's scheduler and the kernel (worker park/unpark), which bounds
 //! what any channel can win there.
 //!
 //! The protocol: `state.rs` (the version word), `shared.rs`,
