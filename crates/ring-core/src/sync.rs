@@ -42,7 +42,8 @@
 mod imp {
     pub(crate) mod atomic {
         pub use core::sync::atomic::{
-            AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+            AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize,
+            Ordering, fence,
         };
     }
 
@@ -200,6 +201,25 @@ mod imp {
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
             }
+
+            /// Locks for writing if nobody holds the lock, ignoring
+            /// poisoning.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new(0_u8);
+            /// let r = l.read();
+            /// assert!(l.try_write().is_none());
+            /// drop(r);
+            /// assert!(l.try_write().is_some());
+            /// ```
+            #[inline]
+            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+                match self.0.try_write() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
         }
     }
 
@@ -336,7 +356,8 @@ mod imp {
 mod imp {
     pub(crate) mod atomic {
         pub use loom::sync::atomic::{
-            AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+            AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize,
+            Ordering, fence,
         };
     }
 
@@ -376,6 +397,15 @@ mod imp {
                 self.0
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing if nobody holds the lock.
+            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+                match self.0.try_write() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
             }
         }
     }
