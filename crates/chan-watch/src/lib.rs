@@ -43,31 +43,41 @@
 //! * [`Receiver::into_stream`] and [`WatchStream`]
 //!   (`new`: the current value then every change; `from_changes`: changes
 //!   only), a `futures_core::Stream` without tokio-stream.
-//! * A [`Ref`] that holds no lock: `send` on the same thread while one is
-//!   alive does not deadlock (below).
+//! * A [`Ref`] that does not block `send`: `send` on the same thread while
+//!   one is alive does not deadlock (below).
 //! * [`Receiver::get`] and [`Receiver::get_and_update`]: a clone of the
 //!   value that keeps nothing of the channel alive.
 //!
-//! # A borrow that holds no lock, and what still waits
+//! # A borrow that does not block `send`, and what still waits
 //!
 //! tokio's `Ref` holds the value's read lock, so a task that keeps a
 //! `Ref` alive while it sends on the same thread deadlocks (tokio issues
-//! 4246, 4360, 4741). Here a [`Ref`] holds a snapshot of the value (an
-//! `Arc`), never a lock:
+//! 4246, 4360, 4741). Here the value lives in one of a few slots, and a
+//! [`Ref`] read-locks only the slot it was made from:
 //!
-//! * [`Sender::send`] never waits for a `Ref`: if one still shows the
-//!   current value, `send` installs a new snapshot (the old value is
-//!   dropped with the last `Ref` that shows it); if none does, it writes
-//!   in place without allocating;
-//! * the `Ref` goes on showing the value it was made from;
+//! * [`Sender::send`] never waits for a `Ref`: if a `Ref` holds the
+//!   current slot, `send` writes the new value into another free slot (a
+//!   new one if all are held) and makes it current; the `Ref` goes on
+//!   showing the value it was made from, which is dropped with the last
+//!   `Ref` that shows it. With no `Ref` alive it writes in place;
+//! * a borrow costs what tokio's does: a read lock and an unlock, plus two
+//!   loads of the current slot's address;
 //! * [`Sender::send_modify`], [`Sender::send_if_modified`] and
 //!   [`Sender::send_replace`] need the value itself (`&mut T` in place, or
 //!   the old `T` back) for any `T`, without `T: Clone`, as tokio's
-//!   signatures promise; so they wait until the current value's `Ref`s are
-//!   dropped, as tokio's write lock does, and **with a `Ref` alive on the
-//!   same thread they still wait for ever**. That is the trade-off the
-//!   drop-in signatures force; for `T: Clone`, [`Receiver::get`] and
-//!   [`Receiver::get_and_update`] return a copy that keeps nothing alive.
+//!   signatures promise; so they take the current slot's write lock and
+//!   wait for its `Ref`s, as tokio's do, and **with a `Ref` of the current
+//!   value alive on the same thread they still wait for ever**. That is
+//!   the trade-off the drop-in signatures force; for `T: Clone`,
+//!   [`Receiver::get`] and [`Receiver::get_and_update`] return a copy that
+//!   keeps nothing locked;
+//! * as with tokio, a thread that holds a `Ref` and borrows again while
+//!   a `send_modify` waits on another thread blocks (std's lock lets the
+//!   waiting writer in first);
+//! * the channel keeps one slot per value that `Ref`s held at the same
+//!   time (slots are reused, never freed before the channel): memory
+//!   grows with the number of `Ref`s kept alive across sends, not with
+//!   the number of sends.
 //!
 //! ```
 //! let (tx, rx) = chan_watch::channel(vec![1, 2]);
@@ -75,7 +85,7 @@
 //! tx.send(vec![3]).unwrap(); // tokio: deadlock; here `r` still shows [1, 2]
 //! assert_eq!(*r, [1, 2]);
 //! drop(r);
-//! let seen = rx.get(); // a copy: keeps nothing alive
+//! let seen = rx.get(); // a copy: keeps nothing locked
 //! tx.send_modify(|v| v.push(seen.len())); // fine: no `Ref` alive
 //! assert_eq!(*rx.borrow(), [3, 1]);
 //! ```
@@ -84,37 +94,30 @@
 //!
 //! tokio's `send` takes the write lock and then notifies eight `Notify`s,
 //! locking each one's mutex even when nobody waits. Here a send takes the
-//! value's write lock, writes in place (or installs a new snapshot), bumps
+//! senders' mutex, writes in place (or into another slot), bumps
 //! the version word (one `SeqCst` read-modify-write, under the lock) and
 //! loads the waiter count of a ring-core
 //! [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no other lock,
 //! no other atomic write, when nobody waits. A receiver that waits
 //! registers its waker under the doorbell's mutex; a send that finds
-//! waiters takes that mutex once and wakes them all outside it. The
-//! value's lock word and the version word sit on separate cache lines.
-//!
-//! What the lock-free `Ref` costs: a borrow is a shared lock, an `Arc`
-//! increment and an unlock, and the `Ref`'s drop an `Arc` decrement: four
-//! read-modify-writes on two shared lines, where tokio's borrow is two on
-//! one. Readers that borrow the same value at the same time bounce those
-//! lines: `watch_borrow_1w2r` below is the one row where tokio is faster.
+//! waiters takes that mutex once and wakes them all outside it.
 //!
 //! Measured with `cargo bench --bench watch` (2-core VM shared with other
-//! builds, load average 4 to 5: the task rows move by ±30 % and more
-//! between runs), ratio = our time / tokio 1.54's in the same run, over
-//! the runs made: `send` with no waiting receiver 0.15 to 0.17 (about
-//! 13 ns against 90 ns); with 10 waiting receivers 0.37 to 0.42; `borrow`
-//! with one writer and two reader threads 1.83 to 1.90 (about 48 ns
-//! against 26 ns; with tokio's locked `Ref`, an earlier version of this
-//! crate measured 0.29 to 0.51); tokio's `contention_resubscribe` shape,
-//! two runs: 0.92 and 1.24 at 10 tasks, 0.81 and 1.15 at 100, 0.30 and
-//! 0.69 at 500, 0.95 and 1.10 at 1000 (the spread between runs is larger
-//! than the difference). A `perf` profile of that shape at 100 tasks (with
-//! the earlier locked `Ref`) put about a quarter of the time in this
-//! crate (doorbell registration 9 %, `borrow` 5 %, version loads 4 %,
-//! wake and cancel 4 %), under a third in the tasks' own work and the rest
-//! in tokio's scheduler and the kernel (worker park/unpark), which bounds
-//! what any channel can win there.
+//! builds, load average about 4: rows move by ±30 % and more between
+//! runs), ratio = our time / tokio 1.54's in the same run, two runs:
+//! `send` with no waiting receiver 0.19 and 0.19 (11 to 16 ns against 60
+//! to 86 ns); with 10 waiting receivers 0.43 and 0.45; `borrow` with one
+//! writer (sending flat out) and two reader threads 0.71 and 1.53 (12 to
+//! 19 ns against 12 to 17 ns); tokio's `contention_resubscribe` shape 0.94
+//! and 1.00 at 10 tasks, 0.99 and 0.62 at 100, 0.93 and 0.83 at 500, 0.95
+//! and 0.66 at 1000. (An `Arc`-snapshot `Ref`, tried before the slots,
+//! measured 1.8 to 1.9 on `borrow`: four read-modify-writes per borrow on
+//! two shared lines instead of two on one.) A `perf` profile of the
+//! contention shape at 100 tasks (with a locked `Ref`) put about a quarter
+//! of the time in this crate (doorbell registration 9 %, `borrow` 5 %,
+//! version loads 4 %, wake and cancel 4 %), under a third in the tasks'
+//! own work and the rest in tokio's scheduler and the kernel (worker
+//! park/unpark), which bounds what any channel can win there.
 //!
 //! The protocol: `state.rs` (the version word), `shared.rs`,
 //! `receiver.rs` and `sender.rs`.

@@ -2,16 +2,15 @@
 
 use core::fmt;
 use core::future::poll_fn;
-use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ops;
 
-use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
+use ring_core::sync::{Arc, RwLockReadGuard};
 
 use crate::coop::cooperative;
 use crate::error::RecvError;
-use crate::shared::Shared;
+use crate::shared::{Entry, Shared, Slot};
 use crate::state::Version;
 use crate::stream::WatchStream;
 use crate::wait::Waiter;
@@ -35,32 +34,30 @@ pub struct Receiver<T> {
 /// A reference to the value inside the channel, returned by `borrow`,
 /// `borrow_and_update` and `wait_for`.
 ///
-/// Unlike tokio's, it holds **no lock**: it keeps the snapshot of the
-/// value it shows alive (an `Arc`), so a `send` on the same thread while
-/// it lives does not deadlock (tokio issues 4246, 4360, 4741); the `Ref`
-/// goes on showing the value it was made from. Methods that must have the
-/// value itself, `send_modify`, `send_if_modified` and `send_replace`,
-/// wait until the `Ref`s of the current value are dropped, as tokio's
-/// write lock does: call them with a `Ref` alive on the same thread and
-/// they wait for ever. Like tokio's, it is `!Send`.
+/// Unlike tokio's, it does not lock the channel's value against `send`:
+/// a `send` on the same thread while it lives does not deadlock (tokio
+/// issues 4246, 4360, 4741); the `Ref` goes on showing the value it was
+/// made from (crate docs, `shared.rs`). Methods that change the value in
+/// place or hand the old one back, `send_modify`, `send_if_modified` and
+/// `send_replace`, wait until the current value's `Ref`s are dropped, as
+/// tokio's write lock does: call them with such a `Ref` alive on the same
+/// thread and they wait for ever. Like tokio's, it is `!Send`.
 ///
 /// ```
 /// let (tx, rx) = chan_watch::channel(1);
 /// let r = rx.borrow();
-/// tx.send(2).unwrap(); // no deadlock: `r` holds no lock
-/// assert_eq!(*r, 1); // the snapshot it was made from
+/// tx.send(2).unwrap(); // no deadlock
+/// assert_eq!(*r, 1); // the value it was made from
 /// assert!(!r.has_changed());
 /// drop(r);
 /// assert_eq!(*rx.borrow(), 2);
 /// ```
 pub struct Ref<'a, T> {
-    /// Dropped by hand in `drop`, before ringing `shared.released`.
-    inner: ManuallyDrop<Arc<T>>,
+    /// Dropped by hand in `drop`, before `Shared::release`.
+    guard: ManuallyDrop<RwLockReadGuard<'a, Entry<T>>>,
+    slot: &'a Slot<T>,
     shared: &'a Shared<T>,
     has_changed: bool,
-    /// tokio's `Ref` holds std's read guard: the same auto traits
-    /// (`!Send`, `Sync` for `T: Sync`).
-    _guard_like: PhantomData<std::sync::RwLockReadGuard<'static, ()>>,
 }
 
 impl<T> Ref<'_, T> {
@@ -86,37 +83,45 @@ impl<T> ops::Deref for Ref<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        &self.inner
+        self.guard
+            .value
+            .as_ref()
+            .expect("a Ref's slot holds a value while it is read")
     }
 }
 
 impl<T> Drop for Ref<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: `inner` is not used again: this is the `Ref`'s drop.
-        unsafe { ManuallyDrop::drop(&mut self.inner) };
-        // A sender may wait for this snapshot's last `Ref` (shared.rs).
-        // After the `Arc`'s Release decrement: the doorbell's Dekker pair.
-        self.shared.released.ring();
+        // SAFETY: `guard` is not used again: this is the `Ref`'s drop.
+        unsafe { ManuallyDrop::drop(&mut self.guard) };
+        // The last reader of a replaced value drops it (shared.rs).
+        self.shared.release(self.slot);
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ref")
-            .field("inner", &&*self.inner)
+            .field("inner", &&**self)
             .field("has_changed", &self.has_changed)
             .finish()
     }
 }
 
 impl<'a, T> Ref<'a, T> {
-    pub(crate) fn new(inner: Arc<T>, shared: &'a Shared<T>, has_changed: bool) -> Self {
-        Ref {
-            inner: ManuallyDrop::new(inner),
+    /// A `Ref` of the current value; `seen` is the receiver's version, if
+    /// any (`None`: the sender's borrow, never changed). Returns the
+    /// value's version too.
+    pub(crate) fn current(shared: &'a Shared<T>, seen: Option<Version>) -> (Self, Version) {
+        let (guard, slot) = shared.read();
+        let version = guard.version;
+        let r = Ref {
+            guard: ManuallyDrop::new(guard),
+            slot,
             shared,
-            has_changed,
-            _guard_like: PhantomData,
-        }
+            has_changed: seen.is_some_and(|v| v != version),
+        };
+        (r, version)
     }
 }
 
@@ -130,10 +135,10 @@ impl<T> Receiver<T> {
     /// Returns a reference to the most recent value, without marking it
     /// seen.
     ///
-    /// The [`Ref`] holds no lock, but `send_modify`, `send_if_modified`
-    /// and `send_replace` wait until it is dropped: do not keep it alive
-    /// across one of those on the same thread, nor for long. For
-    /// `T: Clone`, [`get`](Receiver::get) copies the value out instead.
+    /// The [`Ref`] does not block `send`, but `send_modify`,
+    /// `send_if_modified` and `send_replace` wait until it is dropped: do
+    /// not keep it alive across one of those on the same thread, nor for
+    /// long. For `T: Clone`, [`get`](Receiver::get) copies the value out.
     ///
     /// ```
     /// let (tx, rx) = chan_watch::channel("hello");
@@ -142,10 +147,7 @@ impl<T> Receiver<T> {
     /// assert_eq!(*rx.borrow(), "goodbye");
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
-        // The version of the value the snapshot shows (shared.rs).
-        let (inner, new_version) = self.shared.snapshot();
-        let has_changed = self.version != new_version;
-        Ref::new(inner, &self.shared, has_changed)
+        Ref::current(&self.shared, Some(self.version)).0
     }
 
     /// Returns a reference to the most recent value and marks it seen.
@@ -161,16 +163,15 @@ impl<T> Receiver<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// ```
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let (inner, new_version) = self.shared.snapshot();
-        let has_changed = self.version != new_version;
-        self.version = new_version;
-        Ref::new(inner, &self.shared, has_changed)
+        let (r, version) = Ref::current(&self.shared, Some(self.version));
+        self.version = version;
+        r
     }
 
     /// A clone of the most recent value, without marking it seen (not in
-    /// tokio). `T::clone` runs under no lock, and the result keeps nothing
-    /// of the channel alive, so it can be kept across any send and
-    /// `.await`.
+    /// tokio). `T::clone` runs under the slot's read lock (it must not
+    /// call `send_modify` on this channel); the result keeps nothing
+    /// locked, so it can be kept across any send and `.await`.
     ///
     /// ```
     /// let (tx, rx) = chan_watch::channel(String::from("a"));
@@ -187,7 +188,7 @@ impl<T> Receiver<T> {
     }
 
     /// A clone of the most recent value, marked seen (not in tokio):
-    /// `borrow_and_update().clone()` as a value that keeps no snapshot.
+    /// `borrow_and_update().clone()` as a value that keeps nothing locked.
     ///
     /// ```
     /// let (tx, mut rx) = chan_watch::channel(0);
@@ -294,7 +295,7 @@ impl<T> Receiver<T> {
     /// first (even if seen), then each new one; marks every value it tests
     /// seen. A panic in `f` propagates and poisons nothing.
     ///
-    /// The returned [`Ref`] is a snapshot, as `borrow`'s is.
+    /// The returned [`Ref`] is one of `borrow`'s.
     ///
     /// # Errors
     ///
@@ -329,13 +330,11 @@ impl<T> Receiver<T> {
         let mut closed = false;
         loop {
             {
-                let (inner, new_version) = self.shared.snapshot();
-                let has_changed = self.version != new_version;
-                self.version = new_version;
-                // No lock is held while `f` runs: a panic in it drops the
-                // snapshot and poisons nothing.
-                let r = Ref::new(inner, &self.shared, has_changed);
-                if (!closed || has_changed) && f(&r) {
+                let (r, version) = Ref::current(&self.shared, Some(self.version));
+                self.version = version;
+                // A read guard never poisons: a panic in `f` unwinds
+                // through the `Ref` and leaves the lock as it found it.
+                if (!closed || r.has_changed) && f(&r) {
                     return Ok(r);
                 }
             }

@@ -2,7 +2,6 @@
 
 use core::fmt;
 use core::future::poll_fn;
-use std::panic;
 
 use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
@@ -63,7 +62,7 @@ impl<T> Sender<T> {
 
     /// Stores `value` and notifies every receiver, if there is one. Never
     /// waits for a [`Ref`] (not even one alive on this thread): the `Ref`
-    /// keeps showing the value it was made from.
+    /// keeps showing the value it was made from (crate docs).
     ///
     /// # Errors
     ///
@@ -81,18 +80,7 @@ impl<T> Sender<T> {
         if self.receiver_count() == 0 {
             return Err(SendError(value));
         }
-        let old = {
-            let mut slot = self.shared.value.write();
-            let old = match Arc::get_mut(&mut slot) {
-                // No `Ref` shows the value: write in place, no allocation.
-                Some(v) => Old::Value(core::mem::replace(v, value)),
-                // A `Ref` still shows it: a fresh snapshot; the old one
-                // goes with its last `Ref`. Never waits for a `Ref`.
-                None => Old::Snapshot(core::mem::replace(&mut *slot, Arc::new(value))),
-            };
-            self.shared.state.increment_version_while_locked();
-            old
-        };
+        let old = self.shared.store(value);
         self.shared.notify_rx.ring_after_seqcst();
         // Dropped outside the lock: `T::drop` may use the channel.
         drop(old);
@@ -147,24 +135,8 @@ impl<T> Sender<T> {
     where
         F: FnOnce(&mut T) -> bool,
     {
-        {
-            let mut slot = self.shared.value.write();
-            // Waits for the current snapshot's `Ref`s (shared.rs).
-            let value = self.shared.exclusive(&mut slot);
-            // Caught so that the lock is dropped outside the unwind: std's
-            // lock would record the poisoning.
-            let result = panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value)));
-            match result {
-                Ok(true) => {}
-                Ok(false) => return false,
-                Err(panicked) => {
-                    drop(slot);
-                    panic::resume_unwind(panicked);
-                }
-            }
-            // Bumped under the lock: a borrow sees the version of the
-            // snapshot it takes.
-            self.shared.state.increment_version_while_locked();
+        if !self.shared.modify(modify) {
+            return false;
         }
         // One load when nobody waits: the bump above was SeqCst.
         self.shared.notify_rx.ring_after_seqcst();
@@ -185,8 +157,8 @@ impl<T> Sender<T> {
         value
     }
 
-    /// A reference to the current value (`has_changed` is always `false`);
-    /// a snapshot, as [`Receiver::borrow`]'s.
+    /// A reference to the current value (`has_changed` is always `false`),
+    /// as [`Receiver::borrow`]'s.
     ///
     /// ```
     /// let (tx, _rx) = chan_watch::channel(5);
@@ -194,8 +166,7 @@ impl<T> Sender<T> {
     /// assert!(!tx.borrow().has_changed());
     /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
-        let inner = Arc::clone(&self.shared.value.read());
-        Ref::new(inner, &self.shared, false)
+        Ref::current(&self.shared, None).0
     }
 
     /// Whether every receiver is gone.
@@ -436,12 +407,4 @@ impl<T> fmt::Debug for WeakSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WeakSender").finish_non_exhaustive()
     }
-}
-
-/// What a `send` replaced: dropped after the lock is released.
-enum Old<T> {
-    /// The value, taken out in place.
-    Value(#[allow(dead_code)] T),
-    /// The previous snapshot, still shown by some `Ref`.
-    Snapshot(#[allow(dead_code)] Arc<T>),
 }

@@ -22,6 +22,11 @@ pub(crate) struct Version(usize);
 impl Version {
     pub(crate) const INITIAL: Self = Version(0);
 
+    /// The version the next bump makes (wrapping, as the bump).
+    pub(crate) fn next(self) -> Self {
+        Version(self.0.wrapping_add(STEP_SIZE))
+    }
+
     /// Makes the current value look unseen (`mark_changed`). Wrapping, to
     /// stay consistent with the wrapping `fetch_add` of the bump.
     pub(crate) fn decrement(&mut self) {

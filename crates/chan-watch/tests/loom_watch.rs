@@ -2,11 +2,11 @@
 //! sender dropping while a receiver waits, `send_modify` vs `borrow` (no
 //! torn value, version and value agree), `closed()` vs the last
 //! receiver's drop and a concurrent `subscribe`, and `WeakSender::upgrade`
-//! vs the last sender's drop, and the snapshot reclamation: a `Ref` alive
-//! across a `send` (new snapshot or in place) and a `send_modify` that
-//! parks until the `Ref` is dropped (fails, as a deadlock, if a `Ref`'s
-//! drop does not ring). Each model sets its own preemption bound
-//! (`LOOM_MAX_PREEMPTIONS` overrides it).
+//! vs the last sender's drop, and the slots: a `Ref` alive across a `send`
+//! (another slot, or in place) and a `send_modify` that waits for the
+//! `Ref`; two readers borrowing while sends move between slots. Each
+//! model sets its own preemption bound (`LOOM_MAX_PREEMPTIONS` overrides
+//! it).
 #![cfg(ring_loom)]
 
 use loom::future::block_on;
@@ -161,5 +161,94 @@ fn a_ref_across_send_and_a_waiting_send_modify() {
         assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 1);
         drop((tx, rx));
         assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 2);
+    });
+}
+
+/// Two readers borrow (their `Ref`s overlapping each other's and the
+/// sends) while two sends move the value between slots: each reader sees a
+/// non-decreasing sequence, the version it marks seen is the value's, and
+/// every value is dropped once.
+#[test]
+fn two_readers_while_sends_change_slots() {
+    model(2, || {
+        let drops = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let mut rx = rx.clone();
+                thread::spawn(move || {
+                    // One `Ref` at a time per thread: loom's RwLock does
+                    // not model a thread read-locking twice.
+                    let a = rx.borrow();
+                    let first = a.0;
+                    drop(a);
+                    let c = rx.borrow_and_update().0;
+                    assert!(c >= first);
+                    // Marked seen with the value's own version: after the
+                    // last value, nothing is new.
+                    if c == 2 {
+                        assert!(!rx.has_changed().unwrap());
+                    }
+                })
+            })
+            .collect();
+        tx.send(Counted(1, Arc::clone(&drops))).unwrap();
+        tx.send(Counted(2, Arc::clone(&drops))).unwrap();
+        for r in readers {
+            r.join().unwrap();
+        }
+        assert_eq!(rx.borrow().0, 2);
+        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 2);
+        drop((tx, rx));
+        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 3);
+    });
+}
+
+/// A borrow racing a send that moves to another slot (the current one is
+/// held by a `Ref` on a third thread) and that `Ref`'s drop, which empties
+/// the old slot: the borrow must retry, never show the emptied slot or an
+/// older value than one it has seen. (The `Ref` is on its own thread:
+/// loom's `RwLock::try_write` blocks, where std's fails, when the calling
+/// thread itself holds a read lock.)
+#[test]
+fn a_borrow_racing_a_slot_change_and_the_old_slots_release() {
+    model(3, || {
+        let (tx, rx) = channel(0_u32);
+        let (rx2, rx3) = (rx.clone(), rx.clone());
+        let reader = thread::spawn(move || {
+            let a = rx2.borrow();
+            let first = *a;
+            drop(a);
+            let b = rx2.borrow();
+            assert!(*b >= first, "{} then {}", first, *b);
+        });
+        let holder = thread::spawn(move || {
+            let held = rx3.borrow();
+            let v = *held;
+            drop(held); // empties its slot if it is no longer current
+            v
+        });
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        reader.join().unwrap();
+        assert!(holder.join().unwrap() <= 2);
+        assert_eq!(*rx.borrow(), 2);
+    });
+}
+
+/// The smallest race on the slot change: a borrow, a `Ref` on another
+/// thread that makes the send move to another slot, and that `Ref`'s drop
+/// emptying the old slot.
+#[test]
+fn a_borrow_never_sees_an_emptied_slot() {
+    model(3, || {
+        let (tx, rx) = channel(0_u32);
+        let (rx2, rx3) = (rx.clone(), rx.clone());
+        let reader = thread::spawn(move || *rx2.borrow());
+        let holder = thread::spawn(move || drop(rx3.borrow()));
+        tx.send(1).unwrap();
+        assert!(reader.join().unwrap() <= 1);
+        holder.join().unwrap();
+        assert_eq!(*rx.borrow(), 1);
     });
 }

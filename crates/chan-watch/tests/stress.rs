@@ -127,3 +127,39 @@ fn borrow_get_and_send_modify_on_two_threads_never_tear() {
     }
     writer.join().unwrap();
 }
+
+#[test]
+fn borrows_racing_sends_that_change_slots_see_only_live_increasing_values() {
+    let _turn = one_at_a_time();
+    let n: u64 = if cfg!(miri) { 100 } else { 200_000 };
+    let (tx, rx) = channel(0_u64);
+    let rx2 = rx.clone();
+    // `send` (not `send_modify`): while a `Ref` holds the current slot,
+    // each send moves to another slot and the `Ref`s' drops empty the old
+    // ones, the path a stale borrow would trip on.
+    let writer = thread::spawn(move || {
+        for i in 1..=n {
+            tx.send(i).unwrap();
+        }
+    });
+    let mut last = 0;
+    let mut held = Vec::new();
+    loop {
+        let a = rx.borrow();
+        let b = rx2.borrow();
+        assert!(*a >= last && *b >= *a, "{last} {} {}", *a, *b);
+        last = *b;
+        // Keep a few `Ref`s alive across sends, of both receivers.
+        held.push(a);
+        if held.len() > 3 {
+            held.remove(0);
+        }
+        drop(b);
+        if last == n {
+            break;
+        }
+    }
+    drop(held);
+    writer.join().unwrap();
+    assert_eq!(*rx.borrow(), n);
+}
