@@ -1,7 +1,7 @@
 //! The one place that names the platform's synchronisation primitives.
 //!
 //! Every crate of the workspace imports its atomics, `fence`, cells, `Arc`,
-//! `Mutex`, `Condvar`, `spin_loop`, `yield_now` and `AtomicWaker` from here.
+//! `Mutex`, `RwLock`, `Condvar`, `spin_loop`, `yield_now` and `AtomicWaker` from here.
 //! Under `--cfg ring_loom` they are [loom]'s model-checked types, otherwise
 //! `core`/`std`'s. This is tokio's `src/loom` pattern, made public (and
 //! `#[doc(hidden)]`) so the layers above share it.
@@ -42,7 +42,8 @@
 mod imp {
     pub(crate) mod atomic {
         pub use core::sync::atomic::{
-            AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+            AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize,
+            Ordering, fence,
         };
     }
 
@@ -136,6 +137,90 @@ mod imp {
         std::thread::yield_now();
         #[cfg(not(feature = "std"))]
         core::hint::spin_loop();
+    }
+
+    #[cfg(feature = "std")]
+    pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+    #[cfg(feature = "std")]
+    mod rwlock {
+        /// A reader-writer lock whose `read` and `write` never report
+        /// poisoning (tokio's `loom/std/rwlock.rs` adapter). Its `Debug`
+        /// output is `RwLock(` + std's + `)`, as tokio's.
+        ///
+        /// ```
+        /// let l = ring_core::sync::RwLock::new(1);
+        /// *l.write() += 1;
+        /// assert_eq!(*l.read(), 2);
+        /// ```
+        #[derive(Debug, Default)]
+        pub struct RwLock<T: ?Sized>(std::sync::RwLock<T>);
+
+        /// The shared guard of [`RwLock`].
+        pub type RwLockReadGuard<'a, T> = std::sync::RwLockReadGuard<'a, T>;
+        /// The exclusive guard of [`RwLock`].
+        pub type RwLockWriteGuard<'a, T> = std::sync::RwLockWriteGuard<'a, T>;
+
+        impl<T> RwLock<T> {
+            /// Creates an unlocked lock holding `value`.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new("x");
+            /// assert_eq!(*l.read(), "x");
+            /// ```
+            pub fn new(value: T) -> Self {
+                Self(std::sync::RwLock::new(value))
+            }
+        }
+
+        impl<T: ?Sized> RwLock<T> {
+            /// Locks for reading, ignoring poisoning.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new(3_u8);
+            /// let (a, b) = (l.read(), l.read());
+            /// assert_eq!(*a + *b, 6);
+            /// ```
+            #[inline]
+            pub fn read(&self) -> RwLockReadGuard<'_, T> {
+                self.0
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing, ignoring poisoning.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new(0_u8);
+            /// *l.write() = 9;
+            /// assert_eq!(*l.read(), 9);
+            /// ```
+            #[inline]
+            pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+                self.0
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing if nobody holds the lock, ignoring
+            /// poisoning.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new(0_u8);
+            /// let r = l.read();
+            /// assert!(l.try_write().is_none());
+            /// drop(r);
+            /// assert!(l.try_write().is_some());
+            /// ```
+            #[inline]
+            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+                match self.0.try_write() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
+        }
     }
 
     #[cfg(feature = "std")]
@@ -271,7 +356,8 @@ mod imp {
 mod imp {
     pub(crate) mod atomic {
         pub use loom::sync::atomic::{
-            AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
+            AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize,
+            Ordering, fence,
         };
     }
 
@@ -280,6 +366,49 @@ mod imp {
     pub use loom::hint::spin_loop;
     pub use loom::sync::Arc;
     pub use loom::thread::yield_now;
+
+    pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+    mod rwlock {
+        /// loom's reader-writer lock, with `read`/`write` returning the guard.
+        #[derive(Debug)]
+        pub struct RwLock<T>(loom::sync::RwLock<T>);
+
+        /// The shared guard of [`RwLock`].
+        pub type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+        /// The exclusive guard of [`RwLock`].
+        pub type RwLockWriteGuard<'a, T> = loom::sync::RwLockWriteGuard<'a, T>;
+
+        impl<T> RwLock<T> {
+            /// Creates an unlocked lock holding `value`.
+            pub fn new(value: T) -> Self {
+                Self(loom::sync::RwLock::new(value))
+            }
+
+            /// Locks for reading, ignoring poisoning.
+            pub fn read(&self) -> RwLockReadGuard<'_, T> {
+                self.0
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing, ignoring poisoning.
+            pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+                self.0
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing if nobody holds the lock.
+            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+                match self.0.try_write() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
+        }
+    }
 
     pub use self::mutex::{Condvar, Mutex, MutexGuard};
 

@@ -1,0 +1,299 @@
+//! chan-watch against tokio 1.54's `sync::watch`, in one run.
+//!
+//! `cargo bench --bench watch` runs every row and prints the ratio table
+//! at the end (ours / tokio: below 1.0 we are faster). Rows:
+//!
+//! * `send/<n>`: one `send` with `n` receivers each waiting in a polled
+//!   `changed()` future (registered with a no-op waker). `send/0` has one
+//!   receiver that does not wait (a send with no receiver stores nothing).
+//!   Only the send is timed; the futures are made and polled outside it.
+//! * `borrow_1w2r`: two reader threads each `borrow` and copy the value
+//!   while one writer thread sends (yielding between sends). Time per
+//!   borrow, the slower reader's.
+//! * `contention_resubscribe/<n>`: tokio's own bench shape
+//!   (`benches/sync_watch.rs`): `n` receiver tasks on a multi-thread
+//!   runtime (2 workers: this machine has 2 cores) wait in `changed()`,
+//!   `borrow` the value, do a little work and count down; one sender sends
+//!   100 values, each after every task finished the previous one. Time
+//!   per batch of 100.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+
+/// A watch channel as the benches use it.
+trait Watch: 'static {
+    const NAME: &'static str;
+    type Tx: Send + Sync + 'static;
+    type Rx: Clone + Send + Sync + 'static;
+    fn channel(init: usize) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, v: usize);
+    /// `false` once closed.
+    fn changed(rx: &mut Self::Rx) -> impl Future<Output = bool> + Send + '_;
+    fn borrow(rx: &Self::Rx) -> usize;
+    fn mark_seen(rx: &mut Self::Rx);
+}
+
+struct Ours;
+impl Watch for Ours {
+    const NAME: &'static str = "chan-watch";
+    type Tx = chan_watch::Sender<usize>;
+    type Rx = chan_watch::Receiver<usize>;
+    fn channel(init: usize) -> (Self::Tx, Self::Rx) {
+        chan_watch::channel(init)
+    }
+    fn send(tx: &Self::Tx, v: usize) {
+        tx.send(v).unwrap();
+    }
+    async fn changed(rx: &mut Self::Rx) -> bool {
+        rx.changed().await.is_ok()
+    }
+    fn borrow(rx: &Self::Rx) -> usize {
+        *rx.borrow()
+    }
+    fn mark_seen(rx: &mut Self::Rx) {
+        rx.mark_unchanged();
+    }
+}
+
+struct Tokio;
+impl Watch for Tokio {
+    const NAME: &'static str = "tokio";
+    type Tx = tokio::sync::watch::Sender<usize>;
+    type Rx = tokio::sync::watch::Receiver<usize>;
+    fn channel(init: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::watch::channel(init)
+    }
+    fn send(tx: &Self::Tx, v: usize) {
+        tx.send(v).unwrap();
+    }
+    async fn changed(rx: &mut Self::Rx) -> bool {
+        rx.changed().await.is_ok()
+    }
+    fn borrow(rx: &Self::Rx) -> usize {
+        *rx.borrow()
+    }
+    fn mark_seen(rx: &mut Self::Rx) {
+        rx.mark_unchanged();
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn send<C: Watch>(g: &mut BenchmarkGroup<'_, WallTime>, waiting: usize) {
+    let (tx, rx) = C::channel(0);
+    let mut rxs: Vec<C::Rx> = (0..waiting).map(|_| rx.clone()).collect();
+    let mut cx = Context::from_waker(Waker::noop());
+    g.bench_function(BenchmarkId::new(C::NAME, waiting), |b| {
+        let mut i = 0;
+        if waiting == 0 {
+            b.iter(|| {
+                i += 1;
+                C::send(&tx, black_box(i));
+            });
+            return;
+        }
+        b.iter_custom(|iters| {
+            let mut took = Duration::ZERO;
+            for _ in 0..iters {
+                {
+                    let mut futs: Vec<Pin<Box<_>>> =
+                        rxs.iter_mut().map(|rx| Box::pin(C::changed(rx))).collect();
+                    for f in &mut futs {
+                        assert!(f.as_mut().poll(&mut cx).is_pending());
+                    }
+                    i += 1;
+                    let start = Instant::now();
+                    C::send(&tx, black_box(i));
+                    took += start.elapsed();
+                }
+                for rx in &mut rxs {
+                    C::mark_seen(rx);
+                }
+            }
+            took
+        });
+    });
+    drop(rx);
+}
+
+fn borrow_1w2r<C: Watch>(g: &mut BenchmarkGroup<'_, WallTime>) {
+    g.bench_function(C::NAME, |b| {
+        b.iter_custom(|iters| {
+            let (tx, rx) = C::channel(0);
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = Arc::clone(&stop);
+            let writer = std::thread::spawn(move || {
+                let mut i = 0;
+                // Relaxed: a stop flag; join() orders the rest.
+                while !s.load(Ordering::Relaxed) {
+                    i += 1;
+                    C::send(&tx, i);
+                    std::thread::yield_now();
+                }
+            });
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let rx = rx.clone();
+                    std::thread::spawn(move || {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            black_box(C::borrow(&rx));
+                        }
+                        start.elapsed()
+                    })
+                })
+                .collect();
+            let took = readers
+                .into_iter()
+                .map(|r| r.join().unwrap())
+                .max()
+                .unwrap();
+            stop.store(true, Ordering::Relaxed);
+            writer.join().unwrap();
+            took
+        })
+    });
+}
+
+/// A little work per value, as tokio's bench does (it hashes with an RNG).
+fn do_work(seed: &mut u64) -> u64 {
+    for _ in 0..64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+    }
+    *seed
+}
+
+fn contention_resubscribe<C: Watch>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    tasks: usize,
+) {
+    let (tx, rx) = C::channel(0);
+    let wg = Arc::new((AtomicUsize::new(0), Notify::new()));
+    let mut handles = Vec::new();
+    for n in 0..tasks {
+        let mut rx = rx.clone();
+        let wg = Arc::clone(&wg);
+        let mut seed = n as u64 + 1;
+        handles.push(rt.spawn(async move {
+            while C::changed(&mut rx).await {
+                black_box(C::borrow(&rx)); // contend on the value
+                black_box(do_work(&mut seed));
+                if wg.0.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    wg.1.notify_one();
+                }
+            }
+        }));
+    }
+    const N_ITERS: usize = 100;
+    g.bench_function(BenchmarkId::new(C::NAME, tasks), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for i in 0..N_ITERS {
+                    assert_eq!(wg.0.fetch_add(tasks, Ordering::AcqRel), 0);
+                    C::send(&tx, black_box(i));
+                    while wg.0.load(Ordering::Acquire) > 0 {
+                        wg.1.notified().await;
+                    }
+                }
+            })
+        })
+    });
+    drop(tx);
+    drop(rx);
+    rt.block_on(async {
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+}
+
+const WAITING: [usize; 2] = [0, 10];
+const TASKS: [usize; 4] = [10, 100, 500, 1000];
+
+fn main() {
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(10)
+        .configure_from_args();
+    let rt = runtime();
+
+    let mut g = c.benchmark_group("watch_send");
+    for n in WAITING {
+        send::<Ours>(&mut g, n);
+        send::<Tokio>(&mut g, n);
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("watch_borrow_1w2r");
+    borrow_1w2r::<Ours>(&mut g);
+    borrow_1w2r::<Tokio>(&mut g);
+    g.finish();
+
+    let mut g = c.benchmark_group("contention_resubscribe");
+    for n in TASKS {
+        contention_resubscribe::<Ours>(&mut g, &rt, n);
+        contention_resubscribe::<Tokio>(&mut g, &rt, n);
+    }
+    g.finish();
+    c.final_summary();
+
+    let waiting: Vec<String> = WAITING.iter().map(|n| n.to_string()).collect();
+    let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
+    print_group("watch_send", &waiting);
+    print_single("watch_borrow_1w2r");
+    let tasks: Vec<String> = TASKS.iter().map(|n| n.to_string()).collect();
+    let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
+    print_group("contention_resubscribe", &tasks);
+}
+
+/// `group/<impl>/<param>` rows: the criterion ids above.
+fn print_group(group: &str, params: &[&str]) {
+    println!("\n{group}: mean ns, ratio = chan-watch / tokio (< 1.0: ours faster)");
+    for p in params {
+        let (Some(us), Some(them)) = (
+            seqcast_benches::mean_ns(group, "chan-watch", p),
+            seqcast_benches::mean_ns(group, "tokio", p),
+        ) else {
+            continue;
+        };
+        println!(
+            "  {p:>5}: chan-watch {us:12.1}   tokio {them:12.1} (ratio {:.2}, we are {:.2}x)",
+            us / them,
+            them / us
+        );
+    }
+}
+
+/// `group/<impl>` rows.
+fn print_single(group: &str) {
+    println!("\n{group}: mean ns, ratio = chan-watch / tokio (< 1.0: ours faster)");
+    if let (Some(us), Some(them)) = (
+        seqcast_benches::mean_ns_flat(group, "chan-watch"),
+        seqcast_benches::mean_ns_flat(group, "tokio"),
+    ) {
+        println!(
+            "  chan-watch {us:12.1}   tokio {them:12.1} (ratio {:.2}, we are {:.2}x)",
+            us / them,
+            them / us
+        );
+    }
+}

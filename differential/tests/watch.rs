@@ -1,0 +1,381 @@
+//! chan-watch against `tokio::sync::watch` (tokio 1.54): seeded random
+//! sequences of every single-threaded operation of tokio's API (`send`,
+//! `send_replace`, `send_modify` (also panicking), `send_if_modified`,
+//! borrows of both ends, `has_changed`, `is_closed`, `mark_changed`,
+//! `mark_unchanged`, a poll of `changed`, of `wait_for` (also with a
+//! panicking predicate) and of `Sender::closed`, subscribe, clone and drop
+//! of both handles, `Sender::new`, every count, `same_channel`, `Debug` of
+//! handles and `Ref`s, `Debug`/`Display` of every result). Each result is
+//! rendered with `Debug` (and errors with `Display`) and the strings must
+//! be equal. A failure names the seed and step.
+//!
+//! Also checked at compile time: the auto traits of every public handle
+//! match tokio's.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use seqcast_differential::Rng;
+
+use chan_watch as ours;
+use tokio::sync::watch as theirs;
+
+struct Both<A, B> {
+    ours: A,
+    theirs: B,
+}
+
+fn show<T: Debug, E: Debug + std::fmt::Display>(r: &Result<T, E>) -> String {
+    match r {
+        Ok(v) => format!("Ok({v:?})"),
+        Err(e) => format!("Err({e:?}) / {e}"),
+    }
+}
+
+/// Polls a future once with a no-op waker, then drops it (which must leave
+/// no waiter behind on either side); `f` renders a ready output.
+fn poll_once<F: Future>(fut: F, f: impl FnOnce(F::Output) -> String) -> String {
+    let mut fut = pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Pending => "Pending".into(),
+        Poll::Ready(v) => format!("Ready({})", f(v)),
+    }
+}
+
+fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
+    let mut rng = Rng::new(seed);
+    let mut tx = Vec::new();
+    let mut rx = Vec::new();
+    if rng.below(4) == 0 {
+        tx.push(Both {
+            ours: ours::Sender::new(0_u64),
+            theirs: theirs::Sender::new(0_u64),
+        });
+    } else {
+        let (ot, or) = ours::channel(0_u64);
+        let (tt, tr) = theirs::channel(0_u64);
+        tx.push(Both {
+            ours: ot,
+            theirs: tt,
+        });
+        rx.push(Both {
+            ours: or,
+            theirs: tr,
+        });
+    }
+    let mut next = 0_u64;
+    for step in 0..steps {
+        let op = rng.below(24);
+        let (what, a, b): (&str, String, String) = match op {
+            0..=1 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                next += 1;
+                ("send", show(&h.ours.send(next)), show(&h.theirs.send(next)))
+            }
+            2 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                next += 1;
+                (
+                    "send_replace",
+                    format!("{:?}", h.ours.send_replace(next)),
+                    format!("{:?}", h.theirs.send_replace(next)),
+                )
+            }
+            3 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                h.ours.send_modify(|v| *v += 1);
+                h.theirs.send_modify(|v| *v += 1);
+                ("send_modify", String::new(), String::new())
+            }
+            4 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                let notify = rng.below(2) == 0;
+                let add = rng.below(3) as u64;
+                (
+                    "send_if_modified",
+                    format!(
+                        "{:?}",
+                        h.ours.send_if_modified(|v| {
+                            *v += add;
+                            notify
+                        })
+                    ),
+                    format!(
+                        "{:?}",
+                        h.theirs.send_if_modified(|v| {
+                            *v += add;
+                            notify
+                        })
+                    ),
+                )
+            }
+            5 if !tx.is_empty() && rng.below(4) == 0 => {
+                let h = &tx[rng.below(tx.len())];
+                let o = catch_unwind(AssertUnwindSafe(|| {
+                    h.ours.send_modify(|v| {
+                        *v += 100;
+                        panic!("in send_modify")
+                    })
+                }));
+                let t = catch_unwind(AssertUnwindSafe(|| {
+                    h.theirs.send_modify(|v| {
+                        *v += 100;
+                        panic!("in send_modify")
+                    })
+                }));
+                (
+                    "send_modify: panics",
+                    format!("{} {:?}", o.is_err(), h.ours),
+                    format!("{} {:?}", t.is_err(), h.theirs),
+                )
+            }
+            6 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                (
+                    "sender borrow",
+                    format!("{:?}", h.ours.borrow()),
+                    format!("{:?}", h.theirs.borrow()),
+                )
+            }
+            7 if !tx.is_empty() && rx.len() < 6 => {
+                let h = &tx[rng.below(tx.len())];
+                rx.push(Both {
+                    ours: h.ours.subscribe(),
+                    theirs: h.theirs.subscribe(),
+                });
+                ("subscribe", String::new(), String::new())
+            }
+            8 if !rx.is_empty() && rx.len() < 6 => {
+                let h = &rx[rng.below(rx.len())];
+                let n = Both {
+                    ours: h.ours.clone(),
+                    theirs: h.theirs.clone(),
+                };
+                rx.push(n);
+                ("clone receiver", String::new(), String::new())
+            }
+            9 if !rx.is_empty() => {
+                let i = rng.below(rx.len());
+                drop(rx.swap_remove(i));
+                ("drop receiver", String::new(), String::new())
+            }
+            10 if !tx.is_empty() && tx.len() < 4 => {
+                let h = &tx[rng.below(tx.len())];
+                let n = Both {
+                    ours: h.ours.clone(),
+                    theirs: h.theirs.clone(),
+                };
+                tx.push(n);
+                ("clone sender", String::new(), String::new())
+            }
+            11 if !tx.is_empty() && rng.below(4) == 0 => {
+                let i = rng.below(tx.len());
+                drop(tx.swap_remove(i));
+                ("drop sender", String::new(), String::new())
+            }
+            12 if !rx.is_empty() => {
+                let h = &rx[rng.below(rx.len())];
+                (
+                    "borrow",
+                    format!("{:?}", h.ours.borrow()),
+                    format!("{:?}", h.theirs.borrow()),
+                )
+            }
+            13 if !rx.is_empty() => {
+                let i = rng.below(rx.len());
+                let h = &mut rx[i];
+                (
+                    "borrow_and_update",
+                    format!("{:?}", h.ours.borrow_and_update()),
+                    format!("{:?}", h.theirs.borrow_and_update()),
+                )
+            }
+            14 if !rx.is_empty() => {
+                let h = &rx[rng.below(rx.len())];
+                (
+                    "has_changed, is_closed",
+                    format!("{} {}", show(&h.ours.has_changed()), h.ours.is_closed()),
+                    format!("{} {}", show(&h.theirs.has_changed()), h.theirs.is_closed()),
+                )
+            }
+            15 if !rx.is_empty() => {
+                let i = rng.below(rx.len());
+                let h = &mut rx[i];
+                if rng.below(2) == 0 {
+                    h.ours.mark_changed();
+                    h.theirs.mark_changed();
+                    ("mark_changed", String::new(), String::new())
+                } else {
+                    h.ours.mark_unchanged();
+                    h.theirs.mark_unchanged();
+                    ("mark_unchanged", String::new(), String::new())
+                }
+            }
+            16..=17 if !rx.is_empty() => {
+                let i = rng.below(rx.len());
+                let h = &mut rx[i];
+                (
+                    "poll changed",
+                    poll_once(h.ours.changed(), |r| show(&r)),
+                    poll_once(h.theirs.changed(), |r| show(&r)),
+                )
+            }
+            18 if !rx.is_empty() => {
+                let i = rng.below(rx.len());
+                let h = &mut rx[i];
+                let m = 1 + rng.below(3) as u64;
+                let a = poll_once(h.ours.wait_for(|v| v % m == 0), |r| show(&r));
+                let b = poll_once(h.theirs.wait_for(|v| v % m == 0), |r| show(&r));
+                // The version each one marked seen must agree too.
+                let seen = (show(&h.ours.has_changed()), show(&h.theirs.has_changed()));
+                (
+                    "poll wait_for",
+                    format!("{a} {}", seen.0),
+                    format!("{b} {}", seen.1),
+                )
+            }
+            19 if !rx.is_empty() && rng.below(4) == 0 => {
+                let i = rng.below(rx.len());
+                let h = &mut rx[i];
+                let o = catch_unwind(AssertUnwindSafe(|| {
+                    poll_once(h.ours.wait_for(|_| panic!("predicate")), |_| String::new())
+                }));
+                let t = catch_unwind(AssertUnwindSafe(|| {
+                    poll_once(h.theirs.wait_for(|_| panic!("predicate")), |_| {
+                        String::new()
+                    })
+                }));
+                (
+                    "wait_for: panics",
+                    format!("{} {:?}", o.is_err(), h.ours),
+                    format!("{} {:?}", t.is_err(), h.theirs),
+                )
+            }
+            20 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                (
+                    "poll closed",
+                    poll_once(h.ours.closed(), |()| "()".into()),
+                    poll_once(h.theirs.closed(), |()| "()".into()),
+                )
+            }
+            21 if !tx.is_empty() => {
+                let h = &tx[rng.below(tx.len())];
+                let o = (
+                    h.ours.receiver_count(),
+                    h.ours.sender_count(),
+                    h.ours.is_closed(),
+                    format!("{:?}", h.ours),
+                );
+                let t = (
+                    h.theirs.receiver_count(),
+                    h.theirs.sender_count(),
+                    h.theirs.is_closed(),
+                    format!("{:?}", h.theirs),
+                );
+                ("sender counts", format!("{o:?}"), format!("{t:?}"))
+            }
+            22 if !rx.is_empty() => {
+                let h = &rx[rng.below(rx.len())];
+                (
+                    "receiver debug",
+                    format!("{:?}", h.ours),
+                    format!("{:?}", h.theirs),
+                )
+            }
+            23 if rx.len() >= 2 || tx.len() >= 2 => {
+                let r = (rng.below(rx.len().max(1)), rng.below(rx.len().max(1)));
+                let t = (rng.below(tx.len().max(1)), rng.below(tx.len().max(1)));
+                let o = (
+                    (rx.len() >= 2).then(|| rx[r.0].ours.same_channel(&rx[r.1].ours)),
+                    (tx.len() >= 2).then(|| tx[t.0].ours.same_channel(&tx[t.1].ours)),
+                );
+                let th = (
+                    (rx.len() >= 2).then(|| rx[r.0].theirs.same_channel(&rx[r.1].theirs)),
+                    (tx.len() >= 2).then(|| tx[t.0].theirs.same_channel(&tx[t.1].theirs)),
+                );
+                ("same_channel", format!("{o:?}"), format!("{th:?}"))
+            }
+            _ => continue,
+        };
+        *ran.entry(what).or_default() += 1;
+        if what.starts_with("send") && a.starts_with("Err") {
+            *ran.entry("send: no receiver").or_default() += 1;
+        }
+        if what == "poll changed" && a.contains("Err") {
+            *ran.entry("poll changed: closed").or_default() += 1;
+        }
+        if what == "poll changed" && a == "Pending" {
+            *ran.entry("poll changed: pending").or_default() += 1;
+        }
+        if what == "poll closed" && a != "Pending" {
+            *ran.entry("poll closed: ready").or_default() += 1;
+        }
+        assert_eq!(
+            a, b,
+            "seed {seed}, step {step}: `{what}` differs (left: ours, right: tokio)"
+        );
+    }
+}
+
+#[test]
+fn random_sequences_match_tokio() {
+    // The panicking closures are expected: keep their messages out of the
+    // output.
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut ran = std::collections::BTreeMap::new();
+    for seed in 0..1500 {
+        run(seed, 400, &mut ran);
+    }
+    let _ = std::panic::take_hook();
+    println!("{ran:#?}");
+    assert_eq!(ran.len(), 27, "{ran:?}");
+    assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
+}
+
+/// The `SendError` unwrap message, which users see in panics.
+#[test]
+fn strings_users_see_match_tokio() {
+    let (otx, orx) = ours::channel(0_u64);
+    let (ttx, trx) = theirs::channel(0_u64);
+    drop((orx, trx));
+    let o = catch_unwind(|| otx.send(3).unwrap()).unwrap_err();
+    let t = catch_unwind(|| ttx.send(3).unwrap()).unwrap_err();
+    assert_eq!(o.downcast_ref::<String>(), t.downcast_ref::<String>());
+}
+
+mod auto_traits {
+    use static_assertions::{assert_impl_all, assert_not_impl_any};
+    use std::cell::Cell;
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    use std::rc::Rc;
+
+    use super::{ours, theirs};
+
+    /// Asserts that ours and tokio's implement the same of these traits,
+    /// for a `Send + Sync`, a `!Sync` and a `!Send` payload.
+    macro_rules! same_auto_traits {
+        ($($t:ident),*) => {$(
+            assert_impl_all!(ours::$t<u8>: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe);
+            assert_impl_all!(theirs::$t<u8>: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe);
+            assert_not_impl_any!(ours::$t<Cell<u8>>: Send, Sync);
+            assert_not_impl_any!(theirs::$t<Cell<u8>>: Send, Sync);
+            assert_not_impl_any!(ours::$t<Rc<u8>>: Send, Sync);
+            assert_not_impl_any!(theirs::$t<Rc<u8>>: Send, Sync);
+        )*};
+    }
+
+    same_auto_traits!(Sender, Receiver);
+
+    assert_impl_all!(ours::Ref<'static, u8>: Sync, Unpin, UnwindSafe, RefUnwindSafe);
+    assert_impl_all!(theirs::Ref<'static, u8>: Sync, Unpin, UnwindSafe, RefUnwindSafe);
+    assert_not_impl_any!(ours::Ref<'static, u8>: Send);
+    assert_not_impl_any!(theirs::Ref<'static, u8>: Send);
+    assert_impl_all!(ours::error::SendError<u8>: Send, Sync, Copy, Eq, std::error::Error);
+    assert_impl_all!(theirs::error::SendError<u8>: Send, Sync, Copy, Eq, std::error::Error);
+    assert_impl_all!(ours::error::RecvError: Send, Sync, Clone, std::error::Error);
+    assert_impl_all!(theirs::error::RecvError: Send, Sync, Clone, std::error::Error);
+}
