@@ -28,7 +28,7 @@ async fn tokio_async_write_and_shutdown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokio_async_block_writer_waits_for_a_reader_task() {
     use tokio::io::AsyncWriteExt;
-    let n = 2_000usize;
+    let n: usize = if cfg!(miri) { 100 } else { 2_000 };
     let mut w = ByteWriter::builder()
         .max_buffered_bytes(64)
         .on_full(Policy::Block)
