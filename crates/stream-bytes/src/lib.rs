@@ -98,6 +98,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod async_io;
+mod clock;
 mod shared;
 #[cfg(feature = "tokio")]
 mod stall;

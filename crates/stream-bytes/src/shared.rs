@@ -36,9 +36,35 @@
 
 use core::task::Waker;
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::time::Duration;
 
 use ring_core::sync::{Condvar, Mutex, MutexGuard};
+
+use crate::clock;
+
+/// Stream ids are handed out in sequence by the writer and never chosen by
+/// a user, so they hash to themselves (no SipHash on every read).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 
 /// What a full writer does.
 ///
@@ -78,9 +104,9 @@ struct Entry<T> {
     /// Live streams that have not read this entry. Never 0 while the entry
     /// is in the log (zero entries are popped at once).
     rem: usize,
-    /// When it was written: the start of a stall for a stream that reaches
-    /// it.
-    at: Instant,
+    /// When it was written ([`clock::now`]): the start of a stall for a
+    /// stream that reaches it.
+    at: u64,
 }
 
 #[derive(Debug)]
@@ -88,8 +114,8 @@ struct Reader {
     /// The next sequence number to read; `head <= cursor <= tail`.
     cursor: u64,
     waker: Option<Waker>,
-    /// When this stream last read a chunk.
-    last_read: Instant,
+    /// When this stream last read a chunk ([`clock::now`]).
+    last_read: u64,
 }
 
 #[derive(Debug)]
@@ -99,10 +125,10 @@ struct Inner<T> {
     head: u64,
     /// Sum of `size` over `log`.
     buffered: usize,
-    streams: HashMap<u64, Reader>,
+    streams: IdMap<Reader>,
     /// Streams disconnected by `DisconnectSlowest` that have not yet seen
     /// their error: id → bytes lost.
-    disconnected: HashMap<u64, u64>,
+    disconnected: IdMap<u64>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
     /// streams: skipped).
@@ -268,8 +294,8 @@ impl<T> Shared<T> {
                 log: VecDeque::new(),
                 head: 0,
                 buffered: 0,
-                streams: HashMap::new(),
-                disconnected: HashMap::new(),
+                streams: IdMap::default(),
+                disconnected: IdMap::default(),
                 next_stream: 1,
                 waiting: Vec::new(),
                 writer_waker: None,
@@ -305,7 +331,7 @@ impl<T> Shared<T> {
             Reader {
                 cursor,
                 waker: None,
-                last_read: Instant::now(),
+                last_read: clock::now(),
             },
         );
         id
@@ -358,7 +384,7 @@ impl<T> Shared<T> {
                 let v = e.value.clone();
                 e.rem -= 1;
                 r.cursor += 1;
-                r.last_read = Instant::now();
+                r.last_read = clock::now();
                 let writer = inner.room_made(&self.room);
                 (Read::Value(v), writer)
             } else if inner.closed {
@@ -458,7 +484,7 @@ impl<T> Shared<T> {
             value,
             size,
             rem: inner.streams.len(),
-            at: Instant::now(),
+            at: clock::now(),
         });
         inner.take_wakers(wakers);
         Ok(())
@@ -483,7 +509,7 @@ impl<T> Shared<T> {
 
     /// Streams with something to read that have not read for `idle`.
     pub(crate) fn stalled(&self, idle: Duration) -> Vec<Stall> {
-        let now = Instant::now();
+        let now = clock::now();
         let inner = self.lock();
         let tail = inner.tail();
         let mut out = Vec::new();
@@ -493,7 +519,7 @@ impl<T> Shared<T> {
             }
             let start = (r.cursor - inner.head) as usize;
             let waiting_since = r.last_read.max(inner.log[start].at);
-            let waited = now.saturating_duration_since(waiting_since);
+            let waited = clock::since(now, waiting_since);
             if waited >= idle {
                 out.push(Stall {
                     id,
