@@ -88,12 +88,28 @@
 //! A write takes one mutex, pushes one log entry and wakes the streams
 //! that were waiting (each waiting stream must be woken by someone; the
 //! wakers run after the lock is released). A write with no waiting stream
-//! does not touch per-stream state: its cost does not grow with the
-//! number of streams. A read takes the same mutex, clones one `Bytes` and
-//! decrements a count. `DisconnectSlowest` scans the streams only when the
-//! limit is reached; [`ByteWriter::stalled`] scans them when called.
+//! does not touch per-stream state. A stream takes the mutex once per
+//! batch of up to 32 chunks (cloning each `Bytes`: a reference-count
+//! increment) and hands them out without it; the batch is reported to the
+//! writer at the stream's next lock, so the memory count stays exact
+//! (chunks a stream holds in its batch count as buffered until then) and
+//! a blocked writer is woken by that report. `DisconnectSlowest` scans the
+//! streams only when the limit is reached; [`ByteWriter::stalled`] scans
+//! them when called. Stall stamps use the coarse monotonic clock on Linux
+//! (one kernel tick, 1 to 10 ms).
 //!
-//! Measured with `cargo bench --bench bytes` (see `benches/bytes.rs`).
+//! Measured with `cargo bench --bench bytes -- --quick` on the shared
+//! 2-core VM (noisy: other builds ran beside it), one writer thread and
+//! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
+//! write end to end: at 16 streams 425 ns against tokio broadcast + a
+//! `BroadcastStream`-style adapter's 808 ns (1.9x its throughput),
+//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns; at 4
+//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs (allocating and copying
+//! the 4 KiB dominate every implementation there). The writer's own time
+//! per write is on par with tokio's from 1 to 16 streams and grows at 64
+//! (311 ns against 48 at 64 B): it wakes every waiting stream itself.
+//! Before streams read in batches (one lock per chunk) the 16-stream 64 B
+//! figure was 1009 ns, 1.24x tokio's time.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

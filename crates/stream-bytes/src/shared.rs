@@ -8,9 +8,12 @@
 //!   carries `rem`, the number of live streams that have not read it yet.
 //!   A write pushes one entry with `rem = streams.len()` (or stores nothing
 //!   when there is no stream): one push, whatever the number of streams.
-//! * A read clones the entry at the stream's cursor (for `Bytes`, a
-//!   reference-count increment: no copy), decrements `rem` and pops the
-//!   front entries whose `rem` reached zero. Streams read in order, so an
+//! * A stream whose batch is empty takes the lock, reports the entries it
+//!   handed out since its last lock (decrements their `rem`), clones up to
+//!   [`BATCH`] entries from its `fetched` cursor (for `Bytes`, a
+//!   reference-count increment: no copy), reports the first of them at
+//!   once, and pops the front entries whose `rem` reached zero. It hands
+//!   the rest out without the lock. Streams read in order, so an
 //!   entry whose `rem` is zero has every earlier entry at zero too (every
 //!   stream that needed the earlier one needed this one, and read it after):
 //!   popping from the front frees every entry nobody needs.
@@ -39,7 +42,8 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
-use ring_core::sync::{Condvar, Mutex, MutexGuard};
+use ring_core::sync::atomic::{AtomicU64, Ordering};
+use ring_core::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::clock;
 
@@ -90,8 +94,10 @@ pub enum Policy {
     Block,
     /// A write that would go over the limit disconnects the slowest stream
     /// (the one with the most unread bytes) until the chunk fits. That
-    /// stream's next item is an `io::Error` saying how many bytes it lost,
-    /// then it ends; the others and the writer go on.
+    /// stream first hands out the chunks it had already taken (a stream
+    /// takes up to 32 per lock), then yields an `io::Error` saying how many
+    /// bytes it lost (exactly those written before the disconnect that it
+    /// never got), then ends; the others and the writer go on.
     DisconnectSlowest,
 }
 
@@ -109,13 +115,55 @@ struct Entry<T> {
     at: u64,
 }
 
+/// Entries a read takes under one lock, at most: the stream hands them
+/// out one by one without locking. The batch is reported (its entries'
+/// `rem` decremented) at the stream's next lock, so `buffered` still
+/// counts them until then: the memory bound stays exact, the report of
+/// room is late by at most one batch of the stream's own reads.
+pub(crate) const BATCH: u64 = 32;
+
+/// A stream's progress, written by the stream as it hands out chunks from
+/// its batch (no lock), read by [`Shared::stalled`] and by
+/// `DisconnectSlowest`'s choice of the slowest stream.
+///
+/// Both fields are statistics: a reader may see a slightly old value, and
+/// no other memory is published through them, so every access is
+/// `Relaxed` (each is its own atomic: nothing pairs with anything).
+#[derive(Debug)]
+pub(crate) struct Progress {
+    /// Sequence number of the next chunk the stream will hand out.
+    pos: AtomicU64,
+    /// [`clock::now`] when it last handed one out.
+    at: AtomicU64,
+}
+
+impl Progress {
+    /// The stream handed out the chunk before `pos`, now.
+    pub(crate) fn advance(&self, pos: u64) {
+        // Relaxed: a statistic (see the type's doc).
+        self.pos.store(pos, Ordering::Relaxed);
+        self.at.store(clock::now(), Ordering::Relaxed);
+    }
+}
+
 #[derive(Debug)]
 struct Reader {
-    /// The next sequence number to read; `head <= cursor <= tail`.
-    cursor: u64,
+    /// Entries below this have had this stream's `rem` share taken off;
+    /// `head <= reported <= fetched <= tail`.
+    reported: u64,
+    /// Entries below this have been cloned into the stream's batch.
+    fetched: u64,
     waker: Option<Waker>,
-    /// When this stream last read a chunk ([`clock::now`]).
-    last_read: u64,
+    progress: Arc<Progress>,
+}
+
+impl Reader {
+    /// Where the stream really is: `reported` may be ahead of a stale
+    /// `progress.pos` (the first entry of a batch is reported at once).
+    fn pos(&self) -> u64 {
+        // Relaxed: a statistic (see `Progress`).
+        self.progress.pos.load(Ordering::Relaxed).max(self.reported)
+    }
 }
 
 #[derive(Debug)]
@@ -320,21 +368,26 @@ impl<T> Shared<T> {
         self.inner.lock()
     }
 
-    /// A new stream at the tail; its id.
-    pub(crate) fn subscribe(&self) -> u64 {
+    /// A new stream at the tail: its id, its position and its progress.
+    pub(crate) fn subscribe(&self) -> (u64, u64, Arc<Progress>) {
         let mut inner = self.lock();
         let id = inner.next_stream;
         inner.next_stream += 1;
         let cursor = inner.tail();
+        let progress = Arc::new(Progress {
+            pos: AtomicU64::new(cursor),
+            at: AtomicU64::new(clock::now()),
+        });
         inner.streams.insert(
             id,
             Reader {
-                cursor,
+                reported: cursor,
+                fetched: cursor,
                 waker: None,
-                last_read: clock::now(),
+                progress: Arc::clone(&progress),
             },
         );
-        id
+        (id, cursor, progress)
     }
 
     /// Forgets stream `id` (dropped or finished).
@@ -344,7 +397,7 @@ impl<T> Shared<T> {
             inner.disconnected.remove(&id);
             match inner.streams.remove(&id) {
                 Some(r) => {
-                    inner.release(r.cursor);
+                    inner.release(r.reported);
                     inner.room_made(&self.room)
                 }
                 None => None,
@@ -363,11 +416,20 @@ impl<T> Shared<T> {
         self.lock().buffered
     }
 
-    /// Reads stream `id`'s next entry, or registers `waker`.
-    pub(crate) fn read(&self, id: u64, waker: Option<&Waker>) -> Read<T>
+    /// Called by a stream whose batch is empty (it handed out everything
+    /// it fetched): reports those entries, then fetches up to [`BATCH`]
+    /// more, returning the first (reported at once) and pushing the rest
+    /// onto `batch` with their sizes; or registers `waker`.
+    pub(crate) fn read(
+        &self,
+        id: u64,
+        waker: Option<&Waker>,
+        batch: &mut VecDeque<(T, usize)>,
+    ) -> Read<T>
     where
         T: Clone,
     {
+        debug_assert!(batch.is_empty(), "a stream reads only with an empty batch");
         let (read, writer) = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -379,34 +441,46 @@ impl<T> Shared<T> {
                     None => Read::Closed,
                 };
             };
-            if r.cursor < tail {
-                let e = &mut inner.log[(r.cursor - head) as usize];
-                let v = e.value.clone();
+            // The stream handed out every entry it fetched: report them.
+            let done = (r.reported - head) as usize..(r.fetched - head) as usize;
+            for e in inner.log.range_mut(done) {
                 e.rem -= 1;
-                r.cursor += 1;
-                r.last_read = clock::now();
+            }
+            r.reported = r.fetched;
+            if r.fetched < tail {
+                let start = (r.fetched - head) as usize;
+                let k = BATCH.min(tail - r.fetched) as usize;
+                let mut fetched = inner.log.range_mut(start..start + k);
+                let first = fetched.next().expect("k >= 1");
+                first.rem -= 1;
+                let v = first.value.clone();
+                batch.extend(fetched.map(|e| (e.value.clone(), e.size)));
+                r.fetched += k as u64;
+                r.reported += 1;
                 let writer = inner.room_made(&self.room);
                 (Read::Value(v), writer)
             } else if inner.closed {
-                (Read::Closed, None)
+                let writer = inner.room_made(&self.room);
+                (Read::Closed, writer)
             } else {
+                let writer = inner.room_made(&self.room);
+                let r = inner.streams.get_mut(&id).expect("looked up above");
+                let mut old = None;
                 if let Some(w) = waker {
                     match &mut r.waker {
-                        Some(old) if old.will_wake(w) => {}
+                        Some(current) if current.will_wake(w) => {}
                         slot => {
                             if slot.is_none() {
                                 inner.waiting.push(id);
                             }
-                            // The old waker (if any) drops under the lock:
-                            // swapped out, dropped after the guard.
-                            let old = slot.replace(w.clone());
-                            drop(guard);
-                            drop(old);
-                            return Read::Pending;
+                            // The replaced waker is dropped after the lock.
+                            old = slot.replace(w.clone());
                         }
                     }
                 }
-                (Read::Pending, None)
+                drop(guard);
+                drop(old);
+                (Read::Pending, writer)
             }
         };
         if let Some(w) = writer {
@@ -448,11 +522,11 @@ impl<T> Shared<T> {
                         let slowest = inner
                             .streams
                             .iter()
-                            .min_by_key(|(id, r)| (r.cursor, **id))
+                            .min_by_key(|(id, r)| (r.pos(), **id))
                             .map(|(id, _)| *id)
                             .expect("buffered > 0 means a stream");
                         let r = inner.streams.remove(&slowest).expect("just found");
-                        let lost = inner.release(r.cursor);
+                        let lost = inner.release(r.reported);
                         inner.disconnected.insert(slowest, lost);
                         inner.trim();
                         if let Some(w) = r.waker {
@@ -514,17 +588,20 @@ impl<T> Shared<T> {
         let tail = inner.tail();
         let mut out = Vec::new();
         for (&id, r) in &inner.streams {
-            if r.cursor == tail {
+            let pos = r.pos().min(tail);
+            if pos == tail {
                 continue;
             }
-            let start = (r.cursor - inner.head) as usize;
-            let waiting_since = r.last_read.max(inner.log[start].at);
+            let start = (pos - inner.head) as usize;
+            // Relaxed: a statistic (see `Progress`).
+            let last_read = r.progress.at.load(Ordering::Relaxed);
+            let waiting_since = last_read.max(inner.log[start].at);
             let waited = clock::since(now, waiting_since);
             if waited >= idle {
                 out.push(Stall {
                     id,
                     unread: inner.log.range(start..).map(|e| e.size as u64).sum(),
-                    unread_chunks: tail - r.cursor,
+                    unread_chunks: tail - pos,
                     idle: waited,
                 });
             }

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use futures_core::Stream;
 use ring_core::sync::Arc;
 
-use crate::shared::{Read, Shared};
+use std::collections::VecDeque;
+
+use crate::shared::{Progress, Read, Shared};
 
 /// The error a stream disconnected by
 /// [`Policy::DisconnectSlowest`](crate::Policy::DisconnectSlowest) yields
@@ -101,15 +103,33 @@ pub(crate) struct Reader<T> {
     shared: Arc<Shared<T>>,
     id: u64,
     state: State,
+    /// Entries fetched under the last lock and not handed out yet, with
+    /// their counted sizes.
+    batch: VecDeque<(T, usize)>,
+    /// Sizes of the entries handed out from `batch` since the last lock:
+    /// the writer counts them as unread until this stream reports them, so
+    /// a disconnect's loss is its count minus this.
+    unreported: u64,
+    /// Sequence number of the next entry to hand out.
+    pos: u64,
+    progress: Arc<Progress>,
 }
+
+// Nothing in a reader is ever pinned (the streams hand out owned values
+// and never project a pin into the batch), whatever `T` is.
+impl<T> Unpin for Reader<T> {}
 
 impl<T: Clone> Reader<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
-        let id = shared.subscribe();
+        let (id, pos, progress) = shared.subscribe();
         Reader {
             shared,
             id,
             state: State::Open,
+            batch: VecDeque::new(),
+            unreported: 0,
+            pos,
+            progress,
         }
     }
 
@@ -127,8 +147,19 @@ impl<T: Clone> Reader<T> {
             }
             State::Done => return Poll::Ready(None),
         }
-        match self.shared.read(self.id, Some(cx.waker())) {
-            Read::Value(v) => Poll::Ready(Some(Ok(Some(v)))),
+        if let Some((v, size)) = self.batch.pop_front() {
+            self.unreported += size as u64;
+            self.pos += 1;
+            self.progress.advance(self.pos);
+            return Poll::Ready(Some(Ok(Some(v))));
+        }
+        match self.shared.read(self.id, Some(cx.waker()), &mut self.batch) {
+            Read::Value(v) => {
+                self.unreported = 0;
+                self.pos += 1;
+                self.progress.advance(self.pos);
+                Poll::Ready(Some(Ok(Some(v))))
+            }
             Read::Pending => Poll::Pending,
             Read::Closed => {
                 self.state = State::Ending;
@@ -138,7 +169,7 @@ impl<T: Clone> Reader<T> {
             Read::Disconnected(lost) => {
                 self.state = State::Ending;
                 let e = Disconnected {
-                    lost,
+                    lost: lost - self.unreported,
                     limit: self.shared.max(),
                 };
                 Poll::Ready(Some(Err(io::Error::other(e))))

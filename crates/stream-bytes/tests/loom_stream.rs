@@ -1,7 +1,8 @@
 //! loom models on the real stream-bytes types: the close path (a close
 //! racing a waiting stream, a stream drop, a write), and the `Block`
 //! policy's wake-up (a thread writer on the condition variable, a task
-//! writer on its waker; by a read and by a stream drop). Each model sets
+//! writer on its waker; by a read, by a batch reported at the stream's
+//! next lock, and by a stream drop). Each model sets
 //! its own preemption bound (`LOOM_MAX_PREEMPTIONS` overrides it).
 #![cfg(ring_loom)]
 
@@ -179,5 +180,26 @@ fn disconnect_vs_a_waiting_stream() {
                 || fast_items.last().is_some_and(Result::is_err),
             "{fast_items:?}"
         );
+    });
+}
+
+#[test]
+fn block_thread_writer_is_woken_by_a_batch_reported_late() {
+    // "b" is handed out from the stream's batch without the lock and
+    // reported at the stream's next lock: that report must wake the writer.
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(2)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap();
+        let writer = thread::spawn(move || {
+            w.write_all(b"cc").unwrap(); // needs both reported
+            w.close();
+        });
+        assert_eq!(collect(s), ["a", "b", "cc", ""]);
+        writer.join().unwrap();
     });
 }

@@ -272,3 +272,76 @@ fn typed_block_counts_values() {
     assert_eq!(block_on(s.next()).unwrap().unwrap(), "a");
     assert!(w.try_send("c").unwrap());
 }
+
+#[test]
+fn a_disconnect_counts_exactly_what_a_batched_stream_never_got() {
+    // A stream takes up to 32 chunks per lock and hands them out without
+    // locking; the writer sees them as unread until its next lock. The
+    // loss it reports must still be exactly the chunks it never got.
+    let mut w = bounded(100, Policy::DisconnectSlowest);
+    let mut slow = w.stream();
+    let mut fast = w.stream();
+    for _ in 0..10 {
+        w.write_all(b"aaaaa").unwrap();
+    }
+    assert!(matches!(next_now(&mut slow), Poll::Ready(Some(Ok(_))))); // fetches all 10
+    while let Poll::Ready(Some(Ok(_))) = next_now(&mut fast) {}
+    assert_eq!(
+        w.buffered_bytes(),
+        45,
+        "slow's batch is counted until reported"
+    );
+    for _ in 0..11 {
+        w.write_all(b"bbbbb").unwrap();
+        while let Poll::Ready(Some(Ok(_))) = next_now(&mut fast) {}
+    }
+    assert_eq!(w.buffered_bytes(), 100);
+    assert_eq!(w.stream_count(), 2);
+    w.write_all(b"ccccc").unwrap(); // over: slow goes
+    assert_eq!(w.stream_count(), 1);
+    let mut got = 1; // the one read above
+    let lost = loop {
+        match next_now(&mut slow) {
+            Poll::Ready(Some(Ok(b))) => {
+                assert_eq!(b, "aaaaa");
+                got += 1;
+            }
+            Poll::Ready(Some(Err(e))) => {
+                break e
+                    .get_ref()
+                    .unwrap()
+                    .downcast_ref::<Disconnected>()
+                    .unwrap()
+                    .lost_bytes();
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(got, 10, "the chunks it had fetched are delivered, in order");
+    assert_eq!(lost, 55, "exactly the 11 chunks it never got");
+}
+
+#[test]
+fn a_batch_is_counted_until_the_stream_reports_it() {
+    let mut w = bounded(20, Policy::Block);
+    let mut s = w.stream();
+    for _ in 0..4 {
+        assert!(w.try_write_bytes(Bytes::from_static(b"12345")).unwrap());
+    }
+    assert!(matches!(next_now(&mut s), Poll::Ready(Some(Ok(_)))));
+    assert_eq!(
+        w.buffered_bytes(),
+        15,
+        "the first of the batch is reported at once"
+    );
+    for _ in 0..3 {
+        assert!(matches!(next_now(&mut s), Poll::Ready(Some(Ok(_)))));
+    }
+    assert_eq!(
+        w.buffered_bytes(),
+        15,
+        "handed out without the lock: not yet reported"
+    );
+    assert!(next_now(&mut s).is_pending());
+    assert_eq!(w.buffered_bytes(), 0, "the next poll reports them");
+}

@@ -21,7 +21,8 @@ fn the_writer_lists_a_stuck_stream_but_not_a_reading_or_idle_one() {
     w.write_all(b"abc").unwrap();
     w.write_all(b"de").unwrap();
     block_on(reading.next()).unwrap().unwrap();
-    thread::sleep(Duration::from_millis(30));
+    // The coarse clock ticks every 1-10 ms: sleep well past the threshold.
+    thread::sleep(Duration::from_millis(40));
     let report = w.stalled(Duration::from_millis(20));
     // `reading` still has "de" unread and read last 30 ms ago: listed too.
     assert_eq!(report.len(), 2);
