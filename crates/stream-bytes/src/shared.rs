@@ -429,7 +429,10 @@ impl<T> Shared<T> {
     where
         T: Clone,
     {
-        debug_assert!(batch.is_empty(), "a stream reads only with an empty batch");
+        // Empty, unless a `T::clone` panicked while filling it last time:
+        // those clones were never accounted (`fetched` did not move), so
+        // they are dropped here and fetched again.
+        batch.clear();
         let (read, writer) = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -451,10 +454,12 @@ impl<T> Shared<T> {
                 let start = (r.fetched - head) as usize;
                 let k = BATCH.min(tail - r.fetched) as usize;
                 let mut fetched = inner.log.range_mut(start..start + k);
+                // Every clone before any bookkeeping: a `T::clone` that
+                // panics leaves the counts as they were.
                 let first = fetched.next().expect("k >= 1");
-                first.rem -= 1;
                 let v = first.value.clone();
                 batch.extend(fetched.map(|e| (e.value.clone(), e.size)));
+                inner.log[start].rem -= 1;
                 r.fetched += k as u64;
                 r.reported += 1;
                 let writer = inner.room_made(&self.room);

@@ -267,3 +267,27 @@ fn the_typed_pair_broadcasts_values_and_ends_at_the_close() {
         );
     }
 }
+
+#[derive(Debug)]
+struct Fragile(u32);
+
+impl Clone for Fragile {
+    fn clone(&self) -> Self {
+        assert_ne!(self.0, 13, "unlucky");
+        Fragile(self.0)
+    }
+}
+
+#[test]
+fn a_panicking_clone_leaves_the_counts_intact() {
+    let mut w = TypedWriter::default();
+    let mut s = w.stream();
+    w.send(Fragile(1)).unwrap();
+    w.send(Fragile(13)).unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(s.next())));
+    assert!(r.is_err(), "the clone panicked");
+    drop(s); // releases both values without underflowing a count
+    let mut t = w.stream();
+    w.send(Fragile(2)).unwrap();
+    assert_eq!(block_on(t.next()).unwrap().unwrap().0, 2);
+}
