@@ -21,7 +21,13 @@ const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
 const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 
 /// Packages that hold library code (what loom, Miri and the cross targets check).
-const LIB_PACKAGES: &[&str] = &["ring-core", "ring-spmc", "chan-broadcast", "chan-watch"];
+const LIB_PACKAGES: &[&str] = &[
+    "ring-core",
+    "ring-spmc",
+    "chan-broadcast",
+    "chan-watch",
+    "stream-bytes",
+];
 
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";

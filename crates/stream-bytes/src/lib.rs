@@ -1,0 +1,143 @@
+//! One writer, many async byte streams: tee a byte source (a process's
+//! output, an upload, a generated archive, a log, a media feed) to many
+//! consumers (HTTP clients, files, hashers) without copying it per
+//! consumer, with memory bounded in bytes, and without ever losing bytes
+//! silently.
+//!
+//! ```
+//! use std::io::Write;
+//! use futures::StreamExt;
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mut writer = stream_bytes::ByteWriter::default();
+//! let streams: Vec<_> = (0..3).map(|_| writer.stream()).collect();
+//! let tasks: Vec<_> = streams
+//!     .into_iter()
+//!     .map(|mut s| {
+//!         tokio::spawn(async move {
+//!             let mut total = 0;
+//!             while let Some(chunk) = s.next().await {
+//!                 total += chunk.unwrap().len(); // the last chunk is the empty close signal
+//!             }
+//!             total
+//!         })
+//!     })
+//!     .collect();
+//! writer.write_all(b"Hello, World!").unwrap();
+//! writer.write_all(b"Broadcast message to all streams!").unwrap();
+//! assert_eq!(writer.bytes_written(), 46);
+//! writer.close();
+//! for t in tasks {
+//!     assert_eq!(t.await.unwrap(), 46);
+//! }
+//! # });
+//! ```
+//!
+//! * [`ByteWriter`] implements `std::io::Write` (and, with features
+//!   `tokio` / `futures-io`, both `AsyncWrite`s; shutting down closes it).
+//!   Each write becomes one [`Bytes`](bytes::Bytes), shared by every
+//!   stream: one allocation per write (none with
+//!   [`ByteWriter::write_bytes`]), a reference-count increment per stream
+//!   read.
+//! * [`ByteStream`] is a `Stream<Item = io::Result<Bytes>> + Unpin + Send`:
+//!   chunks in order with their boundaries as written; an empty write
+//!   sends nothing; the close is one empty `Bytes`, then the end.
+//! * [`TypedWriter`] / [`TypedStream`] do the same for any `T: Clone + Send`.
+//! * Memory: [`ByteWriter::builder`]`().max_buffered_bytes(n).on_full(policy)`
+//!   bounds the bytes held for the streams, exactly (a chunk is freed when
+//!   the last stream that needs it reads it or is dropped). [`Policy`]:
+//!   `Unbounded` (default), `Block` (writes wait for the slowest stream)
+//!   or `DisconnectSlowest` (the slowest stream gets an `io::Error`
+//!   holding a [`Disconnected`] with the bytes it lost, then ends).
+//! * Stalls: [`ByteStream::stall_timeout`] yields `TimedOut` errors while
+//!   the writer is silent and keeps going; [`ByteWriter::stalled`] lists
+//!   the streams that have had data to read for a while and have not read
+//!   it (stuck, as opposed to slow: a slow stream keeps advancing).
+//!
+//! A stream is an `AsyncRead` through tokio-util's `StreamReader`:
+//!
+//! ```
+//! use tokio::io::AsyncReadExt;
+//! use tokio_util::io::StreamReader;
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mut writer = stream_bytes::ByteWriter::default();
+//! let mut reader = StreamReader::new(writer.stream());
+//! std::io::Write::write_all(&mut writer, b"read me").unwrap();
+//! drop(writer); // the close signal is an empty chunk: StreamReader skips it
+//! let mut text = String::new();
+//! reader.read_to_string(&mut text).await.unwrap();
+//! assert_eq!(text, "read me");
+//! # });
+//! ```
+//!
+//! # Why not on top of chan-broadcast
+//!
+//! The layer map puts stream-bytes above chan-broadcast; it is built on
+//! ring-core's `sync` shim instead (its `Mutex`, `Condvar` and `Arc`, so
+//! loom checks it). chan-broadcast's rings have a fixed number of slots
+//! chosen up front and count lag in values, after the fact, at the reader;
+//! this crate needs a buffer bounded in *bytes* (or not bounded at all,
+//! the default), a writer that waits on the slowest reader's bytes, and a
+//! disconnect that releases exactly one stream's share and tells it how
+//! many bytes it lost. Expressing that over a slot ring would mean a
+//! second byte ledger beside it plus a lossless ring whose capacity must
+//! guess the chunk count. Here the log holds `Bytes` handles (each chunk
+//! stored once) and the ledger in one place: see `shared.rs`.
+//!
+//! # Costs
+//!
+//! A write takes one mutex, pushes one log entry and wakes the streams
+//! that were waiting (each waiting stream must be woken by someone; the
+//! wakers run after the lock is released). A write with no waiting stream
+//! does not touch per-stream state. A stream takes the mutex once per
+//! batch of up to 32 chunks (cloning each `Bytes`: a reference-count
+//! increment) and hands them out without it; the batch is reported to the
+//! writer at the stream's next lock, so the memory count stays exact
+//! (chunks a stream holds in its batch count as buffered until then) and
+//! a blocked writer is woken by that report. `DisconnectSlowest` scans the
+//! streams only when the limit is reached; [`ByteWriter::stalled`] scans
+//! them when called. Stall stamps use the coarse monotonic clock on Linux
+//! (one kernel tick, 1 to 10 ms).
+//!
+//! Measured with `cargo bench --bench bytes -- --quick` on the shared
+//! 2-core VM (noisy: other builds ran beside it), one writer thread and
+//! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
+//! write end to end: at 16 streams 425 ns against tokio broadcast + a
+//! `BroadcastStream`-style adapter's 808 ns (1.9x its throughput),
+//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns; at 4
+//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs (allocating and copying
+//! the 4 KiB dominate every implementation there). The writer's own time
+//! per write is on par with tokio's from 1 to 16 streams and grows at 64
+//! (311 ns against 48 at 64 B): it wakes every waiting stream itself.
+//! Before streams read in batches (one lock per chunk) the 16-stream 64 B
+//! figure was 1009 ns, 1.24x tokio's time.
+#![warn(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+
+mod async_io;
+mod clock;
+mod shared;
+#[cfg(feature = "tokio")]
+mod stall;
+mod stream;
+mod typed;
+mod writer;
+
+pub use shared::{Policy, Stall};
+#[cfg(feature = "tokio")]
+pub use stall::StallTimeout;
+pub use stream::{ByteStream, Disconnected};
+pub use typed::{TypedStream, TypedWriter};
+pub use writer::{Builder, ByteWriter};
+
+#[cfg(test)]
+mod auto_traits {
+    use static_assertions::assert_impl_all;
+
+    use super::*;
+
+    assert_impl_all!(ByteWriter: Send, Sync);
+    assert_impl_all!(ByteStream: Send, Sync, Unpin);
+    assert_impl_all!(TypedWriter<u8>: Send);
+    assert_impl_all!(TypedStream<u8>: Send, Unpin);
+    assert_impl_all!(Disconnected: Send, Sync, std::error::Error);
+}

@@ -1,0 +1,273 @@
+//! [`ByteStream`], the generic reading half, and the stall wrapper.
+
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::io;
+
+use bytes::Bytes;
+use futures_core::Stream;
+use ring_core::sync::Arc;
+
+use std::collections::VecDeque;
+
+use crate::shared::{Progress, Read, Shared};
+
+/// The error a stream disconnected by
+/// [`Policy::DisconnectSlowest`](crate::Policy::DisconnectSlowest) yields
+/// (inside an `io::Error` of kind `Other`; get it back with
+/// `io::Error::get_ref` and `downcast_ref`).
+///
+/// ```
+/// use std::io::Write;
+/// use futures::{executor::block_on, StreamExt};
+/// use stream_bytes::{ByteWriter, Disconnected, Policy};
+///
+/// let mut w = ByteWriter::builder().max_buffered_bytes(4).on_full(Policy::DisconnectSlowest).build();
+/// let mut slow = w.stream();
+/// w.write_all(b"1234").unwrap();
+/// w.write_all(b"5").unwrap(); // over the limit: `slow` is dropped
+/// let err = block_on(slow.next()).unwrap().unwrap_err();
+/// let d = err.get_ref().unwrap().downcast_ref::<Disconnected>().unwrap();
+/// assert_eq!(d.lost_bytes(), 4);
+/// assert!(block_on(slow.next()).is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnected {
+    lost: u64,
+    limit: usize,
+}
+
+impl Disconnected {
+    /// Bytes (values, for a typed stream) written before the disconnect
+    /// that this stream had not read and will never get.
+    ///
+    /// ```
+    /// # use std::io::Write;
+    /// # use futures::{executor::block_on, StreamExt};
+    /// # use stream_bytes::{ByteWriter, Disconnected, Policy};
+    /// # let mut w = ByteWriter::builder().max_buffered_bytes(2).on_full(Policy::DisconnectSlowest).build();
+    /// # let mut slow = w.stream();
+    /// w.write_all(b"ab").unwrap();
+    /// w.write_all(b"c").unwrap();
+    /// # let err = block_on(slow.next()).unwrap().unwrap_err();
+    /// # let d = err.get_ref().unwrap().downcast_ref::<Disconnected>().unwrap();
+    /// assert_eq!(d.lost_bytes(), 2);
+    /// ```
+    pub fn lost_bytes(&self) -> u64 {
+        self.lost
+    }
+
+    /// The writer's limit at the time.
+    ///
+    /// ```
+    /// # use std::io::Write;
+    /// # use futures::{executor::block_on, StreamExt};
+    /// # use stream_bytes::{ByteWriter, Disconnected, Policy};
+    /// # let mut w = ByteWriter::builder().max_buffered_bytes(2).on_full(Policy::DisconnectSlowest).build();
+    /// # let mut slow = w.stream();
+    /// # w.write_all(b"ab").unwrap();
+    /// # w.write_all(b"c").unwrap();
+    /// # let err = block_on(slow.next()).unwrap().unwrap_err();
+    /// # let d = err.get_ref().unwrap().downcast_ref::<Disconnected>().unwrap();
+    /// assert_eq!(d.limit(), 2);
+    /// ```
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+}
+
+impl fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stream-bytes: this stream fell {} bytes behind the writer (limit {}) and was disconnected; those bytes were not delivered",
+            self.lost, self.limit
+        )
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// Close signal (or error) yielded; next poll is `None`.
+    Ending,
+    Done,
+}
+
+/// The reading half shared by the byte and typed streams. `signal` is the
+/// item yielded at the close before ending (the empty `Bytes` for bytes).
+pub(crate) struct Reader<T> {
+    shared: Arc<Shared<T>>,
+    id: u64,
+    state: State,
+    /// Entries fetched under the last lock and not handed out yet, with
+    /// their counted sizes.
+    batch: VecDeque<(T, usize)>,
+    /// Sizes of the entries handed out from `batch` since the last lock:
+    /// the writer counts them as unread until this stream reports them, so
+    /// a disconnect's loss is its count minus this.
+    unreported: u64,
+    /// Sequence number of the next entry to hand out.
+    pos: u64,
+    progress: Arc<Progress>,
+}
+
+// Nothing in a reader is ever pinned (the streams hand out owned values
+// and never project a pin into the batch), whatever `T` is.
+impl<T> Unpin for Reader<T> {}
+
+impl<T: Clone> Reader<T> {
+    pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
+        let (id, pos, progress) = shared.subscribe();
+        Reader {
+            shared,
+            id,
+            state: State::Open,
+            batch: VecDeque::new(),
+            unreported: 0,
+            pos,
+            progress,
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// `Some(Ok(None))` is the close.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<io::Result<Option<T>>>> {
+        match self.state {
+            State::Open => {}
+            State::Ending => {
+                self.state = State::Done;
+                return Poll::Ready(None);
+            }
+            State::Done => return Poll::Ready(None),
+        }
+        if let Some((v, size)) = self.batch.pop_front() {
+            self.unreported += size as u64;
+            self.pos += 1;
+            self.progress.advance(self.pos);
+            return Poll::Ready(Some(Ok(Some(v))));
+        }
+        match self.shared.read(self.id, Some(cx.waker()), &mut self.batch) {
+            Read::Value(v) => {
+                self.unreported = 0;
+                self.pos += 1;
+                self.progress.advance(self.pos);
+                Poll::Ready(Some(Ok(Some(v))))
+            }
+            Read::Pending => Poll::Pending,
+            Read::Closed => {
+                self.state = State::Ending;
+                self.shared.unsubscribe(self.id);
+                Poll::Ready(Some(Ok(None)))
+            }
+            Read::Disconnected(lost) => {
+                self.state = State::Ending;
+                let e = Disconnected {
+                    lost: lost - self.unreported,
+                    limit: self.shared.max(),
+                };
+                Poll::Ready(Some(Err(io::Error::other(e))))
+            }
+        }
+    }
+}
+
+impl<T> Drop for Reader<T> {
+    fn drop(&mut self) {
+        if self.state == State::Open {
+            self.shared.unsubscribe(self.id);
+        }
+    }
+}
+
+/// One reader of a [`ByteWriter`](crate::ByteWriter): a
+/// [`Stream`] of the chunks written after it was made, in order, each
+/// with the boundaries it was written with.
+///
+/// At the close it yields an empty `Bytes` (the close signal), then ends.
+/// Disconnected by [`Policy::DisconnectSlowest`](crate::Policy::DisconnectSlowest),
+/// it yields an `io::Error` holding a [`Disconnected`], then ends. It never
+/// skips a chunk without saying so. Dropping it releases every chunk only
+/// it was holding.
+///
+/// ```
+/// use std::io::Write;
+/// use futures::{executor::block_on, StreamExt};
+///
+/// let mut w = stream_bytes::ByteWriter::default();
+/// let s = w.stream();
+/// w.write_all(b"ab").unwrap();
+/// w.write_all(b"cd").unwrap();
+/// drop(w);
+/// let chunks: Vec<_> = block_on(s.map(Result::unwrap).collect());
+/// assert_eq!(chunks, ["ab", "cd", ""]);
+/// ```
+pub struct ByteStream {
+    reader: Reader<Bytes>,
+}
+
+impl ByteStream {
+    pub(crate) fn new(shared: Arc<Shared<Bytes>>) -> Self {
+        ByteStream {
+            reader: Reader::new(shared),
+        }
+    }
+
+    /// This stream's id, unique among its writer's streams (the first is
+    /// 1); [`ByteWriter::stalled`](crate::ByteWriter::stalled) reports by it.
+    ///
+    /// ```
+    /// let w = stream_bytes::ByteWriter::default();
+    /// assert_eq!(w.stream().id(), 1);
+    /// assert_eq!(w.stream().id(), 2);
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.reader.id()
+    }
+
+    /// Wraps this stream so that it yields an `io::Error` of kind
+    /// `TimedOut` each time `idle` passes with no item, and keeps going.
+    /// Needs a tokio runtime with its timer (feature `tokio`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let mut w = stream_bytes::ByteWriter::default();
+    /// let mut s = w.stream().stall_timeout(Duration::from_millis(10));
+    /// let e = s.next().await.unwrap().unwrap_err();
+    /// assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+    /// w.write_bytes(bytes::Bytes::from_static(b"late")).unwrap();
+    /// assert_eq!(s.next().await.unwrap().unwrap(), "late"); // still going
+    /// # });
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn stall_timeout(self, idle: std::time::Duration) -> crate::StallTimeout<Self> {
+        crate::StallTimeout::new(self, idle)
+    }
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("id", &self.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut()
+            .reader
+            .poll(cx)
+            .map(|item| item.map(|r| r.map(Option::unwrap_or_default)))
+    }
+}

@@ -1,0 +1,205 @@
+//! loom models on the real stream-bytes types: the close path (a close
+//! racing a waiting stream, a stream drop, a write), and the `Block`
+//! policy's wake-up (a thread writer on the condition variable, a task
+//! writer on its waker; by a read, by a batch reported at the stream's
+//! next lock, and by a stream drop). Each model sets
+//! its own preemption bound (`LOOM_MAX_PREEMPTIONS` overrides it).
+#![cfg(ring_loom)]
+
+use std::future::poll_fn;
+use std::io::Write;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use loom::future::block_on;
+use loom::thread;
+
+use stream_bytes::{ByteWriter, Policy};
+
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(bound);
+    }
+    builder.check(f);
+}
+
+fn collect(mut s: stream_bytes::ByteStream) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    while let Some(c) = block_on(s.next()) {
+        out.push(c.unwrap());
+    }
+    out
+}
+
+#[test]
+fn close_vs_a_waiting_stream() {
+    model(3, || {
+        let mut w = ByteWriter::default();
+        let s = w.stream();
+        let reader = thread::spawn(move || collect(s));
+        w.write_all(b"a").unwrap();
+        w.close();
+        // A lost wake-up would deadlock the reader: loom reports it.
+        assert_eq!(reader.join().unwrap(), ["a", ""]);
+    });
+}
+
+#[test]
+fn writer_drop_vs_a_waiting_stream() {
+    model(3, || {
+        let mut w = ByteWriter::default();
+        let s = w.stream();
+        let writer = thread::spawn(move || {
+            w.write_all(b"x").unwrap();
+            drop(w);
+        });
+        assert_eq!(collect(s), ["x", ""]);
+        writer.join().unwrap();
+    });
+}
+
+#[test]
+fn stream_drop_vs_write_and_close() {
+    model(3, || {
+        let mut w = ByteWriter::default();
+        let keep = w.stream();
+        let gone = w.stream();
+        let dropper = thread::spawn(move || drop(gone));
+        w.write_all(b"1").unwrap();
+        w.write_all(b"2").unwrap();
+        dropper.join().unwrap();
+        // Whatever the order, the dropped stream holds nothing.
+        assert_eq!(w.buffered_bytes(), 2);
+        w.close();
+        assert_eq!(collect(keep), ["1", "2", ""]);
+        assert_eq!(w.buffered_bytes(), 0);
+    });
+}
+
+#[test]
+fn block_thread_writer_is_woken_by_the_read_that_makes_room() {
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        w.write_all(b"a").unwrap();
+        let writer = thread::spawn(move || {
+            w.write_all(b"b").unwrap(); // waits on the condvar until "a" is read
+            w.close();
+        });
+        assert_eq!(collect(s), ["a", "b", ""]);
+        writer.join().unwrap();
+    });
+}
+
+#[test]
+fn block_thread_writer_is_woken_by_a_stream_drop() {
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        w.write_all(b"a").unwrap();
+        let dropper = thread::spawn(move || drop(s));
+        w.write_all(b"b").unwrap();
+        assert_eq!(w.buffered_bytes(), 0);
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn block_task_writer_is_woken_by_the_read_that_makes_room() {
+    use tokio::io::AsyncWrite;
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        let writer = thread::spawn(move || {
+            for chunk in [b"a", b"b"] {
+                let n = block_on(poll_fn(|cx| Pin::new(&mut w).poll_write(cx, chunk))).unwrap();
+                assert_eq!(n, 1);
+            }
+            w.close();
+        });
+        assert_eq!(collect(s), ["a", "b", ""]);
+        writer.join().unwrap();
+    });
+}
+
+#[test]
+fn disconnect_vs_a_waiting_stream() {
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1)
+            .on_full(Policy::DisconnectSlowest)
+            .build();
+        let slow = w.stream();
+        let mut fast = w.stream();
+        w.write_all(b"a").unwrap();
+        let reader = thread::spawn(move || {
+            // Reads "a" (if not disconnected first), then the error or more.
+            let mut got = Vec::new();
+            while let Some(item) = block_on(fast.next()) {
+                got.push(item.map_err(|e| e.kind()));
+            }
+            got
+        });
+        w.write_all(b"b").unwrap();
+        w.close();
+        let slow_items: Vec<_> = {
+            let mut s = slow;
+            let mut v = Vec::new();
+            while let Some(item) = block_on(s.next()) {
+                v.push(item.is_ok());
+            }
+            v
+        };
+        let fast_items = reader.join().unwrap();
+        // `slow` (never reading, the lower id on a tie) is always
+        // disconnected; `fast` is too when it had not read "a" in time
+        // (then it says so), otherwise it reads everything.
+        assert_eq!(
+            slow_items,
+            [false],
+            "slow always loses its byte, and says so"
+        );
+        assert!(
+            fast_items
+                == [
+                    Ok(Bytes::from_static(b"a")),
+                    Ok(Bytes::from_static(b"b")),
+                    Ok(Bytes::new())
+                ]
+                || fast_items.last().is_some_and(Result::is_err),
+            "{fast_items:?}"
+        );
+    });
+}
+
+#[test]
+fn block_thread_writer_is_woken_by_a_batch_reported_late() {
+    // "b" is handed out from the stream's batch without the lock and
+    // reported at the stream's next lock: that report must wake the writer.
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(2)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap();
+        let writer = thread::spawn(move || {
+            w.write_all(b"cc").unwrap(); // needs both reported
+            w.close();
+        });
+        assert_eq!(collect(s), ["a", "b", "cc", ""]);
+        writer.join().unwrap();
+    });
+}
