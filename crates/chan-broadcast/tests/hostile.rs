@@ -4,7 +4,7 @@
 //! dropped mid-wait, and re-entrant user code. Each test says what it shows.
 //! Written by a hostile review of issue 8; the tests that failed then were
 //! fixed in the library (or, for doc claims, in the docs and here).
-//! Not under Miri: several tests run in a child process or sleep.
+//! Not under Miri: several tests sleep for hundreds of milliseconds.
 #![cfg(not(miri))]
 
 use std::future::Future;
@@ -41,34 +41,21 @@ fn bounded<R: Send + 'static>(
     }
 }
 
-/// Runs the test `name` again in a child process (this test binary, with
-/// `HOSTILE_CHILD` set), and fails if the child fails or does not finish in
-/// `limit`; on a timeout the child is killed, so a deadlocked test leaves no
-/// spinning thread behind. Returns `true` in the child: run the body there.
-fn in_child(name: &str, limit: Duration) -> bool {
-    if std::env::var_os("HOSTILE_CHILD").is_some() {
-        return true;
-    }
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--test-threads=1"])
-        .env("HOSTILE_CHILD", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{name}: failed in the child process");
-            return false;
+/// A watchdog for a test that could deadlock: if the returned guard is
+/// not dropped within `limit` (the test hung), it prints which test and
+/// aborts the whole test binary, so a hang fails the run loudly instead of
+/// stalling it. In-process (no child process), so it works under qemu and
+/// the i686 loader too.
+fn watchdog(name: &str, limit: Duration) -> mpsc::Sender<()> {
+    let (done, wait) = mpsc::channel::<()>();
+    let name = name.to_owned();
+    thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(limit) {
+            eprintln!("{name}: did not finish in {limit:?} (hang or deadlock): aborting");
+            std::process::abort();
         }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{name}: did not finish in {limit:?} (hang or deadlock; child killed)");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
+    });
+    done
 }
 
 /// A tiny deterministic PRNG (xorshift64*), so a failure names its seed.
@@ -796,12 +783,10 @@ fn hook_waker(
 /// drop waits for it).
 #[test]
 fn lossless_send_wakes_the_next_sender_between_claim_and_commit_reentrant_wake_deadlocks() {
-    if !in_child(
+    let _watchdog = watchdog(
         "lossless_send_wakes_the_next_sender_between_claim_and_commit_reentrant_wake_deadlocks",
-        Duration::from_secs(5),
-    ) {
-        return;
-    }
+        Duration::from_secs(30),
+    );
     let (tx, mut rx) = channel_lossless::<u32>(1);
     let tx = Arc::new(tx);
     tx.try_send(0).unwrap();
@@ -835,12 +820,10 @@ fn lossless_send_wakes_the_next_sender_between_claim_and_commit_reentrant_wake_d
 /// panics in it (shared.rs, `RefUnwindSafe for Shared`).
 #[test]
 fn lossless_send_panicking_next_waker_wedges_the_channel() {
-    if !in_child(
+    let _watchdog = watchdog(
         "lossless_send_panicking_next_waker_wedges_the_channel",
-        Duration::from_secs(5),
-    ) {
-        return;
-    }
+        Duration::from_secs(30),
+    );
     let (tx, mut rx) = channel_lossless::<u32>(1);
     tx.try_send(0).unwrap();
     let mut head = tx.send(1);
@@ -874,12 +857,10 @@ fn lossless_send_panicking_next_waker_wedges_the_channel() {
 /// outside every lock.
 #[test]
 fn lossless_send_drops_a_replaced_waker_under_the_slot_lock() {
-    if !in_child(
+    let _watchdog = watchdog(
         "lossless_send_drops_a_replaced_waker_under_the_slot_lock",
-        Duration::from_secs(5),
-    ) {
-        return;
-    }
+        Duration::from_secs(30),
+    );
     let (tx, mut rx) = channel_lossless::<u32>(1);
     let inner = tx.subscribe();
     tx.try_send(0).unwrap();
@@ -1333,12 +1314,10 @@ fn wake_ups_of_a_waiting_receiver_match_tokio() {
 /// the thread deadlocks on itself.
 #[test]
 fn lossless_send_drops_its_own_waker_between_claim_and_commit() {
-    if !in_child(
+    let _watchdog = watchdog(
         "lossless_send_drops_its_own_waker_between_claim_and_commit",
-        Duration::from_secs(5),
-    ) {
-        return;
-    }
+        Duration::from_secs(30),
+    );
     let (tx, mut rx) = channel_lossless::<u32>(1);
     let mut inner = tx.subscribe();
     tx.try_send(0).unwrap();
