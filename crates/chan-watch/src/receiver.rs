@@ -60,6 +60,15 @@ pub struct Ref<'a, T> {
     has_changed: bool,
 }
 
+// SAFETY: through a shared `&Ref` another thread gets only `&T` (`Deref`,
+// `Debug`) and `has_changed`; the `&Slot<T>` and `&Shared<T>` the `Ref`
+// also holds are used only by its `drop`, which needs the `Ref` itself
+// (and a `Ref` is `!Send`: its read guard is). So sharing a `Ref` shares
+// a `&T` and nothing else, as tokio's `RwLockReadGuard`-based `Ref` does:
+// `Sync` when `T: Sync`, without the auto impl's `T: Send` (from
+// `&Slot<T>`, a lock around `T`).
+unsafe impl<T: Sync> Sync for Ref<'_, T> {}
+
 impl<T> Ref<'_, T> {
     /// Whether this value had not been seen by the receiver when it was
     /// borrowed (always `false` for [`Sender::borrow`](crate::Sender::borrow)).
