@@ -128,6 +128,26 @@ impl<T> Shared<T> {
         }
     }
 
+    /// A read guard on the current slot if it can be had without waiting
+    /// (std's `try_read`: none while a writer holds or waits for it), for
+    /// `Debug`, which must not block as tokio's does not. The caller drops
+    /// the guard and then calls [`release`](Shared::release), as a `Ref`
+    /// does.
+    fn try_read(&self) -> Option<(RwLockReadGuard<'_, Entry<T>>, &Slot<T>)> {
+        loop {
+            let p = self.current();
+            // SAFETY: loaded from `current`.
+            let slot = unsafe { self.slot(p) };
+            let guard = slot.try_read()?;
+            if ptr::eq(self.current(), p) {
+                debug_assert!(guard.value.is_some(), "a current slot holds a value");
+                return Some((guard, slot));
+            }
+            drop(guard);
+            self.release(slot);
+        }
+    }
+
     /// `send_if_modified`: runs `modify` on the current value under its
     /// slot's write lock (waiting for its `Ref`s, as tokio's write lock
     /// does), holding the senders' lock so that `current` stays put; bumps
@@ -264,14 +284,25 @@ impl<T> Shared<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (guard, _) = self.read();
+        // `try_read`, as std's `RwLock` `Debug` (so tokio's): prints
+        // `<locked>` rather than wait, e.g. inside a `send_modify` closure
+        // on this thread or behind a `send_modify` waiting for a `Ref`.
+        let held = self.try_read();
         let state = self.state.load();
-        f.debug_struct("Shared")
-            .field("value", &LikeTokiosLock(guard.value.as_ref()))
+        let value = held.as_ref().and_then(|(guard, _)| guard.value.as_ref());
+        let res = f
+            .debug_struct("Shared")
+            .field("value", &LikeTokiosLock(value))
             .field("version", &state.version())
             .field("is_closed", &state.is_closed())
             .field("ref_count_rx", &self.receiver_count())
-            .finish()
+            .finish();
+        if let Some((guard, slot)) = held {
+            drop(guard);
+            // As a `Ref`'s drop: a send may have left this slot meanwhile.
+            self.release(slot);
+        }
+        res
     }
 }
 

@@ -220,6 +220,25 @@ mod imp {
                     Err(std::sync::TryLockError::WouldBlock) => None,
                 }
             }
+
+            /// Locks for reading if no writer holds or waits for the lock
+            /// (std's rule), ignoring poisoning.
+            ///
+            /// ```
+            /// let l = ring_core::sync::RwLock::new(0_u8);
+            /// let w = l.write();
+            /// assert!(l.try_read().is_none());
+            /// drop(w);
+            /// assert_eq!(*l.try_read().unwrap(), 0);
+            /// ```
+            #[inline]
+            pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+                match self.0.try_read() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
         }
     }
 
@@ -402,6 +421,15 @@ mod imp {
             /// Locks for writing if nobody holds the lock.
             pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
                 match self.0.try_write() {
+                    Ok(guard) => Some(guard),
+                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => None,
+                }
+            }
+
+            /// Locks for reading if no writer holds the lock.
+            pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+                match self.0.try_read() {
                     Ok(guard) => Some(guard),
                     Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
                     Err(std::sync::TryLockError::WouldBlock) => None,
