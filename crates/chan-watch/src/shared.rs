@@ -16,7 +16,10 @@
 //!   itself for any `T` (no `T: Clone` in tokio's signatures), so they take
 //!   the current slot's write lock and wait for its `Ref`s, as tokio's do:
 //!   with a `Ref` of the current value alive on the same thread, they wait
-//!   for ever.
+//!   for ever. They wait holding nothing else, so a `send` meanwhile does
+//!   not queue behind them: it moves to another slot, and the waiting
+//!   modification, once in, finds its slot no longer current, drops the
+//!   value the send replaced and starts again on the new slot.
 //!
 //! Borrow: load `current`, read-lock that slot, re-load `current`; if it
 //! moved meanwhile, unlock and retry (a send made another slot current
@@ -27,7 +30,9 @@
 //!
 //! Slots are never freed before the channel is: a `Ref` may point at any
 //! of them, so there is nothing to reclaim but their values. Senders
-//! serialise on `slots` (the list, a mutex readers never touch).
+//! serialise on `slots` (the list, a mutex readers never touch), and no
+//! sender blocks on a slot's lock while it holds `slots` (lock order: a
+//! slot's write lock, then `slots`).
 //!
 //! [`Ref`]: crate::Ref
 
@@ -150,32 +155,54 @@ impl<T> Shared<T> {
 
     /// `send_if_modified`: runs `modify` on the current value under its
     /// slot's write lock (waiting for its `Ref`s, as tokio's write lock
-    /// does), holding the senders' lock so that `current` stays put; bumps
-    /// the version if `modify` returns `true`.
+    /// does); bumps the version if `modify` returns `true`.
+    ///
+    /// It waits for the write lock holding nothing else, so that `send`
+    /// (which needs only the senders' lock `slots`) never queues behind a
+    /// `Ref` through it; then it takes `slots`, so that `current` stays
+    /// put, and checks that its slot is still current. If a `send` moved
+    /// to another slot meanwhile, the value it replaced is ours to drop (we
+    /// hold its slot's write lock: no `Ref` shows it, and the slot cannot
+    /// be made current again under us) and we start again on the new slot.
+    /// Lock order: a slot's write lock, then `slots`; `store` holds `slots`
+    /// and only ever `try_write`s a slot, so the two cannot deadlock.
     ///
     /// A panic in `modify` is resumed after both locks are released
     /// (nothing poisoned, no version bumped); the partial change stays.
     pub(crate) fn modify(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        let slots = self.slots.lock();
-        // Relaxed: only senders store `current`, under `slots`.
-        let p = self.current.load(Ordering::Relaxed);
-        // SAFETY: loaded from `current`.
-        let mut guard = unsafe { self.slot(p) }.write();
-        let value = guard.value.as_mut().expect("a current slot holds a value");
-        match panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value))) {
-            Ok(true) => {}
-            Ok(false) => return false,
-            Err(panicked) => {
-                drop(guard);
+        loop {
+            let p = self.current();
+            // SAFETY: loaded from `current`.
+            let slot = unsafe { self.slot(p) };
+            let mut guard = slot.write();
+            let slots = self.slots.lock();
+            // Relaxed: only senders store `current`, under `slots`.
+            if !ptr::eq(self.current.load(Ordering::Relaxed), p) {
+                // Replaced by a `send` while we waited: not current, and
+                // only a sender holding this write lock could make it so.
+                let replaced = guard.value.take();
                 drop(slots);
-                panic::resume_unwind(panicked);
+                drop(guard);
+                // Outside the locks: `T::drop` may use the channel.
+                drop(replaced);
+                continue;
             }
+            let value = guard.value.as_mut().expect("a current slot holds a value");
+            match panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value))) {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(panicked) => {
+                    drop(guard);
+                    drop(slots);
+                    panic::resume_unwind(panicked);
+                }
+            }
+            // Under the slot's write lock: a borrow reads the version with
+            // the value. Exact: every bump happens under `slots`.
+            guard.version = self.state.load().version().next();
+            self.state.increment_version_while_locked();
+            return true;
         }
-        // Under the slot's write lock: a borrow reads the version with the
-        // value. Exact: every bump happens under `slots`.
-        guard.version = self.state.load().version().next();
-        self.state.increment_version_while_locked();
-        true
     }
 
     /// `send`'s store: in place if the current slot is free, else into
