@@ -41,7 +41,7 @@ use core::ptr;
 use std::panic;
 
 use ring_core::Doorbell;
-use ring_core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use ring_core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering, fence};
 use ring_core::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use crate::error::RecvError;
@@ -130,6 +130,12 @@ impl<T> Shared<T> {
                 debug_assert!(guard.value.is_some(), "a current slot holds a value");
                 return (guard, slot);
             }
+            // A send made another slot current meanwhile. Our read lock
+            // may be what made the old slot's last `Ref` (or the send
+            // itself) fail to empty it: we are then its last reader, so
+            // we release it as a `Ref` does.
+            drop(guard);
+            self.release(slot);
         }
     }
 
@@ -260,6 +266,12 @@ impl<T> Shared<T> {
         // The old current value goes now if no `Ref` holds it any more
         // (else with its last `Ref`): not current, and only we make a
         // slot current.
+        // SeqCst fence between publishing `p` and looking at the old
+        // slot's lock word: pairs with the fence in `release` between a
+        // reader's unlock and its load of `current` (a store-buffering
+        // pair). Either this `try_write` sees that reader's unlock, or
+        // the reader sees the new `current` and empties the slot itself.
+        fence(Ordering::SeqCst);
         // SAFETY: `cur` points into `slots`.
         let old = unsafe { self.slot(cur) }
             .try_write()
@@ -268,9 +280,28 @@ impl<T> Shared<T> {
         [stale, old]
     }
 
-    /// Called by a `Ref` of `slot` as it goes: drops the slot's value if
-    /// the slot is no longer current and nobody else reads it.
+    /// Called by every reader of `slot` after it unlocks it (a `Ref`'s
+    /// drop, a borrow's retry, `Debug`): drops the slot's value if the
+    /// slot is no longer current and nobody else holds it.
+    ///
+    /// Why a replaced value is never left behind: a slot stops being
+    /// current only in `store`, which then `try_write`s it; and every
+    /// reader, after unlocking, `try_write`s it too unless it is still
+    /// current. The SeqCst fences here and in `store` order each reader's
+    /// unlock and load of `current` against the store of `current` and
+    /// the sender's `try_write`: one of the two sees the other. A
+    /// `try_write` fails only while someone holds the lock: a reader,
+    /// which comes here after it unlocks; `modify`, which empties a slot
+    /// it finds no longer current itself; or a `store` reusing the slot
+    /// (which replaces the value). So the last holder to leave finds the
+    /// slot free and empties it. (The fences reason about the lock word
+    /// of std's `RwLock`: an unlock is an atomic write to it and
+    /// `try_write` reads it, fails only while the lock is held, never
+    /// spuriously.)
     pub(crate) fn release(&self, slot: &Slot<T>) {
+        // SeqCst fence after the caller's unlock, before the load of
+        // `current`: the other half of the pair in `store` (above).
+        fence(Ordering::SeqCst);
         if ptr::eq(self.current(), slot) {
             return;
         }
