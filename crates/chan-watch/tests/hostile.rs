@@ -210,7 +210,11 @@ fn auto_traits_match_tokio_side_by_side() {
     all!(&'static mut u32);
     all!(Box<dyn Fn() + Send + Sync>);
     cmp!(chan_watch::error::RecvError, tokio::sync::watch::error::RecvError: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe);
-    assert!(mismatches.is_empty(), "auto traits differ from tokio:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "auto traits differ from tokio:\n{}",
+        mismatches.join("\n")
+    );
 }
 
 /// Creation/drop-counting value.
@@ -278,7 +282,9 @@ fn a_replaced_value_outlives_every_ref_under_a_racing_borrow() {
                 thread::sleep(Duration::from_millis(100));
                 let b1 = borrows.load(Ordering::SeqCst);
                 let t1 = Instant::now();
-                while borrows.load(Ordering::SeqCst) < b1 + 2 && t1.elapsed() < Duration::from_secs(1) {
+                while borrows.load(Ordering::SeqCst) < b1 + 2
+                    && t1.elapsed() < Duration::from_secs(1)
+                {
                     std::hint::spin_loop();
                 }
                 n = live.load(Ordering::SeqCst);
@@ -297,7 +303,11 @@ fn a_replaced_value_outlives_every_ref_under_a_racing_borrow() {
         }
         let quiescent = live.load(Ordering::SeqCst);
         drop((tx, rx));
-        (leaked.map(|(k, n)| (k, n, quiescent)), rounds, live.load(Ordering::SeqCst))
+        (
+            leaked.map(|(k, n)| (k, n, quiescent)),
+            rounds,
+            live.load(Ordering::SeqCst),
+        )
     })
     .expect("bounded");
     let (leaked, rounds, after) = res;
