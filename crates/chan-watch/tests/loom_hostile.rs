@@ -48,26 +48,30 @@ impl Gate {
 /// `a_replaced_value_outlives_every_ref_under_a_racing_borrow`, as a
 /// loom model: a holder thread keeps a `Ref` of slot A until the send is
 /// done (gates), so `send` must move to slot B; a reader's transient
-/// borrow races the send and the holder's `release` of A. If the borrow
-/// read-locks A, the release's `try_write` fails, and the borrow's
-/// re-check finds B and retries without releasing: value 0 is never
-/// dropped (the assertion below).
+/// borrow races the send and the holder's `release` of A. Before the fix,
+/// if the borrow read-locked A, the release's `try_write` failed, and the
+/// borrow's re-check found B and retried without releasing: value 0 was
+/// never dropped (the assertion below). Now every reader releases after
+/// it unlocks (`shared.rs` `release`), and the model checks that the
+/// replaced value is dropped once no `Ref` can show it, in every
+/// interleaving within the bound.
 ///
-/// SHOWS, as it stands, that loom cannot check the slot protocol: it
-/// FAILS with a loom "deadlock" of the main thread at ring-core
-/// `sync.rs:404` (`try_write`), before reaching the leak. loom 0.7.3
-/// marks a thread whose pending operation is a write on the lock as
-/// blocked when another thread read-locks it (rt/rwlock.rs
-/// `post_acquire_read_lock`) and unblocks it only when the *last* reader
-/// leaves; with the holder's `Ref` still alive, the `try_write` that std
-/// fails at once (`WouldBlock`) never returns. So in `loom_watch.rs` every
-/// interleaving where a send's `try_write` races a borrow while another
-/// `Ref` is alive is either reported as a deadlock or never reached: the
-/// issue's "loom models ... the lock-free borrow's reclamation" prove
-/// nothing about the paths that leak (those models pass; the leak is
-/// real, see `hostile.rs`).
+/// This model needs ring-core's loom `RwLock` shim to fail a `try_write`
+/// at once while a reader holds the lock, as std's does. loom 0.7.3's own
+/// `try_write` instead marks the caller blocked while another thread
+/// read-locks the lock (rt/rwlock.rs `post_acquire_read_lock`) and resumes
+/// it only when the last reader leaves: here the send would wait for the
+/// holder, which waits for the send, and loom reported a (false) deadlock
+/// at the `try_write` before reaching the leak; in `loom_watch.rs` every
+/// interleaving where a `try_write` loses to a reader was never explored.
+/// The shim now counts readers (SeqCst, before locking and after
+/// unlocking) and fails `try_write` while the count is not zero (its doc
+/// says why that is a std behaviour). What loom still cannot show: the
+/// weak-memory side of `release` (the SeqCst fences pairing with
+/// `store`), since the shim's SeqCst count and loom's lock add order of
+/// their own; that argument is in `release`'s doc.
 #[test]
-fn a_held_ref_forces_a_slot_change_and_a_racing_borrow_leaks_the_old_value() {
+fn a_held_ref_forces_a_slot_change_and_a_racing_borrow_does_not_leak_the_old_value() {
     model(3, || {
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
@@ -92,8 +96,39 @@ fn a_held_ref_forces_a_slot_change_and_a_racing_borrow_leaks_the_old_value() {
             1,
             "the replaced value 0 was not dropped although no Ref shows it"
         );
+        assert_eq!(rx.borrow().0, 1, "the value sent is current");
         drop((tx, rx));
         assert_eq!(drops.load(Ordering::SeqCst), 2);
     });
 }
 
+/// `hostile.rs`'s `borrow_then_send_on_one_thread_deadlocks_if_a_send_modify_is_queued`
+/// as a model: a `send_modify` on another thread may wait for this
+/// thread's `Ref`; the `send` made while the `Ref` lives must not wait for
+/// it (before the fix it queued on the senders' lock behind the waiting
+/// modification: a deadlock loom reports). The modification lands either
+/// before the send (and is replaced) or after it, on the sent value, and
+/// every value is dropped exactly once.
+#[test]
+fn a_send_modify_waiting_for_a_ref_does_not_hold_up_a_send() {
+    model(3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let tx2 = tx.clone();
+        let modifier = thread::spawn(move || tx2.send_modify(|c| c.0 += 10));
+        let r = rx.borrow();
+        tx.send(Counted(1, Arc::clone(&drops))).unwrap();
+        assert!(r.0 == 0 || r.0 == 10, "{}", r.0);
+        drop(r);
+        modifier.join().unwrap();
+        let now = rx.borrow().0;
+        assert!(now == 1 || now == 11, "{now}");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the replaced value is dropped once"
+        );
+        drop((tx, rx));
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    });
+}

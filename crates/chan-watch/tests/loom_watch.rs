@@ -207,9 +207,10 @@ fn two_readers_while_sends_change_slots() {
 /// A borrow racing a send that moves to another slot (the current one is
 /// held by a `Ref` on a third thread) and that `Ref`'s drop, which empties
 /// the old slot: the borrow must retry, never show the emptied slot or an
-/// older value than one it has seen. (The `Ref` is on its own thread:
-/// loom's `RwLock::try_write` blocks, where std's fails, when the calling
-/// thread itself holds a read lock.)
+/// older value than one it has seen. (The `Ref` is on its own thread, as
+/// it had to be while loom's `RwLock::try_write` blocked on readers; since
+/// ring-core's loom shim fails it at once, as std's does, the slot-change
+/// paths are explored: see `loom_hostile.rs`.)
 #[test]
 fn a_borrow_racing_a_slot_change_and_the_old_slots_release() {
     model(3, || {

@@ -389,47 +389,121 @@ mod imp {
     pub use self::rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
     mod rwlock {
-        /// loom's reader-writer lock, with `read`/`write` returning the guard.
-        #[derive(Debug)]
-        pub struct RwLock<T>(loom::sync::RwLock<T>);
+        use core::mem::ManuallyDrop;
+        use core::ops::Deref;
 
-        /// The shared guard of [`RwLock`].
-        pub type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+        use loom::sync::atomic::{AtomicUsize, Ordering};
+
+        /// loom's reader-writer lock, with `read`/`write` returning the
+        /// guard, and a `try_write` that fails at once while a reader holds
+        /// the lock, as std's does.
+        ///
+        /// loom 0.7's own `try_write` marks the calling thread blocked
+        /// while another thread holds a read lock and resumes it (with the
+        /// lock) when the last reader leaves: it never returns `WouldBlock`
+        /// because of readers. That hides every interleaving in which a
+        /// `try_write` loses to a reader, and reports a false deadlock when
+        /// the reader waits for the `try_write`'s thread. So readers are
+        /// counted here (`readers`, SeqCst: loom explores each order of the
+        /// count's updates and loads), and `try_write` fails when the count
+        /// is not zero. A reader counts itself before it locks and uncounts
+        /// itself after it unlocks, so the count is never below the number
+        /// of read locks held; a `try_write` that fails on a reader about
+        /// to lock (or just unlocked) is a `try_write` std could fail by
+        /// running a moment earlier (or later). One that finds the count at
+        /// zero may still meet a reader locking meanwhile: loom then makes
+        /// it wait for that reader, a std run in which it came just after.
+        #[derive(Debug)]
+        pub struct RwLock<T> {
+            lock: loom::sync::RwLock<T>,
+            readers: AtomicUsize,
+        }
+
+        /// The shared guard of [`RwLock`]: uncounts the reader on drop,
+        /// after the unlock.
+        pub struct RwLockReadGuard<'a, T> {
+            guard: ManuallyDrop<loom::sync::RwLockReadGuard<'a, T>>,
+            readers: &'a AtomicUsize,
+        }
+
         /// The exclusive guard of [`RwLock`].
         pub type RwLockWriteGuard<'a, T> = loom::sync::RwLockWriteGuard<'a, T>;
+
+        impl<T> core::fmt::Debug for RwLockReadGuard<'_, T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct("RwLockReadGuard").finish_non_exhaustive()
+            }
+        }
+
+        impl<T> Deref for RwLockReadGuard<'_, T> {
+            type Target = T;
+
+            fn deref(&self) -> &T {
+                &self.guard
+            }
+        }
+
+        impl<T> Drop for RwLockReadGuard<'_, T> {
+            fn drop(&mut self) {
+                // SAFETY: `guard` is not used again: this is the drop.
+                unsafe { ManuallyDrop::drop(&mut self.guard) };
+                self.readers.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
 
         impl<T> RwLock<T> {
             /// Creates an unlocked lock holding `value`.
             pub fn new(value: T) -> Self {
-                Self(loom::sync::RwLock::new(value))
+                Self {
+                    lock: loom::sync::RwLock::new(value),
+                    readers: AtomicUsize::new(0),
+                }
             }
 
             /// Locks for reading, ignoring poisoning.
             pub fn read(&self) -> RwLockReadGuard<'_, T> {
-                self.0
+                self.readers.fetch_add(1, Ordering::SeqCst);
+                let guard = self
+                    .lock
                     .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            }
-
-            /// Locks for writing, ignoring poisoning.
-            pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-                self.0
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            }
-
-            /// Locks for writing if nobody holds the lock.
-            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
-                match self.0.try_write() {
-                    Ok(guard) => Some(guard),
-                    Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-                    Err(std::sync::TryLockError::WouldBlock) => None,
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                RwLockReadGuard {
+                    guard: ManuallyDrop::new(guard),
+                    readers: &self.readers,
                 }
             }
 
             /// Locks for reading if no writer holds the lock.
             pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
-                match self.0.try_read() {
+                self.readers.fetch_add(1, Ordering::SeqCst);
+                let guard = match self.lock.try_read() {
+                    Ok(guard) => guard,
+                    Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        self.readers.fetch_sub(1, Ordering::SeqCst);
+                        return None;
+                    }
+                };
+                Some(RwLockReadGuard {
+                    guard: ManuallyDrop::new(guard),
+                    readers: &self.readers,
+                })
+            }
+
+            /// Locks for writing, ignoring poisoning.
+            pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+                self.lock
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
+
+            /// Locks for writing if nobody holds the lock; fails at once
+            /// while a reader holds it (std's behaviour, above).
+            pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+                if self.readers.load(Ordering::SeqCst) != 0 {
+                    return None;
+                }
+                match self.lock.try_write() {
                     Ok(guard) => Some(guard),
                     Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
                     Err(std::sync::TryLockError::WouldBlock) => None,
