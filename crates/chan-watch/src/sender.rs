@@ -90,7 +90,10 @@ impl<T> Sender<T> {
     /// Modifies the value in place and notifies every receiver, even if
     /// there is none. Waits until the [`Ref`]s of the current value are
     /// dropped (as tokio's write lock does): with one alive on this thread
-    /// it waits for ever.
+    /// it waits for ever. While it waits, [`send`](Sender::send) does not
+    /// wait for it: if a `send` replaces the value meanwhile, this still
+    /// waits for the `Ref`s of the value it found, then modifies the value
+    /// sent.
     ///
     /// # Panics
     ///

@@ -19,11 +19,15 @@
 //!   for ever. They wait holding nothing else, so a `send` meanwhile does
 //!   not queue behind them: it moves to another slot, and the waiting
 //!   modification, once in, finds its slot no longer current, drops the
-//!   value the send replaced and starts again on the new slot.
+//!   value the send replaced and starts again on the new slot. (So it
+//!   may wait for the `Ref`s of a value a `send` has already replaced;
+//!   each new start follows a `send`.)
 //!
 //! Borrow: load `current`, read-lock that slot, re-load `current`; if it
-//! moved meanwhile, unlock and retry (a send made another slot current
-//! between the two loads). A slot that is current always holds a value:
+//! moved meanwhile, unlock, release the old slot as a `Ref`'s drop does
+//! (`release`: the reader that leaves a replaced slot last empties it)
+//! and retry (a send made another slot current between the two loads).
+//! A slot that is current always holds a value:
 //! a sender fills a slot before it publishes it, and a slot is emptied
 //! only under its write lock after checking it is not current, which
 //! only a sender holding that write lock can change.
