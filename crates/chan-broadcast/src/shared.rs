@@ -108,7 +108,11 @@ pub(crate) struct Shared<T> {
 /// yielding keeps the core from the preempted holder, and with another
 /// process runnable each yield may hand that process a time slice; a
 /// sleeping one frees the core.
-#[inline]
+///
+/// Out of line and cold: it runs only when a wait is already under way,
+/// and keeps its three phases out of `send`'s claim and commit loops.
+#[cold]
+#[inline(never)]
 pub(crate) fn backoff(iter: &mut u32) {
     const SPIN_STEPS: u32 = 16;
     const YIELD_STEPS: u32 = 4;

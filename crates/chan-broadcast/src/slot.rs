@@ -91,10 +91,11 @@ impl<T> Slot<T> {
     }
 
     /// Waits for the lock with the crate's short wait (`shared::backoff`:
-    /// PAUSE bursts, a few yields, then short sleeps). Kept out of line so
-    /// the fast path in `with` stays small.
+    /// PAUSE bursts, a few yields, then short sleeps; out of line itself).
+    /// Not `inline(never)`: that made `try_recv/16` about 1.4× slower in
+    /// `benches/broadcast.rs` (single-threaded, so this is never called
+    /// there; the cost was the call's effect on the caller's code).
     #[cold]
-    #[inline(never)]
     fn lock_contended(&self) {
         let mut iter = 0;
         loop {
