@@ -646,9 +646,17 @@ pub(crate) enum Blocking<'a> {
     No,
 }
 
-/// Wakes and empties `wakers` (outside every lock).
+/// Wakes and empties `wakers` (outside every lock). A waker that panics
+/// does not cost the others their wake-up: every waker is woken, then the
+/// first panic is resumed.
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
+    let mut panic = None;
     for w in wakers.drain(..) {
-        w.wake();
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake())) {
+            panic.get_or_insert(p);
+        }
+    }
+    if let Some(p) = panic {
+        std::panic::resume_unwind(p);
     }
 }

@@ -268,7 +268,6 @@ fn typed_clone_panic_then_disconnect_miscounts_the_loss() {
 /// `waiting`, so neither later writes nor the close wake them (a task
 /// that trusts its waker hangs).
 #[test]
-#[ignore = "known defect: panicking waker (fixed in the next commit)"]
 fn a_panicking_waker_loses_the_other_streams_wake_ups_for_ever() {
     let mut w = ByteWriter::default();
     let mut bad = w.stream();
@@ -291,7 +290,6 @@ fn a_panicking_waker_loses_the_other_streams_wake_ups_for_ever() {
 /// streams but `bytes_written()` does not count it (the `written += n`
 /// after `core.write` is skipped by the unwind).
 #[test]
-#[ignore = "known defect: panicking waker (fixed in the next commit)"]
 fn a_panicking_waker_makes_bytes_written_miss_a_delivered_chunk() {
     let mut w = ByteWriter::default();
     let mut bad = w.stream();
