@@ -35,9 +35,12 @@
 //! * [`ByteWriter`] implements `std::io::Write` (and, with features
 //!   `tokio` / `futures-io`, both `AsyncWrite`s; shutting down closes it).
 //!   Each write becomes one [`Bytes`](bytes::Bytes), shared by every
-//!   stream: one allocation per write (none with
-//!   [`ByteWriter::write_bytes`]), a reference-count increment per stream
-//!   read.
+//!   stream: two allocations per write through `std::io::Write` (the
+//!   copy, and `bytes`' shared header when the first stream clones it),
+//!   then a reference-count increment per stream read. With
+//!   [`ByteWriter::write_bytes`] there is no copy: a `Bytes` that is
+//!   already shared (or static) costs no allocation, one made from a
+//!   `Vec` gets its shared header at the first clone.
 //! * [`ByteStream`] is a `Stream<Item = io::Result<Bytes>> + Unpin + Send`:
 //!   chunks in order with their boundaries as written; an empty write
 //!   sends nothing; the close is one empty `Bytes`, then the end.
