@@ -35,9 +35,12 @@
 //! * [`ByteWriter`] implements `std::io::Write` (and, with features
 //!   `tokio` / `futures-io`, both `AsyncWrite`s; shutting down closes it).
 //!   Each write becomes one [`Bytes`](bytes::Bytes), shared by every
-//!   stream: one allocation per write (none with
-//!   [`ByteWriter::write_bytes`]), a reference-count increment per stream
-//!   read.
+//!   stream: two allocations per write through `std::io::Write` (the
+//!   copy, and `bytes`' shared header when the first stream clones it),
+//!   then a reference-count increment per stream read. With
+//!   [`ByteWriter::write_bytes`] there is no copy: a `Bytes` that is
+//!   already shared (or static) costs no allocation, one made from a
+//!   `Vec` gets its shared header at the first clone.
 //! * [`ByteStream`] is a `Stream<Item = io::Result<Bytes>> + Unpin + Send`:
 //!   chunks in order with their boundaries as written; an empty write
 //!   sends nothing; the close is one empty `Bytes`, then the end.
@@ -89,27 +92,30 @@
 //! that were waiting (each waiting stream must be woken by someone; the
 //! wakers run after the lock is released). A write with no waiting stream
 //! does not touch per-stream state. A stream takes the mutex once per
-//! batch of up to 32 chunks (cloning each `Bytes`: a reference-count
-//! increment) and hands them out without it; the batch is reported to the
-//! writer at the stream's next lock, so the memory count stays exact
-//! (chunks a stream holds in its batch count as buffered until then) and
-//! a blocked writer is woken by that report. `DisconnectSlowest` scans the
-//! streams only when the limit is reached; [`ByteWriter::stalled`] scans
-//! them when called. Stall stamps use the coarse monotonic clock on Linux
-//! (one kernel tick, 1 to 10 ms).
+//! chunk: it clones the `Bytes` (a reference-count increment) and reports
+//! it to the writer in the same lock, so a chunk a stream has handed out
+//! is never still charged to it, and every chunk alive for a stream is in
+//! the count. `DisconnectSlowest` scans the streams only when the limit is
+//! reached; [`ByteWriter::stalled`] scans them when called. Stall stamps
+//! use the coarse monotonic clock on Linux (one kernel tick, 1 to 10 ms).
 //!
 //! Measured with `cargo bench --bench bytes -- --quick` on the shared
 //! 2-core VM (noisy: other builds ran beside it), one writer thread and
 //! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
-//! write end to end: at 16 streams 425 ns against tokio broadcast + a
-//! `BroadcastStream`-style adapter's 808 ns (1.9x its throughput),
-//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns; at 4
-//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs (allocating and copying
-//! the 4 KiB dominate every implementation there). The writer's own time
-//! per write is on par with tokio's from 1 to 16 streams and grows at 64
-//! (311 ns against 48 at 64 B): it wakes every waiting stream itself.
-//! Before streams read in batches (one lock per chunk) the 16-stream 64 B
-//! figure was 1009 ns, 1.24x tokio's time.
+//! write end to end, with one lock per chunk read (as now): at 16 streams
+//! 1009 ns, 1.24x tokio broadcast + a `BroadcastStream`-style adapter's
+//! time. A version that took up to 32 chunks per lock and reported them
+//! at the stream's next lock measured 425 ns against tokio's 808 ns,
+//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns (at 4
+//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs), but it charged a
+//! stream for chunks it had already handed out (a caught-up stream could
+//! be disconnected, a `Block` writer could wait on a reader that had
+//! everything), miscounted the loss after a `Pending`, and kept a
+//! disconnected stream's batch alive outside the limit (tests/hostile.rs):
+//! it was dropped for correctness; these figures were not re-measured
+//! since. The writer's own time per write grows with the streams waiting
+//! (311 ns against tokio's 48 at 64 streams, 64 B): it wakes every
+//! waiting stream itself, one waker per stream.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -8,15 +8,17 @@
 //!   carries `rem`, the number of live streams that have not read it yet.
 //!   A write pushes one entry with `rem = streams.len()` (or stores nothing
 //!   when there is no stream): one push, whatever the number of streams.
-//! * A stream whose batch is empty takes the lock, reports the entries it
-//!   handed out since its last lock (decrements their `rem`), clones up to
-//!   [`BATCH`] entries from its `fetched` cursor (for `Bytes`, a
-//!   reference-count increment: no copy), reports the first of them at
-//!   once, and pops the front entries whose `rem` reached zero. It hands
-//!   the rest out without the lock. Streams read in order, so an
-//!   entry whose `rem` is zero has every earlier entry at zero too (every
-//!   stream that needed the earlier one needed this one, and read it after):
-//!   popping from the front frees every entry nobody needs.
+//! * A stream takes the lock for each entry: it clones the entry at its
+//!   cursor (for `Bytes`, a reference-count increment: no copy), takes
+//!   its share off the entry's `rem` at once, and pops the front entries
+//!   whose `rem` reached zero. Streams read in order, so an entry whose
+//!   `rem` is zero has every earlier entry at zero too (every stream that
+//!   needed the earlier one needed this one, and read it after): popping
+//!   from the front frees every entry nobody needs. Nothing a stream
+//!   handed out is still charged to it, and nothing charged to nobody is
+//!   held by a stream (no batch outside the count).
+//! * Popped entries (and removed streams' wakers) are dropped after the
+//!   lock: a value's `Drop` may call back into the writer.
 //! * `buffered` is the sum of the sizes of the entries in the log: the
 //!   memory held for streams, counted exactly.
 //! * Waiting: a stream that finds nothing registers its waker and its id in
@@ -94,10 +96,10 @@ pub enum Policy {
     Block,
     /// A write that would go over the limit disconnects the slowest stream
     /// (the one with the most unread bytes) until the chunk fits. That
-    /// stream first hands out the chunks it had already taken (a stream
-    /// takes up to 32 per lock), then yields an `io::Error` saying how many
-    /// bytes it lost (exactly those written before the disconnect that it
-    /// never got), then ends; the others and the writer go on.
+    /// stream yields an `io::Error` saying how many bytes it lost (exactly
+    /// those written before the disconnect that it never got), then ends;
+    /// the others and the writer go on. If that was the last stream, the
+    /// chunk is accepted and stored nowhere, as with no stream.
     DisconnectSlowest,
 }
 
@@ -115,16 +117,8 @@ struct Entry<T> {
     at: u64,
 }
 
-/// Entries a read takes under one lock, at most: the stream hands them
-/// out one by one without locking. The batch is reported (its entries'
-/// `rem` decremented) at the stream's next lock, so `buffered` still
-/// counts them until then: the memory bound stays exact, the report of
-/// room is late by at most one batch of the stream's own reads.
-pub(crate) const BATCH: u64 = 32;
-
-/// A stream's progress, written by the stream as it hands out chunks from
-/// its batch (no lock), read by [`Shared::stalled`] and by
-/// `DisconnectSlowest`'s choice of the slowest stream.
+/// A stream's progress, written by the stream as it hands out chunks
+/// (no lock), read by [`Shared::stalled`] for the time of its last read.
 ///
 /// Both fields are statistics: a reader may see a slightly old value, and
 /// no other memory is published through them, so every access is
@@ -148,21 +142,17 @@ impl Progress {
 
 #[derive(Debug)]
 struct Reader {
-    /// Entries below this have had this stream's `rem` share taken off;
-    /// `head <= reported <= fetched <= tail`.
+    /// Entries below this have been handed to the stream and had its
+    /// `rem` share taken off; `head <= reported <= tail`.
     reported: u64,
-    /// Entries below this have been cloned into the stream's batch.
-    fetched: u64,
     waker: Option<Waker>,
     progress: Arc<Progress>,
 }
 
 impl Reader {
-    /// Where the stream really is: `reported` may be ahead of a stale
-    /// `progress.pos` (the first entry of a batch is reported at once).
+    /// Where the stream really is: the next entry it will take.
     fn pos(&self) -> u64 {
-        // Relaxed: a statistic (see `Progress`).
-        self.progress.pos.load(Ordering::Relaxed).max(self.reported)
+        self.reported
     }
 }
 
@@ -191,17 +181,23 @@ impl<T> Inner<T> {
         self.head + self.log.len() as u64
     }
 
-    /// Pops the entries nobody needs; true if any bytes were freed.
-    fn trim(&mut self) -> bool {
+    /// Pops the entries nobody needs into `dead` (dropped by the caller
+    /// after the lock: a value's `Drop` may call back into the writer);
+    /// true if any bytes were freed.
+    fn trim(&mut self, dead: &mut Vec<T>) -> bool {
         let mut freed = false;
         while self.log.front().is_some_and(|e| e.rem == 0) {
             let e = self.log.pop_front().expect("front checked");
             self.buffered -= e.size;
             self.head += 1;
+            dead.push(e.value);
             freed = true;
         }
+        // O(1): a read checks the entry it decrements, `release` its
+        // range (a scan of the whole log here, on every read, made debug
+        // builds quadratic in the log's length).
         debug_assert!(
-            self.log.iter().all(|e| e.rem > 0),
+            self.log.front().is_none_or(|e| e.rem > 0),
             "only the front can reach zero"
         );
         freed
@@ -216,12 +212,16 @@ impl<T> Inner<T> {
             e.rem -= 1;
             unread += e.size as u64;
         }
+        debug_assert!(
+            self.log.iter().map(|e| e.rem > 0).is_sorted(),
+            "only the front can reach zero"
+        );
         unread
     }
 
     /// The writer's waker if it waits for room and room was made.
-    fn room_made(&mut self, room: &Condvar) -> Option<Waker> {
-        if self.trim() && self.writer_waiting {
+    fn room_made(&mut self, room: &Condvar, dead: &mut Vec<T>) -> Option<Waker> {
+        if self.trim(dead) && self.writer_waiting {
             self.writer_waiting = false;
             room.notify_all();
             self.writer_waker.take()
@@ -233,8 +233,9 @@ impl<T> Inner<T> {
 
 /// What a read found.
 #[derive(Debug)]
-pub(crate) enum Read<T> {
-    Value(T),
+pub(crate) enum Read {
+    /// The next value is in the caller's slot.
+    Value,
     /// Disconnected by `DisconnectSlowest`, having lost this many bytes.
     Disconnected(u64),
     Closed,
@@ -382,7 +383,6 @@ impl<T> Shared<T> {
             id,
             Reader {
                 reported: cursor,
-                fetched: cursor,
                 waker: None,
                 progress: Arc::clone(&progress),
             },
@@ -392,17 +392,23 @@ impl<T> Shared<T> {
 
     /// Forgets stream `id` (dropped or finished).
     pub(crate) fn unsubscribe(&self, id: u64) {
+        let mut dead = Vec::new();
+        let mut gone = None;
         let writer = {
             let mut inner = self.lock();
             inner.disconnected.remove(&id);
             match inner.streams.remove(&id) {
                 Some(r) => {
                     inner.release(r.reported);
-                    inner.room_made(&self.room)
+                    gone = Some(r);
+                    inner.room_made(&self.room, &mut dead)
                 }
                 None => None,
             }
         };
+        // After the lock: a value's or a waker's `Drop` may re-enter.
+        drop(gone);
+        drop(dead);
         if let Some(w) = writer {
             w.wake();
         }
@@ -416,23 +422,24 @@ impl<T> Shared<T> {
         self.lock().buffered
     }
 
-    /// Called by a stream whose batch is empty (it handed out everything
-    /// it fetched): reports those entries, then fetches up to [`BATCH`]
-    /// more, returning the first (reported at once) and pushing the rest
-    /// onto `batch` with their sizes; or registers `waker`.
+    /// Takes the stream's next entry under the lock: clones it into
+    /// `slot` (for `Bytes`, a reference-count increment: no copy) and
+    /// reports it at once (its `rem` falls, and it is popped if this was
+    /// its last reader); or registers `waker`. Nothing a stream handed out
+    /// is ever still charged to it, and nothing it was charged for is held
+    /// outside the log's count. Entries popped are moved to `dead`, which
+    /// the caller drops after the lock.
     pub(crate) fn read(
         &self,
         id: u64,
         waker: Option<&Waker>,
-        batch: &mut VecDeque<(T, usize)>,
-    ) -> Read<T>
+        slot: &mut Option<T>,
+        dead: &mut Vec<T>,
+    ) -> Read
     where
         T: Clone,
     {
-        // Empty, unless a `T::clone` panicked while filling it last time:
-        // those clones were never accounted (`fetched` did not move), so
-        // they are dropped here and fetched again.
-        batch.clear();
+        let mut old = None;
         let (read, writer) = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -444,33 +451,22 @@ impl<T> Shared<T> {
                     None => Read::Closed,
                 };
             };
-            // The stream handed out every entry it fetched: report them.
-            let done = (r.reported - head) as usize..(r.fetched - head) as usize;
-            for e in inner.log.range_mut(done) {
-                e.rem -= 1;
-            }
-            r.reported = r.fetched;
-            if r.fetched < tail {
-                let start = (r.fetched - head) as usize;
-                let k = BATCH.min(tail - r.fetched) as usize;
-                let mut fetched = inner.log.range_mut(start..start + k);
-                // Every clone before any bookkeeping: a `T::clone` that
+            if r.reported < tail {
+                let at = (r.reported - head) as usize;
+                // The clone before any bookkeeping: a `T::clone` that
                 // panics leaves the counts as they were.
-                let first = fetched.next().expect("k >= 1");
-                let v = first.value.clone();
-                batch.extend(fetched.map(|e| (e.value.clone(), e.size)));
-                inner.log[start].rem -= 1;
-                r.fetched += k as u64;
+                *slot = Some(inner.log[at].value.clone());
+                inner.log[at].rem -= 1;
+                debug_assert!(
+                    at == 0 || inner.log[at].rem > 0,
+                    "only the front can reach zero"
+                );
                 r.reported += 1;
-                let writer = inner.room_made(&self.room);
-                (Read::Value(v), writer)
+                let writer = inner.room_made(&self.room, dead);
+                (Read::Value, writer)
             } else if inner.closed {
-                let writer = inner.room_made(&self.room);
-                (Read::Closed, writer)
+                (Read::Closed, None)
             } else {
-                let writer = inner.room_made(&self.room);
-                let r = inner.streams.get_mut(&id).expect("looked up above");
-                let mut old = None;
                 if let Some(w) = waker {
                     match &mut r.waker {
                         Some(current) if current.will_wake(w) => {}
@@ -483,11 +479,13 @@ impl<T> Shared<T> {
                         }
                     }
                 }
-                drop(guard);
-                drop(old);
-                (Read::Pending, writer)
+                (Read::Pending, None)
             }
         };
+        drop(old);
+        dead.clear();
+        // The value is in `slot` already: a writer waker that panics here
+        // does not lose it (the stream hands it out at its next poll).
         if let Some(w) = writer {
             w.wake();
         }
@@ -503,6 +501,22 @@ impl<T> Shared<T> {
         size: usize,
         block: Blocking<'_>,
         wakers: &mut Vec<Waker>,
+    ) -> Result<(), Refused<T>> {
+        let mut dead = Vec::new();
+        let r = self.write_locked(value, size, block, wakers, &mut dead);
+        // After the lock: entries freed by a disconnect (a value's `Drop`
+        // may re-enter the writer).
+        drop(dead);
+        r
+    }
+
+    fn write_locked(
+        &self,
+        value: T,
+        size: usize,
+        block: Blocking<'_>,
+        wakers: &mut Vec<Waker>,
+        dead: &mut Vec<T>,
     ) -> Result<(), Refused<T>> {
         let mut guard = self.lock();
         loop {
@@ -533,10 +547,15 @@ impl<T> Shared<T> {
                         let r = inner.streams.remove(&slowest).expect("just found");
                         let lost = inner.release(r.reported);
                         inner.disconnected.insert(slowest, lost);
-                        inner.trim();
+                        inner.trim(dead);
                         if let Some(w) = r.waker {
                             wakers.push(w);
                         }
+                    }
+                    if inner.streams.is_empty() {
+                        // The last stream was disconnected: nobody to
+                        // read it, stored nowhere (as with no stream).
+                        return Ok(());
                     }
                 }
                 Policy::Block => match block {
@@ -638,9 +657,17 @@ pub(crate) enum Blocking<'a> {
     No,
 }
 
-/// Wakes and empties `wakers` (outside every lock).
+/// Wakes and empties `wakers` (outside every lock). A waker that panics
+/// does not cost the others their wake-up: every waker is woken, then the
+/// first panic is resumed.
 pub(crate) fn wake_all(wakers: &mut Vec<Waker>) {
+    let mut panic = None;
     for w in wakers.drain(..) {
-        w.wake();
+        if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake())) {
+            panic.get_or_insert(p);
+        }
+    }
+    if let Some(p) = panic {
+        std::panic::resume_unwind(p);
     }
 }

@@ -9,8 +9,6 @@ use bytes::Bytes;
 use futures_core::Stream;
 use ring_core::sync::Arc;
 
-use std::collections::VecDeque;
-
 use crate::shared::{Progress, Read, Shared};
 
 /// The error a stream disconnected by
@@ -103,20 +101,18 @@ pub(crate) struct Reader<T> {
     shared: Arc<Shared<T>>,
     id: u64,
     state: State,
-    /// Entries fetched under the last lock and not handed out yet, with
-    /// their counted sizes.
-    batch: VecDeque<(T, usize)>,
-    /// Sizes of the entries handed out from `batch` since the last lock:
-    /// the writer counts them as unread until this stream reports them, so
-    /// a disconnect's loss is its count minus this.
-    unreported: u64,
+    /// The value taken by the last read and not handed out yet (a waker
+    /// that panicked inside that read unwound past the hand-out).
+    slot: Option<T>,
+    /// Entries popped by a read, dropped after its lock (reused buffer).
+    dead: Vec<T>,
     /// Sequence number of the next entry to hand out.
     pos: u64,
     progress: Arc<Progress>,
 }
 
 // Nothing in a reader is ever pinned (the streams hand out owned values
-// and never project a pin into the batch), whatever `T` is.
+// and never project a pin into the slot), whatever `T` is.
 impl<T> Unpin for Reader<T> {}
 
 impl<T: Clone> Reader<T> {
@@ -126,8 +122,8 @@ impl<T: Clone> Reader<T> {
             shared,
             id,
             state: State::Open,
-            batch: VecDeque::new(),
-            unreported: 0,
+            slot: None,
+            dead: Vec::new(),
             pos,
             progress,
         }
@@ -147,33 +143,35 @@ impl<T: Clone> Reader<T> {
             }
             State::Done => return Poll::Ready(None),
         }
-        if let Some((v, size)) = self.batch.pop_front() {
-            self.unreported += size as u64;
-            self.pos += 1;
-            self.progress.advance(self.pos);
-            return Poll::Ready(Some(Ok(Some(v))));
+        if self.slot.is_none() {
+            match self
+                .shared
+                .read(self.id, Some(cx.waker()), &mut self.slot, &mut self.dead)
+            {
+                Read::Value => {}
+                Read::Pending => return Poll::Pending,
+                Read::Closed => {
+                    self.state = State::Ending;
+                    self.shared.unsubscribe(self.id);
+                    return Poll::Ready(Some(Ok(None)));
+                }
+                Read::Disconnected(lost) => {
+                    self.state = State::Ending;
+                    let e = Disconnected {
+                        lost,
+                        limit: self.shared.max(),
+                    };
+                    return Poll::Ready(Some(Err(io::Error::other(e))));
+                }
+            }
         }
-        match self.shared.read(self.id, Some(cx.waker()), &mut self.batch) {
-            Read::Value(v) => {
-                self.unreported = 0;
+        match self.slot.take() {
+            Some(v) => {
                 self.pos += 1;
                 self.progress.advance(self.pos);
                 Poll::Ready(Some(Ok(Some(v))))
             }
-            Read::Pending => Poll::Pending,
-            Read::Closed => {
-                self.state = State::Ending;
-                self.shared.unsubscribe(self.id);
-                Poll::Ready(Some(Ok(None)))
-            }
-            Read::Disconnected(lost) => {
-                self.state = State::Ending;
-                let e = Disconnected {
-                    lost: lost - self.unreported,
-                    limit: self.shared.max(),
-                };
-                Poll::Ready(Some(Err(io::Error::other(e))))
-            }
+            None => unreachable!("a read that returns `Value` fills the slot"),
         }
     }
 }

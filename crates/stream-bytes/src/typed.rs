@@ -121,7 +121,9 @@ impl<T: Clone + Send> TypedWriter<T> {
     }
 
     fn send_with(&mut self, value: T, block: Blocking<'_>) -> io::Result<bool> {
-        match self.core.write(value, 1, block) {
+        let r = self.core.write(value, 1, block);
+        self.core.wake();
+        match r {
             Ok(()) => Ok(true),
             Err(Refused::Full(_)) => Ok(false),
             Err(Refused::Closed(_)) => Err(broken_pipe()),

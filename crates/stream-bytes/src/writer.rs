@@ -68,9 +68,14 @@ impl<T: Clone> Core<T> {
         if self.closed {
             return Err(Refused::Closed(value));
         }
-        let r = self.shared.write(value, size, block, &mut self.wakers);
+        self.shared.write(value, size, block, &mut self.wakers)
+    }
+
+    /// Wakes the streams the last [`write`](Core::write) collected. The
+    /// caller counts the write first: a waker that panics unwinds out of
+    /// here, after the chunk was delivered and counted.
+    pub(crate) fn wake(&mut self) {
         wake_all(&mut self.wakers);
-        r
     }
 
     pub(crate) fn close(&mut self) {
@@ -300,11 +305,13 @@ impl ByteWriter {
         if n == 0 {
             return Ok(true);
         }
-        match self.core.write(chunk, n, block) {
-            Ok(()) => {
-                self.written += n as u64;
-                Ok(true)
-            }
+        let r = self.core.write(chunk, n, block);
+        if r.is_ok() {
+            self.written += n as u64;
+        }
+        self.core.wake();
+        match r {
+            Ok(()) => Ok(true),
             Err(Refused::Full(_)) => Ok(false),
             Err(Refused::Closed(_)) => Err(broken_pipe()),
         }
@@ -324,15 +331,17 @@ impl ByteWriter {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        match self.core.write(
+        let r = self.core.write(
             Bytes::copy_from_slice(buf),
             buf.len(),
             Blocking::Task(cx.waker()),
-        ) {
-            Ok(()) => {
-                self.written += buf.len() as u64;
-                Poll::Ready(Ok(buf.len()))
-            }
+        );
+        if r.is_ok() {
+            self.written += buf.len() as u64;
+        }
+        self.core.wake();
+        match r {
+            Ok(()) => Poll::Ready(Ok(buf.len())),
             Err(Refused::Full(_)) => Poll::Pending,
             Err(Refused::Closed(_)) => Poll::Ready(Err(broken_pipe())),
         }

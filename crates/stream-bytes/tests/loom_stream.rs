@@ -185,8 +185,9 @@ fn disconnect_vs_a_waiting_stream() {
 
 #[test]
 fn block_thread_writer_is_woken_by_a_batch_reported_late() {
-    // "b" is handed out from the stream's batch without the lock and
-    // reported at the stream's next lock: that report must wake the writer.
+    // (Named for the batched reads of the first version.) Each read
+    // reports its chunk in the same lock: the read of "b", the one that
+    // makes room for "cc", must wake the writer.
     model(3, || {
         let mut w = ByteWriter::builder()
             .max_buffered_bytes(2)

@@ -274,24 +274,22 @@ fn typed_block_counts_values() {
 }
 
 #[test]
-fn a_disconnect_counts_exactly_what_a_batched_stream_never_got() {
-    // A stream takes up to 32 chunks per lock and hands them out without
-    // locking; the writer sees them as unread until its next lock. The
-    // loss it reports must still be exactly the chunks it never got.
+fn a_disconnect_counts_exactly_what_a_partly_read_stream_never_got() {
+    // The loss a disconnected stream reports is exactly the chunks it
+    // never got, after it read some and went `Pending` in between.
     let mut w = bounded(100, Policy::DisconnectSlowest);
     let mut slow = w.stream();
     let mut fast = w.stream();
     for _ in 0..10 {
         w.write_all(b"aaaaa").unwrap();
     }
-    assert!(matches!(next_now(&mut slow), Poll::Ready(Some(Ok(_))))); // fetches all 10
+    for _ in 0..10 {
+        assert!(matches!(next_now(&mut slow), Poll::Ready(Some(Ok(_)))));
+    }
+    assert!(next_now(&mut slow).is_pending());
     while let Poll::Ready(Some(Ok(_))) = next_now(&mut fast) {}
-    assert_eq!(
-        w.buffered_bytes(),
-        45,
-        "slow's batch is counted until reported"
-    );
-    for _ in 0..11 {
+    assert_eq!(w.buffered_bytes(), 0, "both read everything");
+    for _ in 0..20 {
         w.write_all(b"bbbbb").unwrap();
         while let Poll::Ready(Some(Ok(_))) = next_now(&mut fast) {}
     }
@@ -299,49 +297,32 @@ fn a_disconnect_counts_exactly_what_a_batched_stream_never_got() {
     assert_eq!(w.stream_count(), 2);
     w.write_all(b"ccccc").unwrap(); // over: slow goes
     assert_eq!(w.stream_count(), 1);
-    let mut got = 1; // the one read above
-    let lost = loop {
-        match next_now(&mut slow) {
-            Poll::Ready(Some(Ok(b))) => {
-                assert_eq!(b, "aaaaa");
-                got += 1;
-            }
-            Poll::Ready(Some(Err(e))) => {
-                break e
-                    .get_ref()
-                    .unwrap()
-                    .downcast_ref::<Disconnected>()
-                    .unwrap()
-                    .lost_bytes();
-            }
-            other => panic!("{other:?}"),
+    match next_now(&mut slow) {
+        Poll::Ready(Some(Err(e))) => {
+            let lost = e
+                .get_ref()
+                .unwrap()
+                .downcast_ref::<Disconnected>()
+                .unwrap()
+                .lost_bytes();
+            assert_eq!(lost, 100, "exactly the 20 chunks it never got");
         }
-    };
-    assert_eq!(got, 10, "the chunks it had fetched are delivered, in order");
-    assert_eq!(lost, 55, "exactly the 11 chunks it never got");
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(next_now(&mut slow), Poll::Ready(None)));
 }
 
 #[test]
-fn a_batch_is_counted_until_the_stream_reports_it() {
+fn a_chunk_is_uncounted_as_soon_as_its_last_stream_reads_it() {
     let mut w = bounded(20, Policy::Block);
     let mut s = w.stream();
     for _ in 0..4 {
         assert!(w.try_write_bytes(Bytes::from_static(b"12345")).unwrap());
     }
-    assert!(matches!(next_now(&mut s), Poll::Ready(Some(Ok(_)))));
-    assert_eq!(
-        w.buffered_bytes(),
-        15,
-        "the first of the batch is reported at once"
-    );
-    for _ in 0..3 {
+    for left in [15, 10, 5, 0] {
         assert!(matches!(next_now(&mut s), Poll::Ready(Some(Ok(_)))));
+        assert_eq!(w.buffered_bytes(), left, "reported by the read itself");
     }
-    assert_eq!(
-        w.buffered_bytes(),
-        15,
-        "handed out without the lock: not yet reported"
-    );
     assert!(next_now(&mut s).is_pending());
-    assert_eq!(w.buffered_bytes(), 0, "the next poll reports them");
+    assert_eq!(w.buffered_bytes(), 0);
 }

@@ -284,6 +284,7 @@ fn a_panicking_clone_leaves_the_counts_intact() {
     let mut s = w.stream();
     w.send(Fragile(1)).unwrap();
     w.send(Fragile(13)).unwrap();
+    assert_eq!(block_on(s.next()).unwrap().unwrap().0, 1);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(s.next())));
     assert!(r.is_err(), "the clone panicked");
     drop(s); // releases both values without underflowing a count
