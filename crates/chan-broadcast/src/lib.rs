@@ -121,12 +121,16 @@
 //! The protocol is in `shared.rs`.
 //!
 //! Measured with `cargo bench --bench broadcast` on a 2-core VM, against
-//! tokio 1.54 and async-broadcast 0.7 in the same run: `try_recv` with 1,
-//! 4 and 16 receivers 1.63×, 1.49× and 1.28× tokio's speed; 1→4
-//! throughput 1.26× tokio and 2.4× async-broadcast; the lossless 1→4 run
-//! (all tasks) 3.4× async-broadcast; tokio's own `contention` shape
-//! 1.0–1.2× at 100 to 1000 tasks, where both channels spend most of the
-//! time in tokio's scheduler.
+//! tokio 1.54, async-broadcast 0.7 and asyncband 0.7.4 in the same run
+//! (time ratios, ours ÷ theirs, below 1 is faster; the last run on a quiet
+//! machine): `try_recv` with 1, 4 and 16 receivers 0.53, 0.62 and 0.76 of
+//! tokio's time; 1→4 throughput 0.69 of tokio's and 0.43 of
+//! async-broadcast's; the lossless rows (one sender task, 4 or 16 receiver
+//! tasks, 2 workers) 0.27–0.31 of async-broadcast's time and 0.16–0.24 of
+//! asyncband's, but 0.81–1.00 of async-broadcast's with a CPU-bound process
+//! on the other core; tokio's own `contention` shape 0.78–0.88 of tokio's
+//! time at 100 to 1000 tasks, where both channels spend most of the time
+//! in tokio's scheduler. These move by ±30% between runs here.
 //!
 //! ```
 //! use chan_broadcast::error::TryRecvError;
