@@ -413,52 +413,17 @@ fn main() {
     let peers = ["tokio", "async-broadcast"];
     let tasks: Vec<String> = TASKS.iter().map(|n| n.to_string()).collect();
     let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
-    print_group("contention", &peers, &tasks);
+    seqcast_benches::print_ratios("contention", "chan-broadcast", &peers, &tasks);
     let rxs: Vec<String> = RECEIVERS.iter().map(|n| n.to_string()).collect();
     let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
-    print_group("try_recv", &peers, &rxs);
-    print_single("throughput_1to4", &peers);
+    seqcast_benches::print_ratios("try_recv", "chan-broadcast", &peers, &rxs);
+    seqcast_benches::print_ratios_flat("throughput_1to4", "chan-broadcast", &peers);
     let rxs: Vec<String> = LOSSLESS_RECEIVERS.iter().map(|n| n.to_string()).collect();
     let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
-    print_group("lossless", &["async-broadcast", "asyncband"], &rxs);
-}
-
-/// `group/<impl>/<param>` rows: the criterion ids above.
-fn print_group(group: &str, peers: &[&str], params: &[&str]) {
-    println!("\n{group}: mean ns, ratio = chan-broadcast / peer (< 1.0: ours faster)");
-    for p in params {
-        let Some(us) = seqcast_benches::mean_ns(group, "chan-broadcast", p) else {
-            continue;
-        };
-        let mut line = format!("  {p:>5}: chan-broadcast {us:12.1}");
-        for peer in peers {
-            if let Some(them) = seqcast_benches::mean_ns(group, peer, p) {
-                line.push_str(&format!(
-                    "   {peer} {them:12.1} (ratio {:.2}, we are {:.2}x)",
-                    us / them,
-                    them / us
-                ));
-            }
-        }
-        println!("{line}");
-    }
-}
-
-/// `group/<impl>` rows.
-fn print_single(group: &str, peers: &[&str]) {
-    println!("\n{group}: mean ns, ratio = chan-broadcast / peer (< 1.0: ours faster)");
-    let Some(us) = seqcast_benches::mean_ns_flat(group, "chan-broadcast") else {
-        return;
-    };
-    let mut line = format!("  chan-broadcast {us:12.1}");
-    for peer in peers {
-        if let Some(them) = seqcast_benches::mean_ns_flat(group, peer) {
-            line.push_str(&format!(
-                "   {peer} {them:12.1} (ratio {:.2}, we are {:.2}x)",
-                us / them,
-                them / us
-            ));
-        }
-    }
-    println!("{line}");
+    seqcast_benches::print_ratios(
+        "lossless",
+        "chan-broadcast",
+        &["async-broadcast", "asyncband"],
+        &rxs,
+    );
 }

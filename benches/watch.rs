@@ -258,42 +258,9 @@ fn main() {
 
     let waiting: Vec<String> = WAITING.iter().map(|n| n.to_string()).collect();
     let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
-    print_group("watch_send", &waiting);
-    print_single("watch_borrow_1w2r");
+    seqcast_benches::print_ratios("watch_send", "chan-watch", &["tokio"], &waiting);
+    seqcast_benches::print_ratios_flat("watch_borrow_1w2r", "chan-watch", &["tokio"]);
     let tasks: Vec<String> = TASKS.iter().map(|n| n.to_string()).collect();
     let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
-    print_group("contention_resubscribe", &tasks);
-}
-
-/// `group/<impl>/<param>` rows: the criterion ids above.
-fn print_group(group: &str, params: &[&str]) {
-    println!("\n{group}: mean ns, ratio = chan-watch / tokio (< 1.0: ours faster)");
-    for p in params {
-        let (Some(us), Some(them)) = (
-            seqcast_benches::mean_ns(group, "chan-watch", p),
-            seqcast_benches::mean_ns(group, "tokio", p),
-        ) else {
-            continue;
-        };
-        println!(
-            "  {p:>5}: chan-watch {us:12.1}   tokio {them:12.1} (ratio {:.2}, we are {:.2}x)",
-            us / them,
-            them / us
-        );
-    }
-}
-
-/// `group/<impl>` rows.
-fn print_single(group: &str) {
-    println!("\n{group}: mean ns, ratio = chan-watch / tokio (< 1.0: ours faster)");
-    if let (Some(us), Some(them)) = (
-        seqcast_benches::mean_ns_flat(group, "chan-watch"),
-        seqcast_benches::mean_ns_flat(group, "tokio"),
-    ) {
-        println!(
-            "  chan-watch {us:12.1}   tokio {them:12.1} (ratio {:.2}, we are {:.2}x)",
-            us / them,
-            them / us
-        );
-    }
+    seqcast_benches::print_ratios("contention_resubscribe", "chan-watch", &["tokio"], &tasks);
 }

@@ -69,6 +69,26 @@ pub fn print_ratios(group: &str, ours: &str, peers: &[&str], parameters: &[&str]
     }
 }
 
+/// [`print_ratios`] for a group whose rows have no parameter
+/// (`group/<function>`).
+///
+/// ```
+/// seqcast_benches::print_ratios_flat("no-such-group", "ours", &["peer"]);
+/// ```
+pub fn print_ratios_flat(group: &str, ours: &str, peers: &[&str]) {
+    println!("\n{group}: mean ns per operation, ratio = {ours} / peer (< 1.0: {ours} faster)");
+    let Some(us) = mean_ns_flat(group, ours) else {
+        return;
+    };
+    let mut line = format!("  {ours} {us:8.2}");
+    for peer in peers {
+        if let Some(them) = mean_ns_flat(group, peer) {
+            line.push_str(&format!("   {peer} {them:8.2} (ratio {:.2})", us / them));
+        }
+    }
+    println!("{line}");
+}
+
 /// Prints each function's marginal cost per unit between two parameters of
 /// `group`: `(mean(to) - mean(from)) / units`, e.g. ns per extra subscriber.
 ///
