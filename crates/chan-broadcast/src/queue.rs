@@ -79,9 +79,9 @@ impl SendQueue {
     /// has none), or refreshes the queued waker with it if that one would
     /// not wake the same task. Whatever waker is left in `fresh` (unused, or
     /// the one replaced) is the caller's to drop, outside every lock: no
-    /// user code (a waker's clone or drop) runs under this lock. Returns
-    /// whether `ticket` is the head.
-    pub(crate) fn register(&self, ticket: &mut Option<u64>, fresh: &mut Option<Waker>) -> bool {
+    /// user code (a waker's clone or drop) runs under this lock. The caller
+    /// looks again (at the head and the slot) after registering.
+    pub(crate) fn register(&self, ticket: &mut Option<u64>, fresh: &mut Option<Waker>) {
         let mut inner = self.inner.lock();
         if let Some(t) = *ticket
             && let Some(entry) = inner.entries.iter_mut().find(|e| e.ticket == t)
@@ -92,10 +92,10 @@ impl SendQueue {
                 std::mem::swap(&mut entry.waker, w);
             }
             entry.notified = false;
-            return inner.entries.front().is_some_and(|e| e.ticket == t);
+            return;
         }
         let Some(waker) = fresh.take() else {
-            return false;
+            return;
         };
         let t = inner.next_ticket;
         inner.next_ticket += 1;
@@ -107,7 +107,6 @@ impl SendQueue {
         // Relaxed: under the lock; see `has_waiters`.
         self.waiting.store(inner.entries.len(), Ordering::Relaxed);
         *ticket = Some(t);
-        inner.entries.len() == 1
     }
 
     /// Removes `ticket` (if queued). If it was the head, wakes the new head:
