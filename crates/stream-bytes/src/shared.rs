@@ -119,23 +119,21 @@ struct Entry<T> {
 
 /// A stream's progress, written by the stream as it hands out chunks
 /// (no lock), read by [`Shared::stalled`] for the time of its last read.
+/// (Where the stream is, the writer knows from its own cursor.)
 ///
-/// Both fields are statistics: a reader may see a slightly old value, and
-/// no other memory is published through them, so every access is
-/// `Relaxed` (each is its own atomic: nothing pairs with anything).
+/// A statistic: a reader may see a slightly old value, and no other memory
+/// is published through it, so every access is `Relaxed` (nothing pairs
+/// with anything).
 #[derive(Debug)]
 pub(crate) struct Progress {
-    /// Sequence number of the next chunk the stream will hand out.
-    pos: AtomicU64,
     /// [`clock::now`] when it last handed one out.
     at: AtomicU64,
 }
 
 impl Progress {
-    /// The stream handed out the chunk before `pos`, now.
-    pub(crate) fn advance(&self, pos: u64) {
+    /// The stream handed out a chunk, now.
+    pub(crate) fn advance(&self) {
         // Relaxed: a statistic (see the type's doc).
-        self.pos.store(pos, Ordering::Relaxed);
         self.at.store(clock::now(), Ordering::Relaxed);
     }
 }
@@ -369,14 +367,13 @@ impl<T> Shared<T> {
         self.inner.lock()
     }
 
-    /// A new stream at the tail: its id, its position and its progress.
-    pub(crate) fn subscribe(&self) -> (u64, u64, Arc<Progress>) {
+    /// A new stream at the tail: its id and its progress.
+    pub(crate) fn subscribe(&self) -> (u64, Arc<Progress>) {
         let mut inner = self.lock();
         let id = inner.next_stream;
         inner.next_stream += 1;
         let cursor = inner.tail();
         let progress = Arc::new(Progress {
-            pos: AtomicU64::new(cursor),
             at: AtomicU64::new(clock::now()),
         });
         inner.streams.insert(
@@ -387,7 +384,7 @@ impl<T> Shared<T> {
                 progress: Arc::clone(&progress),
             },
         );
-        (id, cursor, progress)
+        (id, progress)
     }
 
     /// Forgets stream `id` (dropped or finished).

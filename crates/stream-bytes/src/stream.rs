@@ -106,8 +106,6 @@ pub(crate) struct Reader<T> {
     slot: Option<T>,
     /// Entries popped by a read, dropped after its lock (reused buffer).
     dead: Vec<T>,
-    /// Sequence number of the next entry to hand out.
-    pos: u64,
     progress: Arc<Progress>,
 }
 
@@ -117,14 +115,13 @@ impl<T> Unpin for Reader<T> {}
 
 impl<T: Clone> Reader<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
-        let (id, pos, progress) = shared.subscribe();
+        let (id, progress) = shared.subscribe();
         Reader {
             shared,
             id,
             state: State::Open,
             slot: None,
             dead: Vec::new(),
-            pos,
             progress,
         }
     }
@@ -167,8 +164,7 @@ impl<T: Clone> Reader<T> {
         }
         match self.slot.take() {
             Some(v) => {
-                self.pos += 1;
-                self.progress.advance(self.pos);
+                self.progress.advance();
                 Poll::Ready(Some(Ok(Some(v))))
             }
             None => unreachable!("a read that returns `Value` fills the slot"),
