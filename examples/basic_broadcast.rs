@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use futures::StreamExt;
-use stream_bytes::ByteWriter;
+use seqcast::stream::ByteWriter;
 
 fn main() -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread()

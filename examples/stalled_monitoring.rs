@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use stream_bytes::{ByteWriter, Disconnected, Policy};
+use seqcast::stream::{ByteWriter, Disconnected, Policy};
 
 fn main() -> std::io::Result<()> {
     tokio::runtime::Builder::new_multi_thread()

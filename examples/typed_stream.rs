@@ -6,7 +6,7 @@
 //! ```
 
 use futures::StreamExt;
-use stream_bytes::TypedWriter;
+use seqcast::stream::TypedWriter;
 
 #[derive(Clone, Debug)]
 struct Reading {
