@@ -21,13 +21,28 @@ const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
 const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 
 /// Packages that hold library code (what loom, Miri and the cross targets check).
+/// Dependency order (what `cargo xtask package` packages, in this order).
 const LIB_PACKAGES: &[&str] = &[
-    "ring-core",
+    "seqcast-core",
     "ring-spmc",
     "chan-broadcast",
     "chan-watch",
     "stream-bytes",
 ];
+
+/// The facade: packaged and checked on the MSRV with the layers, but it has
+/// no code of its own for loom, Miri or the cross targets to run.
+const FACADE: &str = "seqcast";
+
+/// The directory under `crates/` of a library package: ring-core's package
+/// is published as `seqcast-core` (the name `ring-core` is taken on
+/// crates.io), its directory and library keep the name.
+fn crate_dir(package: &str) -> &str {
+    match package {
+        "seqcast-core" => "ring-core",
+        p => p,
+    }
+}
 
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";
@@ -53,6 +68,11 @@ const STEPS: &[Step] = &[
         run: lint,
     },
     Step {
+        name: "msrv",
+        about: "the library crates build on their rust-version (the bench crate's peers need newer)",
+        run: msrv,
+    },
+    Step {
         name: "test",
         about: "the README's test command (unit, integration, stress and doc tests), then its demo",
         run: test,
@@ -76,6 +96,11 @@ const STEPS: &[Step] = &[
         name: "deny",
         about: "cargo deny: licenses, bans, sources (advisories need the RustSec database)",
         run: deny,
+    },
+    Step {
+        name: "package",
+        about: "cargo package of every library crate in dependency order, each built from its package",
+        run: package,
     },
     Step {
         name: "bench",
@@ -281,7 +306,7 @@ fn lint(ctx: &Ctx) -> Result<(), String> {
         .args([
             "clippy",
             "-p",
-            "ring-core",
+            "seqcast-core",
             "--no-default-features",
             "--",
             "-D",
@@ -301,6 +326,56 @@ fn lint(ctx: &Ctx) -> Result<(), String> {
         .env("RUSTDOCFLAGS", "-D warnings")
         .args(["doc", "--workspace", "--no-deps", "--exclude", "xtask"])
         .run()
+}
+
+/// The workspace's `rust-version`, read from the root manifest.
+fn msrv_version(ctx: &Ctx) -> Result<String, String> {
+    let manifest = std::fs::read_to_string(ctx.root.join("Cargo.toml"))
+        .map_err(|e| format!("reading Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .find_map(|l| {
+            let v = l
+                .trim()
+                .strip_prefix("rust-version")?
+                .trim()
+                .strip_prefix('=')?;
+            Some(v.trim().trim_matches('"').to_owned())
+        })
+        .ok_or_else(|| "no rust-version in the root Cargo.toml".to_owned())
+}
+
+fn msrv(ctx: &Ctx) -> Result<(), String> {
+    let version = msrv_version(ctx)?;
+    let on_msrv = |ctx: &Ctx| {
+        let mut c = Cmd::new("rustup", ctx);
+        c.args(["run", version.as_str(), "cargo"]);
+        c
+    };
+    need(
+        on_msrv(ctx).args(["--version"]).probe(),
+        &format!(
+            "Rust {version} is missing: run `rustup toolchain install {version} --profile minimal`"
+        ),
+    )?;
+    let mut args = vec!["check".to_owned(), "--all-features".to_owned()];
+    for p in LIB_PACKAGES.iter().chain([&FACADE]) {
+        args.extend(["-p".into(), (*p).into()]);
+    }
+    args.extend(["--target-dir".into(), "target/msrv".into()]);
+    on_msrv(ctx).args(&args).run()
+}
+
+fn package(ctx: &Ctx) -> Result<(), String> {
+    // One invocation, so each crate is verified against its dependencies'
+    // packages (cargo puts them in a local registry) rather than their
+    // paths. `--allow-dirty` lets maintainers run it on a work tree; CI
+    // runs it on a clean clone.
+    let mut args = vec!["package".to_owned(), "--allow-dirty".to_owned()];
+    for p in LIB_PACKAGES.iter().chain([&FACADE]) {
+        args.extend(["-p".into(), (*p).into()]);
+    }
+    Cmd::cargo(ctx).args(&args).run()
 }
 
 fn test(ctx: &Ctx) -> Result<(), String> {
@@ -383,7 +458,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
             "--lib",
             "--tests",
             "-p",
-            "ring-core",
+            "seqcast-core",
             "--target-dir",
             &words_dir,
         ])
@@ -426,13 +501,13 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
 }
 
 /// The seqlock rings (their stress tests rerun over many Miri seeds).
-const SEQLOCK_PACKAGES: &[&str] = &["ring-core", "ring-spmc"];
+const SEQLOCK_PACKAGES: &[&str] = &["seqcast-core", "ring-spmc"];
 
 /// Whether `crates/<package>/tests/<test>.rs` exists.
 fn has_test(ctx: &Ctx, package: &str, test: &str) -> bool {
     ctx.root
         .join("crates")
-        .join(package)
+        .join(crate_dir(package))
         .join("tests")
         .join(format!("{test}.rs"))
         .exists()

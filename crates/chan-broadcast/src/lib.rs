@@ -118,7 +118,9 @@
 //!   `resubscribe` and receiver drops take one mutex and stop new claims
 //!   for the few loads it takes to change the receiver count.
 //!
-//! The protocol is in `shared.rs`.
+//! The protocol (claim, write, commit; how receivers count what they
+//! read) and the argument for it are written up in the source, in the
+//! repository's `crates/chan-broadcast/src/shared.rs`.
 //!
 //! Measured with `cargo bench --bench broadcast` on a 2-core VM, against
 //! tokio 1.54, async-broadcast 0.7 and asyncband 0.7.4 in the same run
@@ -242,3 +244,8 @@ mod auto_traits {
     assert_impl_all!(Closing<Cell<u8>>: UnwindSafe, RefUnwindSafe);
     assert_impl_all!(WeakLosslessSender<Cell<u8>>: Send, Sync, UnwindSafe, RefUnwindSafe);
 }
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -97,7 +97,7 @@
 //! senders' mutex, writes in place (or into another slot), bumps
 //! the version word (one `SeqCst` read-modify-write, under the lock) and
 //! loads the waiter count of a ring-core
-//! [`Doorbell`](ring_core::Doorbell) (symmetric flavour): no other lock,
+//! [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html) (symmetric flavour): no other lock,
 //! no other atomic write, when nobody waits. A receiver that waits
 //! registers its waker under the doorbell's mutex; a send that finds
 //! waiters takes that mutex once and wakes them all outside it.
@@ -122,8 +122,9 @@
 //! own work and the rest in tokio's scheduler and the kernel (worker
 //! park/unpark), which bounds what any channel can win there.
 //!
-//! The protocol: `state.rs` (the version word), `shared.rs`,
-//! `receiver.rs` and `sender.rs`.
+//! The protocol and the argument for it are written up in the source, in
+//! the repository's `crates/chan-watch/src/`: `state.rs` (the version
+//! word), `shared.rs`, `receiver.rs` and `sender.rs`.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -168,3 +169,8 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     };
     (tx, rx)
 }
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

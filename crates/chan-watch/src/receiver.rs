@@ -368,7 +368,7 @@ impl<T> Receiver<T> {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
-    /// A [`Stream`](futures_core::Stream) of clones of the value: the
+    /// A [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) of clones of the value: the
     /// current one first, then every change; it ends once every sender is
     /// gone and the last value was yielded. Replaces tokio-stream's
     /// `WatchStream::new(rx)`; see [`WatchStream::from_changes`] for

@@ -1,7 +1,9 @@
 //! The foundation under seqcast's rings and channels: a seqlock-stamped slot
 //! that is sound for every `T: Copy + Send`, cache padding, prefetch, wait
 //! strategies with a cheap-to-ring parking wait, capacity arithmetic, and the
-//! loom/std [`sync`] shim every seqcast crate imports its primitives from.
+//! loom/std `sync` shim every seqcast crate imports its primitives from
+//! (`ring_core::sync`, hidden from these docs: it is the crates' plumbing,
+//! std's or loom's types under one path).
 //!
 //! Most users want a channel (`ring-spmc`, `chan-broadcast`, …); reach for
 //! `ring-core` to build a new one.
@@ -62,9 +64,12 @@
 //! * **loom** (`--cfg ring_loom`) uses loom atomics for the same stripes, so
 //!   the model sees every payload access.
 //!
-//! The stamp protocol and the argument for it are in [`Slot`]'s module and
-//! checked by `tests/loom_slot.rs`; `tests/stress_slot.rs` hammers it with
-//! real threads.
+//! The stamp protocol and the argument for it are in [`Slot`]'s docs. A loom
+//! model explores every interleaving of a writer and two readers over the
+//! real slot (no torn value is ever accepted, a write in progress is seen as
+//! one), and a release-mode stress test hammers it with real threads and
+//! checks every value (`tests/loom_slot.rs` and `tests/stress_slot.rs` in
+//! the repository).
 //!
 //! # Supported targets
 //!
@@ -73,8 +78,9 @@
 //! `target_arch` `x86`, `x86_64`, `arm` (v6+ or Linux/Android, with 64-bit
 //! atomics, so not M-profile), `aarch64`, `arm64ec`, `riscv32`, `riscv64`,
 //! `loongarch64`, `s390x`, `powerpc` and `powerpc64`, each only where the
-//! target has 64-bit atomics. Tested: x86-64 natively; aarch64, armv7,
-//! s390x and i686 through `cargo xtask cross`. Anywhere else (wasm32,
+//! target has 64-bit atomics. Tested: x86-64 natively; aarch64 (under
+//! qemu-user) and i686 through `cargo xtask cross`; big-endian s390x under
+//! Miri. Anywhere else (wasm32,
 //! thumbv6m/v7m, the architectures `atomic-maybe-uninit` supports only on
 //! nightly, …) the crate fails to build with a message naming the missing
 //! piece, rather than with an error from inside a dependency.
@@ -82,7 +88,7 @@
 //! # Features
 //!
 //! * `std` (default): [`Doorbell`] (parking waits), OS yields, the std
-//!   `Mutex`/`Condvar` in [`sync`]. Without it the crate is `no_std` + `alloc`.
+//!   `Mutex`/`Condvar` in `sync`. Without it the crate is `no_std` + `alloc`.
 #![no_std]
 #![doc(test(attr(deny(warnings))))]
 
@@ -141,3 +147,8 @@ pub use slot::{ReadResult, Slot};
 pub use slots::{AllocError, Slots};
 pub use stamp::Stamp;
 pub use wait::WaitStrategy;
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -107,7 +107,7 @@
 //! [`recv_blocking`](Subscriber::recv_blocking) and
 //! [`recv_timeout`](Subscriber::recv_timeout) spin briefly, then park the
 //! thread; [`recv_async`](Subscriber::recv_async) and the
-//! [`Stream`](futures_core::Stream) impl register the task's waker. The
+//! [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) impl register the task's waker. The
 //! publisher wakes them; when nobody waits, that costs it one load per
 //! publish on Linux (a sleeping thread pays a `membarrier` instead), plus
 //! a full fence elsewhere (`cargo bench --bench slot`, `doorbell_idle`).
@@ -170,6 +170,7 @@ pub use barrier::{DependencyBarrier, Padded};
 pub use error::{ChannelError, Lagged, PublishError, RecvError, RecvTimeoutError, TryRecvError};
 pub use group::SubscriberGroup;
 pub use publisher::Publisher;
+#[doc(no_inline)]
 pub use ring_core::WaitStrategy;
 pub use subscribable::Subscribable;
 pub use subscriber::{Drain, Recv, Subscriber};
@@ -273,3 +274,8 @@ fn split<T: Copy + Send>(shared: Shared<T>) -> (Publisher<T>, Subscribable<T>) {
     let shared = Arc::new(shared);
     (Publisher::new(Arc::clone(&shared)), Subscribable { shared })
 }
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

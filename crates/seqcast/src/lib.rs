@@ -176,3 +176,8 @@ pub use chan_watch as watch;
 #[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 #[doc(inline)]
 pub use stream_bytes as stream;
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

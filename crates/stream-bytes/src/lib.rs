@@ -34,7 +34,7 @@
 //!
 //! * [`ByteWriter`] implements `std::io::Write` (and, with features
 //!   `tokio` / `futures-io`, both `AsyncWrite`s; shutting down closes it).
-//!   Each write becomes one [`Bytes`](bytes::Bytes), shared by every
+//!   Each write becomes one [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html), shared by every
 //!   stream: two allocations per write through `std::io::Write` (the
 //!   copy, and `bytes`' shared header when the first stream clones it),
 //!   then a reference-count increment per stream read. With
@@ -84,7 +84,8 @@
 //! many bytes it lost. Expressing that over a slot ring would mean a
 //! second byte ledger beside it plus a lossless ring whose capacity must
 //! guess the chunk count. Here the log holds `Bytes` handles (each chunk
-//! stored once) and the ledger in one place: see `shared.rs`.
+//! stored once) and the ledger in one place (written up in the source, the
+//! repository's `crates/stream-bytes/src/shared.rs`).
 //!
 //! # Costs
 //!
@@ -147,3 +148,8 @@ mod auto_traits {
     assert_impl_all!(TypedStream<u8>: Send, Unpin);
     assert_impl_all!(Disconnected: Send, Sync, std::error::Error);
 }
+
+// The README's examples (the crates.io page) are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
