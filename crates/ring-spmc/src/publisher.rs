@@ -67,10 +67,15 @@ impl<T: Copy + Send> Publisher<T> {
     /// subscriber starts at the committed head (read under the tracker
     /// lock), which is at least every cursor the last scan saw and at least
     /// the head committed at that scan, so `limit` never exceeds its own
-    /// limit. With no gating subscriber the scan must therefore start from
-    /// the *committed* head, not from `seq`: inside `publish_batch` the two
-    /// differ, and a subscriber joining mid-batch starts at the committed
-    /// one (issue 9, bug 2: it used to be lapped).
+    /// limit. The scan must therefore never count past the *committed*
+    /// head: inside `publish_batch` `seq` runs ahead of it, and so may a
+    /// gating subscriber, which reads slots by their stamps before the
+    /// batch's head store. A subscriber joining mid-batch starts at the
+    /// committed head; a limit taken from `seq` (issue 9, bug 2, with no
+    /// gating subscriber) or from a cursor that read ahead (its review,
+    /// `tests/loom_spmc.rs`,
+    /// `subscribe_racing_publish_batch_with_a_gating_reader_ahead`) let the
+    /// batch lap it.
     #[inline]
     fn has_room(&mut self) -> bool {
         if self.seq < self.limit {
@@ -82,7 +87,10 @@ impl<T: Copy + Send> Publisher<T> {
 
     #[cold]
     fn rescan(&mut self) {
-        let slowest = self.shared.slowest().unwrap_or(self.committed);
+        let slowest = self
+            .shared
+            .slowest()
+            .map_or(self.committed, |s| s.min(self.committed));
         self.limit = slowest + self.window;
     }
 
