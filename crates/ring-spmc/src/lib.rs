@@ -145,8 +145,11 @@
 //!   publisher overwrite a slot a subscriber is still copying, turning a
 //!   bounded ring's no-loss promise into a `Lagged`).
 //! * [`Subscriber::latest`] counts the values it skips as lag (photon's
-//!   drops them uncounted), so `total_received() + total_lagged()` always
-//!   equals what was published since the subscriber joined.
+//!   drops them uncounted), and a re-read of the newest value (when nothing
+//!   new was published) counts as nothing (photon's counts it as received
+//!   again), so `total_received() + total_lagged()` always equals what was
+//!   published since the subscriber joined. The values it returns are
+//!   photon's.
 //! * A dropped upstream releases its [`DependencyBarrier`] dependants (its
 //!   tracker reads `u64::MAX`); photon's barrier waits for it forever.
 //! * Capacities are the same (any value ≥ 2, kept exactly), and so are lag

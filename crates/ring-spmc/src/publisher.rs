@@ -47,7 +47,12 @@ pub struct Publisher<T: Copy + Send> {
 impl<T: Copy + Send> Publisher<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
         let (limit, window) = match &shared.gate {
-            Some(gate) => (0, shared.capacity - gate.watermark),
+            // As if a scan had found a subscriber at 0 (photon-ring's
+            // initial cache): the first `window` values overwrite nothing.
+            Some(gate) => {
+                let window = shared.capacity - gate.watermark;
+                (window, window)
+            }
             None => (u64::MAX, shared.capacity),
         };
         Publisher {
@@ -67,23 +72,43 @@ impl<T: Copy + Send> Publisher<T> {
     /// subscriber starts at the committed head (read under the tracker
     /// lock), which is at least every cursor the last scan saw and at least
     /// the head committed at that scan, so `limit` never exceeds its own
-    /// limit. With no gating subscriber the scan must therefore start from
-    /// the *committed* head, not from `seq`: inside `publish_batch` the two
-    /// differ, and a subscriber joining mid-batch starts at the committed
-    /// one (issue 9, bug 2: it used to be lapped).
+    /// limit. The scan must therefore never count past the *committed*
+    /// head: inside `publish_batch` `seq` runs ahead of it, and so may a
+    /// gating subscriber, which reads slots by their stamps before the
+    /// batch's head store. A subscriber joining mid-batch starts at the
+    /// committed head; a limit taken from `seq` (issue 9, bug 2, with no
+    /// gating subscriber) or from a cursor that read ahead (its review,
+    /// `tests/loom_spmc.rs`,
+    /// `subscribe_racing_publish_batch_with_a_gating_reader_ahead`) let the
+    /// batch lap it.
+    ///
+    /// With no gating subscriber there is nothing to cache: the room is a
+    /// window past the committed head, and the next publish scans again,
+    /// as photon-ring's does, so a subscriber that registers *behind* the
+    /// head (`subscribe_from_oldest`) gates the very next publish. Caching
+    /// that window let it be lapped (`tests/bounded.rs`,
+    /// `subscribe_from_oldest_is_seen_at_once_when_nobody_else_gates`). A
+    /// bounded ring that nobody gates pays one uncontended lock per publish
+    /// (photon-ring's: a spin lock).
     #[inline]
     fn has_room(&mut self) -> bool {
         if self.seq < self.limit {
             return true;
         }
-        self.rescan();
-        self.seq < self.limit
+        self.rescan()
     }
 
+    /// Scans the gating trackers; caches the limit if any gates. Returns
+    /// whether `seq` may be written now.
     #[cold]
-    fn rescan(&mut self) {
-        let slowest = self.shared.slowest().unwrap_or(self.committed);
-        self.limit = slowest + self.window;
+    fn rescan(&mut self) -> bool {
+        match self.shared.slowest() {
+            Some(slowest) => {
+                self.limit = slowest.min(self.committed) + self.window;
+                self.seq < self.limit
+            }
+            None => self.seq < self.committed + self.window,
+        }
     }
 
     /// Writes `seq`'s slot and advances the head. Room was checked.
@@ -270,9 +295,10 @@ impl<T: Copy + Send> Publisher<T> {
         if self.shared.gate.is_none() {
             return 0;
         }
-        self.rescan();
-        let slowest = self.limit - self.window;
-        self.seq - slowest.min(self.seq)
+        match self.shared.slowest() {
+            Some(slowest) => self.seq - slowest.min(self.seq),
+            None => 0,
+        }
     }
 
     /// [`fill_level`](Publisher::fill_level) as a fraction of the usable

@@ -101,22 +101,30 @@ impl<T: Copy + Send> Shared<T> {
     /// lock so a publisher rescan cannot miss it (see `Publisher::has_room`).
     /// Returns the start sequence and the tracker (`None` on a lossy ring).
     pub(crate) fn register_at_head(&self) -> (u64, Option<Tracker>) {
+        self.register(|head| head)
+    }
+
+    /// Registers a gating tracker at the oldest retained value, `capacity`
+    /// behind the head read under the tracker lock: the publisher's limit
+    /// then never exceeds that head plus the capacity until its next rescan
+    /// (which sees the tracker), so no value published after the
+    /// registration is lapped. Reading the head before taking the lock let
+    /// the publisher run on, and lap values published after that read.
+    pub(crate) fn register_at_oldest(&self) -> (u64, Option<Tracker>) {
+        self.register(|head| self.cap.oldest_retained(head))
+    }
+
+    /// Registers a tracker at `start(head)`, the head read under the
+    /// tracker lock (on a lossy ring, without a lock or a tracker).
+    fn register(&self, start: impl FnOnce(u64) -> u64) -> (u64, Option<Tracker>) {
         let Some(gate) = &self.gate else {
-            return (self.head(), None);
+            return (start(self.head()), None);
         };
         let mut trackers = gate.trackers.lock();
-        let start = self.head();
+        let start = start(self.head());
         let tracker = StdArc::new(Padded(AtomicU64::new(start)));
         trackers.push(StdArc::clone(&tracker));
         (start, Some(tracker))
-    }
-
-    /// Registers a gating tracker at `start` (which may already be behind).
-    pub(crate) fn register_at(&self, start: u64) -> Option<Tracker> {
-        let gate = self.gate.as_ref()?;
-        let tracker = StdArc::new(Padded(AtomicU64::new(start)));
-        gate.trackers.lock().push(StdArc::clone(&tracker));
-        Some(tracker)
     }
 
     /// Removes a gating tracker (subscriber dropped): the publisher's next

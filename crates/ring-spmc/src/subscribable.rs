@@ -96,9 +96,11 @@ impl<T: Copy + Send> Subscribable<T> {
     /// On a bounded ring it gates the publisher from registration on, so
     /// the retained history counts as unread: the publisher may wait until
     /// it drains. The values it starts with were already free for
-    /// overwriting, so it can still be lapped once, before the publisher
-    /// sees its tracker; use [`subscribe`](Subscribable::subscribe) for the
-    /// no-loss guarantee from the first value.
+    /// overwriting, so until the publisher next scans its trackers it may
+    /// lap them (possibly more than once, each counted as `Lagged`); a
+    /// value published after the registration is never lost, as with
+    /// [`subscribe`](Subscribable::subscribe), which gives the no-loss
+    /// guarantee from the first value.
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(4);
@@ -107,9 +109,7 @@ impl<T: Copy + Send> Subscribable<T> {
     /// assert_eq!(s.drain().collect::<Vec<_>>(), [3, 4, 5, 6]);
     /// ```
     pub fn subscribe_from_oldest(&self) -> Subscriber<T> {
-        let head = self.shared.head();
-        let start = head.saturating_sub(self.shared.capacity);
-        let tracker = self.shared.register_at(start);
+        let (start, tracker) = self.shared.register_at_oldest();
         let gating = tracker.is_some();
         self.make(start, tracker, gating)
     }

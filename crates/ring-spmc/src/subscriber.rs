@@ -361,7 +361,13 @@ impl<T: Copy + Send> Subscriber<T> {
     /// skipped over count as lag ([`total_lagged`](Subscriber::total_lagged)),
     /// so `total_received() + total_lagged()` still equals what was
     /// published since this subscriber joined (photon-ring's `latest` drops
-    /// them uncounted). `None` if nothing new was published.
+    /// them uncounted).
+    ///
+    /// As photon-ring's, it returns `None` only if nothing was ever
+    /// published: with nothing new, it returns the newest value again (the
+    /// one before [`cursor`](Subscriber::cursor), possibly published before
+    /// this subscriber joined), leaving the cursor and the counts as they
+    /// are (photon-ring counts such a re-read as received again).
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u8>(8);
@@ -370,6 +376,8 @@ impl<T: Copy + Send> Subscriber<T> {
     /// p.publish_batch(&[1, 2, 3]);
     /// assert_eq!(s.latest(), Some(3));
     /// assert_eq!(s.cursor(), 3);
+    /// assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
+    /// assert_eq!(s.latest(), Some(3)); // nothing new: the newest again
     /// assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
     /// ```
     pub fn latest(&mut self) -> Option<T> {
@@ -380,7 +388,17 @@ impl<T: Copy + Send> Subscriber<T> {
             }
             match self.try_recv() {
                 Ok(v) => return Some(v),
-                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Empty) => {
+                    // Nothing new: the newest value is the one before the
+                    // cursor (at or after the head's newest, since reads
+                    // may run ahead of a batch's head store).
+                    let newest = self.st.cursor.checked_sub(1)?;
+                    if let ReadResult::Ready(v) = self.shared.slots.get(newest).try_read(newest) {
+                        return Some(v);
+                    }
+                    // Being overwritten: the single writer writes in order,
+                    // so the value at the cursor is written; retry.
+                }
                 // Lapped between the head load and the read: the lag is
                 // counted, retry from the newer head.
                 Err(TryRecvError::Lagged { .. }) => {}

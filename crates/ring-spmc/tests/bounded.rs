@@ -144,6 +144,29 @@ fn subscribe_from_oldest_gates_from_where_it_starts() {
     assert_eq!(s.drain().collect::<Vec<_>>(), [1, 2, 3, 4]);
 }
 
+/// With no gating subscriber the publisher cached a limit a window past the
+/// head, so a subscriber from `subscribe_from_oldest` (registered behind the
+/// head) was lapped by the next publish in the same thread; photon-ring
+/// 3.0 scans on every publish while nobody gates and refuses with `Full`
+/// (found by `differential/tests/spmc.rs`, seed 2).
+#[test]
+fn subscribe_from_oldest_is_seen_at_once_when_nobody_else_gates() {
+    let (mut p, subs) = channel_bounded::<u64>(4, 2);
+    for i in 0..33 {
+        p.try_publish(i).unwrap(); // nobody gates
+    }
+    let mut s = subs.subscribe_from_oldest();
+    assert_eq!(s.cursor(), 29);
+    assert_eq!(p.try_publish(33), Err(PublishError::Full(33)));
+    assert_eq!(s.try_recv(), Ok(29));
+    assert_eq!(s.try_recv(), Ok(30));
+    assert_eq!(p.try_publish(33), Err(PublishError::Full(33)));
+    assert_eq!(s.try_recv(), Ok(31));
+    assert_eq!(p.try_publish(33), Ok(()));
+    assert_eq!(s.drain().collect::<Vec<_>>(), [32, 33]);
+    assert_eq!(s.total_lagged(), 0);
+}
+
 /// Issue 9, bug 2: with no gating subscriber, the publisher's rescan inside
 /// `publish_batch` computed its limit from the uncommitted sequence, while a
 /// subscriber joining mid-batch starts at the committed head: the publisher

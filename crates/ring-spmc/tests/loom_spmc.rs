@@ -1,7 +1,9 @@
 //! loom models on the real ring-spmc types: publish vs try_recv with
 //! overwrites (exact lag), bounded gating with a subscriber dropped
 //! mid-run, the async wake-up (no lost wake-up between registration and
-//! publish), and close while a receiver waits.
+//! publish), close while a receiver waits, subscriptions racing batches,
+//! `latest`, `subscribe_from_oldest` and `try_publish` (the concurrency
+//! matrix in `README.md` names the model for each pair).
 #![cfg(ring_loom)]
 
 use loom::thread;
@@ -249,5 +251,185 @@ fn stream_keeps_its_key_across_items() {
         p.publish(1);
         p.publish(2);
         assert_eq!(receiver.join().unwrap(), [1, 2]);
+    });
+}
+
+/// A gating subscriber may read a batch's values before `publish_batch`
+/// commits them. The publisher's rescan must not count that read-ahead:
+/// a subscriber that joins after the rescan starts at the *committed*
+/// head, and a limit taken from the reader's cursor let the batch lap it
+/// (review of issue 9: `channel_bounded(2, 0)`, a reader at 2 before the
+/// commit, a joiner at 0 lagged by 1).
+#[test]
+fn subscribe_racing_publish_batch_with_a_gating_reader_ahead() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let mut ahead = subs.subscribe();
+        let reader = thread::spawn(move || {
+            for want in 0..2 {
+                loop {
+                    match ahead.try_recv() {
+                        Ok(v) => {
+                            assert_eq!(v, want);
+                            break;
+                        }
+                        Err(TryRecvError::Empty) => thread::yield_now(),
+                        Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+                    }
+                }
+            }
+            ahead // still gating, at 2
+        });
+        let joiner = thread::spawn(move || {
+            let mut s = subs.subscribe();
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 3),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2]);
+        drop(p);
+        joiner.join().unwrap();
+        drop(reader.join().unwrap());
+    });
+}
+
+/// `latest()` racing publishes, on a lossy and on a bounded ring (where the
+/// subscriber gates): it returns whole values, never older than the last
+/// one (the same one again, uncounted, when nothing is new), and what it
+/// skips is counted, so `received + lagged` is exactly how far the cursor
+/// moved.
+#[test]
+fn latest_racing_publish() {
+    for bounded in [false, true] {
+        model(2, move || {
+            let (mut p, subs) = if bounded {
+                channel_bounded::<u64>(2, 0)
+            } else {
+                channel::<u64>(2)
+            };
+            let mut s = subs.subscribe();
+            let reader = thread::spawn(move || {
+                let mut last = None;
+                for _ in 0..2 {
+                    let counted = s.total_received() + s.total_lagged();
+                    if let Some(v) = s.latest() {
+                        // The newest again if nothing is new (photon's),
+                        // counted as nothing.
+                        assert!(last.is_none_or(|l| v >= l), "{v} after {last:?}");
+                        if last == Some(v) {
+                            assert_eq!(s.total_received() + s.total_lagged(), counted);
+                        }
+                        assert_eq!(s.cursor(), v + 1);
+                        last = Some(v);
+                    }
+                }
+                // Read on to the end (a gating subscriber must, for the
+                // publisher to finish).
+                while s.cursor() < 3 {
+                    match s.try_recv() {
+                        Ok(v) => {
+                            assert!(last.is_none_or(|l| v > l), "{v} after {last:?}");
+                            last = Some(v);
+                        }
+                        Err(TryRecvError::Lagged { .. }) => assert!(!bounded),
+                        Err(TryRecvError::Empty) => thread::yield_now(),
+                    }
+                }
+                assert_eq!(last, Some(2));
+                assert_eq!(s.total_received() + s.total_lagged(), 3);
+            });
+            for i in 0..3 {
+                p.publish(i);
+            }
+            reader.join().unwrap();
+        });
+    }
+}
+
+/// `subscribe_from_oldest` on a bounded ring racing publishes and a
+/// gating reader: the retained history it starts from may be lapped
+/// (counted as lag), but no value published after it registered is lost.
+/// It starts `capacity` values behind the head it registered at, so every
+/// value from `start + capacity` on must arrive (it used to read the head
+/// before taking the tracker lock, and lose values published in between);
+/// values arrive in order and `received + lagged` covers everything from
+/// `start`.
+#[test]
+fn subscribe_from_oldest_racing_publish_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let mut gate = subs.subscribe();
+        p.publish_batch(&[0, 1]);
+        assert_eq!(gate.drain().count(), 2);
+        let joiner = thread::spawn(move || {
+            let mut s = subs.subscribe_from_oldest();
+            let start = s.cursor();
+            let mut got = Vec::new();
+            while s.cursor() < 6 {
+                match s.try_recv() {
+                    Ok(v) => got.push(v),
+                    Err(TryRecvError::Lagged { .. }) => {}
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                }
+            }
+            (start, got, s.total_received() + s.total_lagged())
+        });
+        // The publisher and the gating reader in one thread, in step.
+        for i in 2..6 {
+            p.publish(i);
+            assert_eq!(gate.try_recv(), Ok(i));
+        }
+        let (start, got, counted) = joiner.join().unwrap();
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
+        assert!(got.iter().all(|&v| v >= start));
+        for v in start + 2..6 {
+            assert!(got.contains(&v), "{v} lost (start {start}, got {got:?})");
+        }
+        assert_eq!(counted, 6 - start);
+    });
+}
+
+/// `try_publish` racing a gating subscriber's reads and its drop: `Full`
+/// only while the subscriber holds the ring full, never after it read or
+/// left; the subscriber never lags; every value is published once.
+#[test]
+fn try_publish_racing_gating_reads_and_drop() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let mut s = subs.subscribe();
+        let subscriber = thread::spawn(move || {
+            loop {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, 0);
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+                }
+            }
+            drop(s);
+        });
+        let mut fulls = 0;
+        for i in 0..4 {
+            loop {
+                match p.try_publish(i) {
+                    Ok(()) => break,
+                    Err(ring_spmc::PublishError::Full(v)) => {
+                        assert_eq!(v, i, "the value is handed back");
+                        assert!(i >= 2, "room for two values from the start");
+                        fulls += 1;
+                        thread::yield_now();
+                    }
+                }
+            }
+        }
+        subscriber.join().unwrap();
+        assert_eq!(p.try_publish(4), Ok(()), "nobody gates after the drop");
+        assert_eq!(p.published(), 5);
+        assert!(fulls <= 2 * 64, "bounded retries");
     });
 }

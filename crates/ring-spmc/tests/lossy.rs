@@ -238,11 +238,13 @@ fn latest_counts_what_it_skips() {
     p.publish_batch(&[0, 1, 2]);
     assert_eq!(s.latest(), Some(2));
     assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
-    assert_eq!(s.latest(), None, "nothing new");
+    // Nothing new: the newest again, as photon-ring's, counted as nothing.
+    assert_eq!(s.latest(), Some(2));
+    assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
     // Ten more into four slots: `latest` passes over lapped values too.
     p.publish_batch(&(3..13).collect::<Vec<_>>());
     assert_eq!(s.latest(), Some(12));
-    assert_eq!(s.latest(), None);
+    assert_eq!(s.latest(), Some(12));
     assert_eq!(s.total_received(), 2);
     assert_eq!(s.total_received() + s.total_lagged(), p.published());
 }
@@ -270,4 +272,43 @@ fn option_payloads_cross_threads() {
     }
     drop(p);
     assert_eq!(reader.join().unwrap(), u64::from(n));
+}
+
+/// photon-ring's `latest` returns `None` only before the first publish:
+/// with nothing new it returns the newest value again, also to a
+/// subscriber that joined after it was published (ours returned `None`,
+/// breaking the drop-in promise for code that samples the current value).
+#[test]
+fn latest_returns_the_newest_value_again_when_nothing_is_new() {
+    let (mut p, subs) = channel::<u32>(3);
+    assert_eq!(subs.subscribe().latest(), None, "nothing ever published");
+    p.publish_batch(&[5, 6, 7, 8]);
+    let mut late = subs.subscribe();
+    assert_eq!(late.latest(), Some(8), "published before it joined");
+    assert_eq!(late.cursor(), 4);
+    assert_eq!((late.total_received(), late.total_lagged()), (0, 0));
+    assert_eq!(late.try_recv(), Err(TryRecvError::Empty));
+    p.publish(9);
+    assert_eq!(late.latest(), Some(9));
+    assert_eq!(late.latest(), Some(9));
+    assert_eq!((late.total_received(), late.total_lagged()), (1, 0));
+}
+
+/// Zero-sized payloads and `usize::MAX`-ish values: the stamp alone
+/// carries a ZST, and lag counts are the same as for any payload.
+#[test]
+fn zero_sized_payloads_count_like_any_other() {
+    let (mut p, subs) = channel::<()>(3);
+    let mut s = subs.subscribe();
+    for _ in 0..7 {
+        p.publish(());
+    }
+    assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 4 }));
+    assert_eq!(s.drain().count(), 3);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(s.total_received() + s.total_lagged(), 7);
+    let (mut p, subs) = channel::<(u8, u64, bool)>(5);
+    let mut s = subs.subscribe();
+    p.publish((u8::MAX, u64::MAX, true));
+    assert_eq!(s.try_recv(), Ok((u8::MAX, u64::MAX, true)));
 }
