@@ -24,6 +24,7 @@ const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 const LIB_PACKAGES: &[&str] = &[
     "ring-core",
     "ring-spmc",
+    "ring-mpmc",
     "chan-broadcast",
     "chan-watch",
     "stream-bytes",
