@@ -69,7 +69,10 @@ struct Order {
 
 impl Order {
     fn new(lossless: bool) -> Self {
-        Order { next: [0; 4], lossless }
+        Order {
+            next: [0; 4],
+            lossless,
+        }
     }
     #[inline(always)]
     fn check(&mut self, tag: u64) {
@@ -77,7 +80,10 @@ impl Order {
         // Lossy rows are checked by the tests, not here: a peer's lossy
         // ordering is not ours to assert in a bench.
         if self.lossless {
-            assert_eq!(i, self.next[id], "lossless channel lost or reordered a value");
+            assert_eq!(
+                i, self.next[id],
+                "lossless channel lost or reordered a value"
+            );
         }
         self.next[id] = i + 1;
     }

@@ -236,7 +236,10 @@ impl<T: Copy + Send> MpPublisher<T> {
     /// shared one, and returns it.
     #[cold]
     fn rescan(&self) -> u64 {
-        let floor = self.ring.gate_floor().unwrap_or(u64::MAX - self.producers.window);
+        let floor = self
+            .ring
+            .gate_floor()
+            .unwrap_or(u64::MAX - self.producers.window);
         let fresh = floor + self.producers.window;
         // AcqRel: Release hands the tracker loads of `gate_floor` on to the
         // Acquire limit loads of other producers; Acquire takes theirs if

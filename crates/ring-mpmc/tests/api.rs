@@ -20,12 +20,18 @@ fn capacity_is_exact_and_lag_is_counted_for_it() {
         let q = p.clone();
         let total = 3 * cap as u64 + 1;
         for i in 0..total {
-            if i % 2 == 0 { p.publish(i) } else { q.publish_with(|| i) }
+            if i % 2 == 0 {
+                p.publish(i)
+            } else {
+                q.publish_with(|| i)
+            }
         }
         // photon-ring's arithmetic: the oldest retained is total - cap.
         assert_eq!(
             s.try_recv(),
-            Err(TryRecvError::Lagged { skipped: total - cap as u64 }),
+            Err(TryRecvError::Lagged {
+                skipped: total - cap as u64
+            }),
             "capacity {cap}"
         );
         let rest: Vec<u64> = s.drain().collect();

@@ -2,6 +2,7 @@
 //! before; subscribers drain what is retained first, and blocking, timed and
 //! async receives waiting at that moment are woken with `Closed`.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -84,5 +85,4 @@ fn an_async_receiver_is_woken_by_the_last_drop() {
             Poll::Ready(Err(RecvError::Closed))
         );
     }
-    use std::future::Future as _;
 }

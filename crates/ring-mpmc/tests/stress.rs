@@ -47,7 +47,9 @@ fn consume(mut s: Subscriber<u64>, lossless: bool, per: u64) -> Seen {
                 }
                 next[id] = i + 1;
             }
-            Err(RecvTimeoutError::Lagged { .. }) => assert!(!lossless, "a gating subscriber lagged"),
+            Err(RecvTimeoutError::Lagged { .. }) => {
+                assert!(!lossless, "a gating subscriber lagged")
+            }
             Err(RecvTimeoutError::Closed) => break,
             Err(RecvTimeoutError::Timeout) => panic!("stalled at {next:?}"),
         }
