@@ -25,6 +25,7 @@ const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 const LIB_PACKAGES: &[&str] = &[
     "seqcast-core",
     "ring-spmc",
+    "ring-mpmc",
     "chan-broadcast",
     "chan-watch",
     "stream-bytes",

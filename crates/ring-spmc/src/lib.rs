@@ -165,6 +165,8 @@ mod barrier;
 mod error;
 mod group;
 mod publisher;
+#[doc(hidden)]
+pub mod raw;
 mod shared;
 mod subscribable;
 mod subscriber;

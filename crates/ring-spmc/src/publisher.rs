@@ -318,10 +318,9 @@ impl<T: Copy + Send> Publisher<T> {
 impl<T: Copy + Send> Drop for Publisher<T> {
     /// Closes the channel.
     fn drop(&mut self) {
-        // Release: after the last head store, so a subscriber that sees
-        // `closed` also sees every published value.
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.bell.ring();
+        // After the last head store, so a subscriber that sees `closed`
+        // also sees every published value (Release, in `close`).
+        self.shared.close();
     }
 }
 

@@ -1,5 +1,9 @@
 //! The ring every handle shares: slots, the publish head, the gating
 //! subscribers' trackers, the close flag and the doorbell.
+//!
+//! A second publisher type (ring-mpmc's `MpPublisher`) drives the same ring
+//! through the `pub` methods below, re-exported as [`crate::raw::Ring`]; the
+//! read side stays this crate's alone.
 
 // Trackers are std `Arc`s, not the shim's: `Subscriber::tracker` and
 // `DependencyBarrier::new` expose them with photon-ring's type
@@ -20,7 +24,8 @@ use crate::error::ChannelError;
 /// overwritten (or a downstream reads it) only after the reads it waited for.
 pub(crate) type Tracker = StdArc<Padded<AtomicU64>>;
 
-pub(crate) struct Shared<T> {
+/// The shared ring. See [`crate::raw`] for what a publisher must uphold.
+pub struct Shared<T> {
     pub(crate) slots: Slots<T>,
     /// `capacity` as a u64, for sequence arithmetic.
     pub(crate) capacity: u64,
@@ -145,5 +150,94 @@ impl<T: Copy + Send> Shared<T> {
             // so its reads of the slots below happened before we overwrite.
             .map(|t| t.0.load(Ordering::Acquire))
             .min()
+    }
+
+    /// The slot array. Writers must keep [`Slot::write`](ring_core::Slot::write)'s
+    /// contract: one writer per slot at a time, increasing sequences.
+    #[inline(always)]
+    pub fn slots(&self) -> &Slots<T> {
+        &self.slots
+    }
+
+    /// The ring's exact capacity, with its index and lag arithmetic.
+    #[inline(always)]
+    pub fn capacity(&self) -> Capacity {
+        self.cap
+    }
+
+    /// The publish cursor (the "head"): the number of values published,
+    /// such that every sequence below it is written. A publisher raises it
+    /// with Release, after the slot writes it covers (directly or through an
+    /// Acquire load of their stamps); subscribers load it with Acquire for
+    /// lag arithmetic, `pending`, `latest` and where new subscribers start.
+    /// It must never move past a sequence whose slot is not yet written.
+    #[inline(always)]
+    pub fn cursor(&self) -> &AtomicU64 {
+        &self.head
+    }
+
+    /// [`cursor`](Shared::cursor), loaded with Acquire.
+    #[inline]
+    pub fn published(&self) -> u64 {
+        self.head()
+    }
+
+    /// A bounded ring's watermark (slots kept free); `None` on a lossy ring.
+    #[inline]
+    pub fn watermark(&self) -> Option<u64> {
+        self.gate.as_ref().map(|g| g.watermark)
+    }
+
+    /// On a bounded ring, the lowest sequence a publisher must not lap: a
+    /// write of sequence `seq` is allowed only if
+    /// `seq < floor + capacity - watermark`. The floor is the slowest gating
+    /// subscriber's cursor, or the cursor of the ring if that is lower: a
+    /// subscriber that registers later starts at the cursor, and the
+    /// trackers and cursor are read under the tracker lock that
+    /// registration takes, so it starts at or above the floor returned.
+    /// (Subscribers validate stamps, so with several publishers a tracker
+    /// can run ahead of the cursor; the `min` keeps a later subscriber safe.)
+    /// `None` on a lossy ring.
+    pub fn gate_floor(&self) -> Option<u64> {
+        let gate = self.gate.as_ref()?;
+        let trackers = gate.trackers.lock();
+        // Acquire (both): pair with the Release cursor stores of publishers
+        // and the Release tracker stores of subscribers, so the slot writes
+        // and reads below the floor happen before a write that relies on it.
+        let head = self.head();
+        Some(
+            trackers
+                .iter()
+                .map(|t| t.0.load(Ordering::Acquire))
+                .fold(head, u64::min),
+        )
+    }
+
+    /// Closes the channel: subscribers drain what is retained, then see the
+    /// close. Call once, after the last write and cursor store of every
+    /// publisher (they must happen before this call).
+    pub fn close(&self) {
+        // Release: pairs with the Acquire load in `is_closed`, which a
+        // subscriber makes before its last read, so it sees every value.
+        self.closed.store(true, Ordering::Release);
+        self.bell.ring();
+    }
+
+    /// The doorbell parked subscribers sleep on: ring it after every
+    /// publish ([`Doorbell::ring`]).
+    #[inline(always)]
+    pub fn bell(&self) -> &Doorbell {
+        &self.bell
+    }
+}
+
+impl<T> core::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ring")
+            .field("capacity", &self.capacity)
+            // Relaxed: a diagnostic snapshot.
+            .field("published", &self.head.load(Ordering::Relaxed))
+            .field("bounded", &self.gate.is_some())
+            .finish_non_exhaustive()
     }
 }

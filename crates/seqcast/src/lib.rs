@@ -10,6 +10,7 @@
 //! | module | crate | replaces | feature |
 //! |---|---|---|---|
 //! | [`spmc`] | `ring-spmc` | `photon_ring::{channel, channel_bounded, ..}` | `spmc` |
+//! | [`mpmc`] | `ring-mpmc` | `photon_ring::channel_mpmc`, disruptor's multi-producer ring | `mpmc` |
 //! | [`broadcast`] | `chan-broadcast` | `tokio::sync::broadcast` | `broadcast` |
 //! | [`watch`] | `chan-watch` | `tokio::sync::watch` | `watch` |
 //! | [`stream`] | `stream-bytes` | `tokio::sync::broadcast<Bytes>` + a stream adapter, or a channel per reader | `stream` |
@@ -26,12 +27,14 @@
 //! |---|---|---|
 //! | one thread producing `Copy` values (ticks, samples, events as plain structs) | keep up or be told exactly how many they missed; the producer never waits | [`spmc::channel`] (lossy) |
 //! | the same | see every value; the producer waits for the slowest (backpressure) | [`spmc::channel_bounded`] (lossless), with lossy taps ([`subscribe_lossy`](spmc::Subscribable::subscribe_lossy)) that never slow it |
+//! | several threads producing `Copy` values | as above, lossy | [`mpmc::channel_mpmc`] |
+//! | the same | see every value; every producer waits for the slowest | [`mpmc::channel_mpmc_bounded`] |
 //! | async tasks sending any `T: Clone` (`String`, `Arc<..>`, enums with heap data) | be told when they lag, as with tokio | [`broadcast::channel`] |
 //! | the same | see every value; senders wait (FIFO) for the slowest receiver | [`broadcast::channel_lossless`] |
 //! | one value that changes (configuration, membership, health, the latest price) | see the latest value and wake when it changes; intermediate values may be skipped | [`watch::channel`] |
 //! | a byte source (process output, an upload, a log, a media feed) | get every chunk, zero-copy, with memory bounded in bytes and stuck readers detected | [`stream::ByteWriter`] (or [`stream::TypedWriter`] for any `T: Clone + Send`) |
 //!
-//! Threads or tasks: the rings ([`spmc`]) are for threads (spin, yield or
+//! Threads or tasks: the rings ([`spmc`], [`mpmc`]) are for threads (spin, yield or
 //! park: [`spmc::WaitStrategy`]) and can also be awaited
 //! ([`Subscriber::recv`](spmc::Subscriber::recv) is a future, a subscriber is
 //! a `Stream`). The channels ([`broadcast`], [`watch`], [`stream`]) are for
@@ -43,6 +46,7 @@
 //! |---|---|---|---|---|
 //! | [`spmc`] lossy | a subscriber more than `capacity` values behind gets `Lagged { skipped }` with the exact count, then the oldest value held: `received + lagged == published` | each subscriber sees values in publish order | dropping the [`Publisher`](spmc::Publisher) closes it; subscribers drain what is held, then get `Closed` | a publish pays one load for wake-ups when nobody sleeps (ring-core's doorbell); parked and async readers are woken by the next publish or the close |
 //! | [`spmc`] bounded | none for gating subscribers: the publisher never overwrites what one has not read (`publish` waits, `try_publish` returns `Full`); a dropped subscriber stops gating | as above | as above | a waiting publisher is woken by its slowest subscriber's progress or drop |
+//! | [`mpmc`] | as [`spmc`], lossy or bounded; each producer's values in its publish order, interleaved with the others' | the channel closes when the last [`MpPublisher`](mpmc::MpPublisher) clone drops | as [`spmc`]; a producer waiting for room is woken by subscribers' progress; a producer preempted mid-publish never holds up the other producers |
 //! | [`broadcast`] | lossy: `RecvError::Lagged(n)` with the exact count, as tokio; lossless: none (senders wait) | send order, for every receiver | the last sender's drop, or [`close`](broadcast::Sender::close), which lets receivers drain and tells the closer when they have ([`Drained`](broadcast::Drained)) | receivers and waiting senders register a waker and re-check (no lost wake-up); a send pays for wake-ups only when someone waits |
 //! | [`watch`] | intermediate values may be skipped (by design); the latest is never missed | versions only move forward | the last sender's drop: `changed` returns `Err` once the latest value is seen | only changes wake; `send_if_modified` wakes only when it modifies |
 //! | [`stream`] | none unless you choose it: the `DisconnectSlowest` policy ends the slowest stream with an error that says how many bytes it lost | chunks in write order, boundaries kept | [`ByteWriter::close`](stream::ByteWriter::close) or dropping the writer: each stream gets the empty close chunk, then ends | streams wake on each write and on close; a blocked writer wakes on the read that makes room |
@@ -91,6 +95,29 @@
 //! // The tap kept up or was told exactly how much it missed.
 //! while let Ok(_) | Err(RecvError::Lagged { .. }) = tap.recv_blocking() {}
 //! assert_eq!(tap.total_received() + tap.total_lagged(), 10_000);
+//! ```
+//!
+//! Several producer threads into one lossless ring (module [`mpmc`]):
+//!
+//! ```
+//! use seqcast::mpmc::channel_mpmc_bounded;
+//!
+//! let (publisher, subscribable) = channel_mpmc_bounded::<(u8, u32)>(64, 0);
+//! let mut all = subscribable.subscribe();
+//! let producers: Vec<_> = (0..2u8)
+//!     .map(|id| {
+//!         let p = publisher.clone();
+//!         std::thread::spawn(move || (0..1000).for_each(|i| p.publish((id, i))))
+//!     })
+//!     .collect();
+//! drop(publisher); // closes once the clones are gone too
+//! let mut next = [0u32; 2];
+//! while let Ok((id, i)) = all.recv_blocking() {
+//!     assert_eq!(i, next[id as usize]); // each producer's values in order
+//!     next[id as usize] += 1;
+//! }
+//! assert_eq!(next, [1000, 1000]);
+//! # for p in producers { p.join().unwrap(); }
 //! ```
 //!
 //! An async broadcast, as `tokio::sync::broadcast` (module [`broadcast`]):
@@ -147,7 +174,7 @@
 //!
 //! This crate is `#![no_std]` and has no code of its own; what needs `std`
 //! comes from the layers you enable. Every layer needs `std` today:
-//! `spmc` for its parking waits (`Doorbell` over `std::thread::park`),
+//! `spmc` and `mpmc` for their parking waits (`Doorbell` over `std::thread::park`),
 //! `recv_timeout` (`std::time`) and `std::error::Error`; `broadcast`,
 //! `watch` and `stream` for their locks and blocking calls. Only the
 //! bottom layer, ring-core (`seqcast-core` on crates.io: the seqlock slot,
@@ -161,6 +188,11 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "spmc")))]
 #[doc(inline)]
 pub use ring_spmc as spmc;
+
+#[cfg(feature = "mpmc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mpmc")))]
+#[doc(inline)]
+pub use ring_mpmc as mpmc;
 
 #[cfg(feature = "broadcast")]
 #[cfg_attr(docsrs, doc(cfg(feature = "broadcast")))]

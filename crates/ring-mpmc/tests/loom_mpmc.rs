@@ -1,0 +1,192 @@
+//! loom models on the real ring-mpmc types: two producers and a subscriber
+//! (exactly once, per-producer order, the cursor reaches the total), two
+//! producers a lap apart on a 2-slot ring (no torn value), bounded gating
+//! with two producers and a subscriber dropped mid-run, close on the last
+//! producer drop, and a waiting publisher released by a subscriber's read.
+#![cfg(ring_loom)]
+
+use loom::thread;
+use ring_mpmc::{RecvError, TryRecvError, channel_mpmc, channel_mpmc_bounded};
+
+/// Every model sets its own preemption bound, so `cargo test` with
+/// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(bound);
+    // Waiting threads (a producer out of room, a subscriber finding nothing)
+    // yield in a loop; each turn is a handful of branches.
+    builder.max_branches = 20_000;
+    builder.check(f);
+}
+
+/// Producer `id`'s `i`-th value.
+fn tag(id: u64, i: u64) -> u64 {
+    id * 100 + i
+}
+
+/// Checks a value against the next expected index of its producer.
+fn take(next: &mut [u64; 2], v: u64) {
+    let (id, i) = ((v / 100) as usize, v % 100);
+    assert_eq!(i, next[id], "producer {id}: lost, duplicated or reordered");
+    next[id] += 1;
+}
+
+#[test]
+fn two_producers_and_a_subscriber() {
+    model(3, || {
+        let (p, subs) = channel_mpmc::<u64>(4);
+        let mut s = subs.subscribe();
+        let q = p.clone();
+        let other = thread::spawn(move || {
+            q.publish(tag(1, 0));
+            q.publish(tag(1, 1));
+        });
+        let mut next = [0, 0];
+        p.publish(tag(0, 0));
+        // Read while the other producer may be mid-write.
+        for _ in 0..2 {
+            match s.try_recv() {
+                Ok(v) => take(&mut next, v),
+                Err(TryRecvError::Empty) => {}
+                Err(e) => panic!("4 slots hold 3 values: {e}"),
+            }
+        }
+        other.join().unwrap();
+        // Every publish returned: the cursor must have reached them all
+        // (the commit's store-buffering argument), and every value is there.
+        assert_eq!(p.published(), 3);
+        for v in s.drain() {
+            take(&mut next, v);
+        }
+        assert_eq!(next, [1, 2]);
+        assert_eq!(s.total_lagged(), 0);
+    });
+}
+
+#[test]
+fn producers_a_lap_apart_on_a_two_slot_ring() {
+    model(2, || {
+        // Two words: a mix of two writes shows as unequal words.
+        let (p, subs) = channel_mpmc::<[u64; 2]>(2);
+        let mut s = subs.subscribe();
+        let q = p.clone();
+        let other = thread::spawn(move || {
+            q.publish([tag(1, 0); 2]);
+            q.publish([tag(1, 1); 2]);
+        });
+        // Sequences 0..4 on two slots: claims two apart share a slot.
+        p.publish([tag(0, 0); 2]);
+        p.publish([tag(0, 1); 2]);
+        other.join().unwrap();
+        assert_eq!(p.published(), 4);
+        let mut next = [0, 0];
+        let mut seen = 0;
+        loop {
+            match s.try_recv() {
+                Ok(v) => {
+                    assert_eq!(v[0], v[1], "torn: two writers on one slot");
+                    let (id, i) = ((v[0] / 100) as usize, v[0] % 100);
+                    assert!(i >= next[id], "producer {id} out of order");
+                    next[id] = i + 1;
+                    seen += 1;
+                }
+                Err(TryRecvError::Lagged { .. }) => {}
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        assert_eq!(seen, 2, "the last lap is retained whole");
+        assert_eq!(s.total_received() + s.total_lagged(), 4);
+    });
+}
+
+#[test]
+fn bounded_gating_with_two_producers_and_a_subscriber_dropped_mid_run() {
+    model(2, || {
+        let (p, subs) = channel_mpmc_bounded::<u64>(2, 0);
+        let mut s = subs.subscribe();
+        let subscriber = thread::spawn(move || {
+            // A gating subscriber never lags; it reads one value and leaves.
+            loop {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert!(v == tag(0, 0) || v == tag(1, 0), "{v}");
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("a gating subscriber lagged: {e}"),
+                }
+            }
+            drop(s);
+        });
+        let q = p.clone();
+        let other = thread::spawn(move || q.publish(tag(1, 0)));
+        // Three values into two slots: one waits for the read or the drop;
+        // neither may deadlock a producer.
+        p.publish(tag(0, 0));
+        p.publish(tag(0, 1));
+        other.join().unwrap();
+        subscriber.join().unwrap();
+        assert_eq!(p.published(), 3);
+    });
+}
+
+#[test]
+fn close_when_the_last_producer_drops() {
+    model(2, || {
+        let (p, subs) = channel_mpmc::<u64>(4);
+        let mut s = subs.subscribe();
+        let q = p.clone();
+        let a = thread::spawn(move || {
+            p.publish(tag(0, 0));
+        });
+        let b = thread::spawn(move || {
+            q.publish(tag(1, 0));
+        });
+        // Parks until a value or the close; must see both values first.
+        let mut next = [0, 0];
+        loop {
+            match s.recv_blocking() {
+                Ok(v) => take(&mut next, v),
+                Err(RecvError::Closed) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(next, [1, 1], "closed before every value was read");
+        a.join().unwrap();
+        b.join().unwrap();
+    });
+}
+
+#[test]
+fn a_waiting_publisher_is_released_by_a_read() {
+    model(2, || {
+        let (p, subs) = channel_mpmc_bounded::<u64>(2, 0);
+        let mut s = subs.subscribe();
+        // One producer fills the ring; a second one's publish must wait
+        // until the subscriber (a thread of its own) reads the first value.
+        p.publish(tag(0, 0));
+        p.publish(tag(0, 1));
+        let q = p.clone();
+        let waiting = thread::spawn(move || q.publish(tag(1, 0)));
+        let subscriber = thread::spawn(move || {
+            let mut next = [0, 0];
+            for _ in 0..3 {
+                loop {
+                    match s.try_recv() {
+                        Ok(v) => {
+                            take(&mut next, v);
+                            break;
+                        }
+                        Err(TryRecvError::Empty) => thread::yield_now(),
+                        Err(e) => panic!("a gating subscriber lagged: {e}"),
+                    }
+                }
+            }
+            assert_eq!(s.total_lagged(), 0);
+            next
+        });
+        waiting.join().unwrap();
+        assert_eq!(subscriber.join().unwrap(), [2, 1]);
+        assert_eq!(p.published(), 3);
+    });
+}
