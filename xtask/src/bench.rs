@@ -87,10 +87,7 @@ pub(crate) fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
         .map(String::as_str)
         .filter(|a| !a.starts_with('-'))
         .collect();
-    if let Some(flag) = args
-        .iter()
-        .find(|a| a.starts_with('-') && *a != "--redraw")
-    {
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-') && *a != "--redraw") {
         return Err(format!("unknown flag `{flag}`\n\n{USAGE}"));
     }
     let out = target_dir(ctx).join("bench-report");
@@ -136,7 +133,7 @@ pub(crate) fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
             std::fs::copy(out.join(f), docs.join(f))
                 .map_err(|e| format!("cannot copy {f} to {}: {e}", docs.display()))?;
         }
-        update_readme(ctx, &machine)?;
+        update_readme(ctx, &machine, results.others)?;
         println!("copied to {} and updated README.md", docs.display());
     }
     if failed.is_empty() {
@@ -244,7 +241,12 @@ fn measure(ctx: &Ctx, benches: &[String], manifest: &Path) -> Result<Vec<String>
         let mut child = Command::new(&ctx.cargo)
             .current_dir(&ctx.root)
             .args(["bench", "-q", "-p", PACKAGE, "--bench", b, "--"])
-            .args(["--quick", "--noplot", "--measurement-time", MAX_SECS_PER_ROW])
+            .args([
+                "--quick",
+                "--noplot",
+                "--measurement-time",
+                MAX_SECS_PER_ROW,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -478,11 +480,21 @@ impl Results {
     }
 
     fn functions(&self, group: &str) -> Vec<&str> {
-        uniq(self.rows.iter().filter(|r| r.group == group).map(|r| &*r.function))
+        uniq(
+            self.rows
+                .iter()
+                .filter(|r| r.group == group)
+                .map(|r| &*r.function),
+        )
     }
 
     fn params(&self, group: &str) -> Vec<&str> {
-        uniq(self.rows.iter().filter(|r| r.group == group).map(|r| &*r.param))
+        uniq(
+            self.rows
+                .iter()
+                .filter(|r| r.group == group)
+                .map(|r| &*r.param),
+        )
     }
 }
 
@@ -511,11 +523,8 @@ fn collect(dir: &Path, index: &mut BTreeMap<String, Entry>) {
         if e.file_name() == "new" {
             let read = |f: &str| std::fs::read_to_string(path.join(f)).ok();
             if let (Some(b), Some(est)) = (read("benchmark.json"), read("estimates.json"))
-                && let (Some(group), Some(title), Some(ns)) = (
-                    json_str(&b, "group_id"),
-                    json_str(&b, "title"),
-                    mean(&est),
-                )
+                && let (Some(group), Some(title), Some(ns)) =
+                    (json_str(&b, "group_id"), json_str(&b, "title"), mean(&est))
             {
                 let function = json_str(&b, "function_id").unwrap_or_default();
                 let param = json_str(&b, "value_str").unwrap_or_default();
@@ -566,7 +575,12 @@ fn time(ns: f64) -> String {
 }
 
 /// The peers `function` (ours) is compared with in `group`.
-fn peers_of<'a>(results: &'a Results, ours: &[String], group: &str, function: &str) -> Vec<&'a str> {
+fn peers_of<'a>(
+    results: &'a Results,
+    ours: &[String],
+    group: &str,
+    function: &str,
+) -> Vec<&'a str> {
     let all = results.functions(group);
     match PEERS.iter().find(|(f, _)| *f == function) {
         Some((_, listed)) => all.into_iter().filter(|f| listed.contains(f)).collect(),
@@ -575,8 +589,8 @@ fn peers_of<'a>(results: &'a Results, ours: &[String], group: &str, function: &s
 }
 
 /// A note on how busy the machine was, if it was noticeably.
-fn noise_note(results: &Results) -> Option<String> {
-    let s = results.others?;
+fn noise_note(others: Option<f64>) -> Option<String> {
+    let s = others?;
     (s >= 0.05).then(|| {
         format!(
             "the machine was shared: other processes used {:.0}% of its CPU time during the run, \
@@ -602,11 +616,12 @@ fn write_report(
          of the iteration count per row, at most {MAX_SECS_PER_ROW} s each{}), so these \
          numbers are indicative; run `cargo bench --bench NAME` for criterion's full \
          statistics.",
-        results
-            .took_secs
-            .map_or(String::new(), |t| format!("; the whole run took {:.1} min", t / 60.0))
+        results.took_secs.map_or(String::new(), |t| format!(
+            "; the whole run took {:.1} min",
+            t / 60.0
+        ))
     );
-    if let Some(n) = noise_note(results) {
+    if let Some(n) = noise_note(results.others) {
         let _ = writeln!(md, "**Note:** {n}.");
     }
     md.push_str(
@@ -799,8 +814,14 @@ fn charts(r: &Results, ours: &[String], footer: &str) -> Vec<(&'static str, Opti
     // Cross-thread throughput by consumer count.
     let mut sections = Vec::new();
     for (group, label) in [
-        ("throughput_1to1", "1 producer → 1 consumer (two pinned threads)"),
-        ("throughput_1to2", "1 producer → 2 consumers (consumers yield)"),
+        (
+            "throughput_1to1",
+            "1 producer → 1 consumer (two pinned threads)",
+        ),
+        (
+            "throughput_1to2",
+            "1 producer → 2 consumers (consumers yield)",
+        ),
     ] {
         let bars = r
             .functions(group)
@@ -850,8 +871,7 @@ fn charts(r: &Results, ours: &[String], footer: &str) -> Vec<(&'static str, Opti
         })
         .collect();
     let latency = bar_chart(&BarChart {
-        title: "Round-trip latency between two pinned threads, against the hardware floor"
-            .into(),
+        title: "Round-trip latency between two pinned threads, against the hardware floor".into(),
         subtitle: "ping over one channel, pong back over another; the floor is one \
                    cache-padded atomic each way · lower is better"
             .into(),
@@ -872,8 +892,7 @@ fn charts(r: &Results, ours: &[String], footer: &str) -> Vec<(&'static str, Opti
         for (_, group) in r.groups().into_iter().filter(|(b, _)| *b == bench) {
             for us in r.functions(group).into_iter().filter(|f| is_ours(ours, f)) {
                 for p in r.params(group) {
-                    let (Some(u), Some(t)) = (r.get(group, us, p), r.get(group, "tokio", p))
-                    else {
+                    let (Some(u), Some(t)) = (r.get(group, us, p), r.get(group, "tokio", p)) else {
                         continue;
                     };
                     bars.push(Bar {
@@ -918,32 +937,18 @@ const README_END: &str = "<!-- /bench-machine -->";
 
 /// Rewrites the README's machine line (between the markers) after a full
 /// run, so the text next to the charts names the run that drew them.
-fn update_readme(ctx: &Ctx, machine: &str) -> Result<(), String> {
+fn update_readme(ctx: &Ctx, machine: &str, others: Option<f64>) -> Result<(), String> {
     let path = ctx.root.join("README.md");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("README.md: {e}"))?;
     let (Some(a), Some(b)) = (text.find(README_START), text.find(README_END)) else {
         println!("README.md has no bench-machine markers: its machine line was not updated");
         return Ok(());
     };
-    let manifest = target_dir(ctx).join("bench-report/run.tsv");
-    let results = Results {
-        rows: Vec::new(),
-        others: std::fs::read_to_string(manifest).ok().and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("# others-cpu-share\t"))
-                .and_then(|v| v.parse().ok())
-        }),
-        took_secs: None,
-    };
-    let mut line = format!("Taken on {}.", machine.trim());
-    if let Some(n) = noise_note(&results) {
+    let mut line = format!("Machine and date: {}.", machine.trim());
+    if let Some(n) = noise_note(others) {
         let _ = write!(line, " Indicative only: {n}.");
     }
-    let new = format!(
-        "{}{README_START}\n{line}\n{}",
-        &text[..a],
-        &text[b..]
-    );
+    let new = format!("{}{README_START}\n{line}\n{}", &text[..a], &text[b..]);
     std::fs::write(&path, new).map_err(|e| format!("README.md: {e}"))
 }
 
@@ -960,7 +965,8 @@ mod tests {
 
     #[test]
     fn json_fields() {
-        let b = r#"{"group_id":"fanout","function_id":"ring-spmc","value_str":null,"title":"a\"b"}"#;
+        let b =
+            r#"{"group_id":"fanout","function_id":"ring-spmc","value_str":null,"title":"a\"b"}"#;
         assert_eq!(json_str(b, "group_id").as_deref(), Some("fanout"));
         assert_eq!(json_str(b, "value_str"), None);
         assert_eq!(json_str(b, "title").as_deref(), Some("a\"b"));
@@ -987,7 +993,11 @@ mod tests {
         assert!(r.rows.is_empty());
         let files = write_report(&dir, &r, &[], "test machine", &[]).unwrap();
         assert!(files.is_empty());
-        assert!(std::fs::read_to_string(dir.join("report.md")).unwrap().contains("No rows"));
+        assert!(
+            std::fs::read_to_string(dir.join("report.md"))
+                .unwrap()
+                .contains("No rows")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

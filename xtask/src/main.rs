@@ -129,7 +129,10 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
-                    eprintln!("=== xtask bench: FAILED after {}\n{e}", secs(start.elapsed()));
+                    eprintln!(
+                        "=== xtask bench: FAILED after {}\n{e}",
+                        secs(start.elapsed())
+                    );
                     ExitCode::FAILURE
                 }
             };

@@ -93,7 +93,14 @@ impl Doc {
 
     fn header(&mut self, title: &str, subtitle: &str) {
         self.text(16.0, 26.0, 17.0, "start", "font-weight=\"bold\"", title);
-        self.text(16.0, 46.0, 12.0, "start", &format!("fill=\"{GREY}\""), subtitle);
+        self.text(
+            16.0,
+            46.0,
+            12.0,
+            "start",
+            &format!("fill=\"{GREY}\""),
+            subtitle,
+        );
     }
 
     fn footer(&mut self, height: f64, footer: &str) {
@@ -282,9 +289,7 @@ pub(crate) fn bar_chart(c: &BarChart) -> Option<String> {
 /// Lines over a log-2 x axis; `None` if there is nothing to draw.
 pub(crate) fn line_chart(c: &LineChart) -> Option<String> {
     let points = || c.series.iter().flat_map(|s| &s.points);
-    if points().next().is_none() {
-        return None;
-    }
+    points().next()?;
     const HEIGHT: f64 = 440.0;
     let (left, right, top, bottom) = (80.0, WIDTH - 190.0, 66.0, HEIGHT - 70.0);
     let xs_lo = points().map(|p| p.0).fold(f64::MAX, f64::min).log2();
