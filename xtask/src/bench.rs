@@ -6,9 +6,10 @@
 //!   samples over about half a second a row): indicative numbers in a few
 //!   minutes, not publication-grade ones. Progress shows the bench, the row
 //!   and the time.
-//! * The rows measured in this run (their ids, in order) are written to
-//!   `target/bench-report/run.tsv`; criterion's `estimates.json` of each
-//!   gives its mean. A row that did not run or left no estimate is skipped.
+//! * The rows measured in this run are written, in order, with the mean
+//!   from criterion's `estimates.json`, to `target/bench-report/run.tsv`
+//!   (what `--redraw` draws from). A row that did not run or left no
+//!   estimate is skipped.
 //! * Groups are taken as criterion names them: a new bench group appears in
 //!   the report with no change here. "Ours" is any function named after a
 //!   crate under `crates/` (`ring-spmc`, `ring-spmc-bounded`, ...); the
@@ -16,9 +17,9 @@
 //! * Charts are drawn from fixed groups (see [`charts`]); a chart whose rows
 //!   are missing is left out.
 //!
-//! A full run (no bench named) also copies the report and charts to
-//! `docs/bench/` and rewrites the machine line of the README's Benchmarks
-//! section.
+//! A full run (no bench named), or `--redraw` after one, also copies the
+//! report and charts to `docs/bench/` and rewrites the machine line of the
+//! README's Benchmarks section.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -81,6 +82,7 @@ usage: cargo xtask bench [--check | --redraw] [BENCH...]
                               and its SVG charts, and copy them to docs/bench/
   cargo xtask bench spmc      only the named benches (report in target/ only)
   cargo xtask bench --redraw  rewrite the report and charts from the last run's results
+                              (and docs/bench/ if that run was of every bench)
   cargo xtask bench --check   what `cargo xtask ci` runs: build every bench and run
                               each row once (criterion --test), no measurement
 ";
@@ -112,24 +114,19 @@ pub(crate) fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
     let out = target_dir(ctx).join("bench-report");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let manifest = out.join("run.tsv");
-    let mut failed = Vec::new();
-    let full;
-    if redraw {
-        full = false;
-    } else {
+    if !redraw {
         let all = bench_names(ctx)?;
         for n in &names {
             if !all.iter().any(|b| b == n) {
                 return Err(format!("no bench `{n}` (benches: {})", all.join(", ")));
             }
         }
-        full = names.is_empty();
-        let benches: Vec<String> = if full {
+        let benches: Vec<String> = if names.is_empty() {
             all
         } else {
             names.iter().map(|n| (*n).to_owned()).collect()
         };
-        failed = measure(ctx, &benches, &manifest)?;
+        measure(ctx, &benches, names.is_empty(), &manifest)?;
     }
     let machine = if redraw {
         std::fs::read_to_string(out.join("machine.txt")).unwrap_or_default()
@@ -138,14 +135,15 @@ pub(crate) fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
         let _ = std::fs::write(out.join("machine.txt"), &m);
         m
     };
-    let results = Results::load(&target_dir(ctx).join("criterion"), &manifest)?;
+    let results = Results::load(&manifest)?;
     let ours = our_crates(ctx);
-    let files = write_report(&out, &results, &ours, &machine, &failed)?;
+    let files = write_report(&out, &results, &ours, &machine)?;
     println!("\nreport: {}", out.join("report.md").display());
     for f in &files {
         println!("chart:  {}", out.join(f).display());
     }
-    if full {
+    // A run of every bench (or a redraw of one) is what the repository shows.
+    if results.full {
         let docs = ctx.root.join("docs/bench");
         std::fs::create_dir_all(&docs).map_err(|e| format!("{}: {e}", docs.display()))?;
         for f in files.iter().map(String::as_str).chain(["report.md"]) {
@@ -155,12 +153,12 @@ pub(crate) fn run(ctx: &Ctx, args: &[String]) -> Result<(), String> {
         update_readme(ctx, &machine, results.others)?;
         println!("copied to {} and updated README.md", docs.display());
     }
-    if failed.is_empty() {
+    if results.failed.is_empty() {
         Ok(())
     } else {
         Err(format!(
             "benches that failed (their rows are missing): {}",
-            failed.join(", ")
+            results.failed.join(", ")
         ))
     }
 }
@@ -219,9 +217,10 @@ fn is_ours(ours: &[String], function: &str) -> bool {
 
 // ----------------------------------------------------------------- running
 
-/// Builds the benches, then runs each with [`CRITERION_ARGS`] and progress; writes
-/// the ids measured to `manifest`. Returns the benches that failed.
-fn measure(ctx: &Ctx, benches: &[String], manifest: &Path) -> Result<Vec<String>, String> {
+/// Builds the benches, then runs each with [`CRITERION_ARGS`] and progress;
+/// writes the ids measured (and the benches that failed) to `manifest`.
+/// `full`: these are all the benches.
+fn measure(ctx: &Ctx, benches: &[String], full: bool, manifest: &Path) -> Result<(), String> {
     Cmd::cargo(ctx)
         .args(["bench", "-p", PACKAGE, "--benches", "--no-run"])
         .run()?;
@@ -319,11 +318,20 @@ fn measure(ctx: &Ctx, benches: &[String], manifest: &Path) -> Result<Vec<String>
         let _ = writeln!(tsv, "# others-cpu-share\t{s:.3}");
     }
     let _ = writeln!(tsv, "# took-secs\t{:.0}", start.elapsed().as_secs_f64());
-    for (b, id) in ids.lock().unwrap().iter() {
-        let _ = writeln!(tsv, "{b}\t{id}");
+    let _ = writeln!(tsv, "# full-run\t{full}");
+    for b in &failed {
+        let _ = writeln!(tsv, "# failed\t{b}");
     }
-    std::fs::write(manifest, tsv).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    Ok(failed)
+    // Each row's mean, copied out of criterion's files now: a later
+    // `cargo bench` overwrites them, and `--redraw` must draw this run.
+    let mut index = BTreeMap::new();
+    collect(&target_dir(ctx).join("criterion"), &mut index);
+    for (b, id) in ids.lock().unwrap().iter() {
+        if let Some((group, function, param, ns)) = index.get(id) {
+            let _ = writeln!(tsv, "{b}\t{group}\t{function}\t{param}\t{ns}");
+        }
+    }
+    std::fs::write(manifest, tsv).map_err(|e| format!("{}: {e}", manifest.display()))
 }
 
 /// System-wide busy time and our children's, to tell how much of the
@@ -433,21 +441,23 @@ struct Results {
     /// Share of the CPUs other processes used during the run, if known.
     others: Option<f64>,
     took_secs: Option<f64>,
+    /// Every bench ran.
+    full: bool,
+    /// Benches that failed (exited non-zero).
+    failed: Vec<String>,
 }
 
 impl Results {
-    fn load(criterion: &Path, manifest: &Path) -> Result<Results, String> {
+    /// The rows `measure` wrote to `manifest`.
+    fn load(manifest: &Path) -> Result<Results, String> {
         let text = std::fs::read_to_string(manifest).map_err(|_| {
             format!(
                 "no run recorded at {}: run `cargo xtask bench` first",
                 manifest.display()
             )
         })?;
-        // criterion's benchmark.json names each row; index them by title.
-        let mut index = BTreeMap::new();
-        collect(criterion, &mut index);
         let mut rows = Vec::new();
-        let (mut others, mut took_secs) = (None, None);
+        let (mut others, mut took_secs, mut full, mut failed) = (None, None, false, Vec::new());
         for line in text.lines() {
             let Some((bench, id)) = line.split_once('\t') else {
                 continue;
@@ -455,14 +465,19 @@ impl Results {
             match bench {
                 "# others-cpu-share" => others = id.parse().ok(),
                 "# took-secs" => took_secs = id.parse().ok(),
+                "# full-run" => full = id == "true",
+                "# failed" => failed.push(id.to_owned()),
                 _ => {
-                    if let Some((group, function, param, ns)) = index.get(id) {
+                    let f: Vec<&str> = id.split('\t').collect();
+                    if let [group, function, param, ns] = f[..]
+                        && let Ok(ns) = ns.parse()
+                    {
                         rows.push(Row {
                             bench: bench.to_owned(),
-                            group: group.clone(),
-                            function: function.clone(),
-                            param: param.clone(),
-                            ns: *ns,
+                            group: group.to_owned(),
+                            function: function.to_owned(),
+                            param: param.to_owned(),
+                            ns,
                         });
                     }
                 }
@@ -472,6 +487,8 @@ impl Results {
             rows,
             others,
             took_secs,
+            full,
+            failed,
         })
     }
 
@@ -620,7 +637,6 @@ fn write_report(
     results: &Results,
     ours: &[String],
     machine: &str,
-    failed: &[String],
 ) -> Result<Vec<String>, String> {
     let mut md = String::from("# seqcast benchmarks: ours against each peer\n\n");
     let _ = writeln!(md, "Machine: {}.\n", machine.trim());
@@ -643,11 +659,21 @@ fn write_report(
          below 1.00 seqcast is faster. `hardware-floor` is not a channel: one cache-padded \
          atomic each way between the same two threads, the round trip no channel can beat.\n",
     );
-    if !failed.is_empty() {
+    if !results.failed.is_empty() {
         let _ = writeln!(
             md,
             "\n**Benches that failed in this run** (rows missing): {}.",
-            failed.join(", ")
+            results.failed.join(", ")
+        );
+    }
+    let below = below_floor(results);
+    if !below.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n**Disturbed run:** {} measured below the hardware floor, which no channel can \
+             beat: threads were preempted while the floor ran (or the channel's rows ran in a \
+             quieter moment). Compare round trips from a quiet machine.",
+            below.join(", ")
         );
     }
     if results.rows.is_empty() {
@@ -735,6 +761,20 @@ fn write_report(
     }
     std::fs::write(out.join("report.md"), md).map_err(|e| format!("report.md: {e}"))?;
     Ok(files)
+}
+
+/// The functions whose round trip measured below the hardware floor in the
+/// same group (a sign the run was disturbed).
+fn below_floor(r: &Results) -> Vec<String> {
+    let mut v = Vec::new();
+    for floor in r.rows.iter().filter(|x| x.function == "hardware-floor") {
+        for x in &r.rows {
+            if x.group == floor.group && x.param == floor.param && x.ns < floor.ns {
+                v.push(format!("{}/{}", x.group, x.function));
+            }
+        }
+    }
+    v
 }
 
 /// One colour per implementation, the same in every chart: ours in blues,
@@ -885,9 +925,15 @@ fn charts(r: &Results, ours: &[String], footer: &str) -> Vec<(&'static str, Opti
         .collect();
     let latency = bar_chart(&BarChart {
         title: "Round-trip latency between two pinned threads, against the hardware floor".into(),
-        subtitle: "ping over one channel, pong back over another; the floor is one \
-                   cache-padded atomic each way · lower is better"
-            .into(),
+        subtitle: if below_floor(r).is_empty() {
+            "ping over one channel, pong back over another; the floor is one \
+             cache-padded atomic each way · lower is better"
+                .into()
+        } else {
+            "lower is better · DISTURBED RUN: rows below the floor mean threads were \
+             preempted (see the report)"
+                .into()
+        },
         axis: "nanoseconds per round trip".into(),
         log: false,
         reference: floor.map(|f| (f, "hardware floor".to_owned())),
@@ -1000,11 +1046,15 @@ mod tests {
     fn missing_results_are_not_a_panic() {
         let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        // No criterion directory at all (a fresh clone): nothing indexed.
+        let mut index = BTreeMap::new();
+        collect(&dir.join("no-criterion"), &mut index);
+        assert!(index.is_empty());
         let manifest = dir.join("run.tsv");
-        std::fs::write(&manifest, "spmc\tfanout/ring-spmc/1\n").unwrap();
-        let r = Results::load(&dir.join("no-criterion"), &manifest).unwrap();
-        assert!(r.rows.is_empty());
-        let files = write_report(&dir, &r, &[], "test machine", &[]).unwrap();
+        std::fs::write(&manifest, "# full-run\ttrue\nspmc\tfanout\tbad-row\n").unwrap();
+        let r = Results::load(&manifest).unwrap();
+        assert!(r.rows.is_empty() && r.full);
+        let files = write_report(&dir, &r, &[], "test machine").unwrap();
         assert!(files.is_empty());
         assert!(
             std::fs::read_to_string(dir.join("report.md"))
