@@ -670,9 +670,9 @@ fn write_report(
     if !below.is_empty() {
         let _ = writeln!(
             md,
-            "\n**Disturbed run:** {} measured below the hardware floor, which no channel can \
-             beat: threads were preempted while the floor ran (or the channel's rows ran in a \
-             quieter moment). Compare round trips from a quiet machine.",
+            "\n**Round trips within noise:** {} measured below the hardware floor, which no \
+             channel truly beats: on this run the round trips differ by less than the noise \
+             (other processes preempting the two threads). Compare them on a quiet machine.",
             below.join(", ")
         );
     }
@@ -764,7 +764,7 @@ fn write_report(
 }
 
 /// The functions whose round trip measured below the hardware floor in the
-/// same group (a sign the run was disturbed).
+/// same group (a sign the run's noise exceeds their differences).
 fn below_floor(r: &Results) -> Vec<String> {
     let mut v = Vec::new();
     for floor in r.rows.iter().filter(|x| x.function == "hardware-floor") {
@@ -930,8 +930,7 @@ fn charts(r: &Results, ours: &[String], footer: &str) -> Vec<(&'static str, Opti
              cache-padded atomic each way · lower is better"
                 .into()
         } else {
-            "lower is better · DISTURBED RUN: rows below the floor mean threads were \
-             preempted (see the report)"
+            "lower is better · rows below the floor: within this run's noise (see the report)"
                 .into()
         },
         axis: "nanoseconds per round trip".into(),
