@@ -13,18 +13,22 @@
 //! * `throughput_1to1`, `throughput_1to2`: lossless, cross-thread, time per
 //!   value; 1→1 on two pinned threads, 1→2 with yielding consumers (this
 //!   machine has two cores: no more busy threads than cores).
-//! * `pingpong`: round trip over two rings between two pinned threads.
+//! * `pingpong`: round trip over two rings between two pinned threads, and
+//!   beside it `hardware-floor`: the same round trip over one cache-padded
+//!   atomic each way, no channel at all (what two cores need to pass a
+//!   cache line there and back: no channel can beat it).
 //!
 //! Lossless peers (disruptor, bus, crossbeam) are compared with our bounded
 //! ring; photon-ring's lossy channel with our lossy one.
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use disruptor::{BusySpin, Polling, Producer};
+use ring_core::CachePadded;
 
 const CAP: usize = 1024;
 
@@ -606,7 +610,42 @@ fn pingpong(c: &mut Criterion) {
             )
         });
     });
+    g.bench_function(BenchmarkId::new("hardware-floor", id), |b| {
+        b.iter_custom(|iters| {
+            // One cache-padded word each way, so the two directions never
+            // share a line: each hop is one line transfer, as for a ring's
+            // slot. Values are i + 1 so the initial 0 is never taken for
+            // ping 0. The waits are bare loads, without `spin_loop()`: a
+            // pause instruction can delay seeing the new line by tens of
+            // nanoseconds, and the floor is the transfer alone.
+            let words = Arc::new(Floor::default());
+            pingpong_run(
+                iters,
+                (Arc::clone(&words), words),
+                |w, i| {
+                    // Release/Acquire: the same handover a channel's slot
+                    // does (pairs with the echo's load/store below).
+                    w.ping.store(i + 1, Ordering::Release);
+                    while w.pong.load(Ordering::Acquire) != i + 1 {}
+                    i
+                },
+                |w, n| {
+                    for i in 0..n {
+                        while w.ping.load(Ordering::Acquire) != i + 1 {}
+                        w.pong.store(i + 1, Ordering::Release);
+                    }
+                },
+            )
+        });
+    });
     g.finish();
+}
+
+/// The hardware floor's two words, each on its own cache line(s).
+#[derive(Default)]
+struct Floor {
+    ping: CachePadded<AtomicU64>,
+    pong: CachePadded<AtomicU64>,
 }
 
 // ------------------------------------------------------------------- main
@@ -661,7 +700,9 @@ fn main() {
         "32",
         31.0,
     );
-    for group in ["throughput_1to1", "throughput_1to2", "pingpong"] {
+    for group in ["throughput_1to1", "throughput_1to2"] {
         seqcast_benches::print_ratios(group, "ring-spmc-bounded", &lossless, &["u64"]);
     }
+    let with_floor = [&lossless[..], &["hardware-floor"]].concat();
+    seqcast_benches::print_ratios("pingpong", "ring-spmc-bounded", &with_floor, &["u64"]);
 }

@@ -6,7 +6,12 @@
 //! A missing tool is reported with the command that installs it; `.ci/run`
 //! installs all of them on a fresh machine.
 //!
+//! `cargo xtask bench` (outside `ci`) runs every peer comparison in a quick
+//! mode and writes the report and charts (see [`bench`]); in `ci` the bench
+//! step only checks that every bench builds and runs once.
+//!
 //! Kept dependency-free (as rust-analyzer's xtask): it builds in a second.
+//! The report's SVG charts are written by hand in [`svg`] for that reason.
 
 use std::env;
 use std::ffi::OsString;
@@ -14,6 +19,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
+
+mod bench;
+mod svg;
 
 /// The README's test command, which the `test` step runs verbatim.
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
@@ -105,8 +113,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "bench",
-        about: "cargo bench --no-run: every bench compiles",
-        run: bench,
+        about: "every bench compiles and runs each row once (`bench --check`; plain `bench` measures)",
+        run: bench::check,
     },
 ];
 
@@ -134,6 +142,26 @@ fn main() -> ExitCode {
         "help" | "--help" | "-h" => {
             usage();
             return ExitCode::SUCCESS;
+        }
+        "bench" if !args.iter().any(|a| a == "--check") => {
+            if args.iter().any(|a| a == "--help" || a == "-h") {
+                eprint!("{}", bench::USAGE);
+                return ExitCode::SUCCESS;
+            }
+            let start = Instant::now();
+            return match bench::run(&ctx, &args[1..]) {
+                Ok(()) => {
+                    println!("=== xtask bench: ok in {}", secs(start.elapsed()));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "=== xtask bench: FAILED after {}\n{e}",
+                        secs(start.elapsed())
+                    );
+                    ExitCode::FAILURE
+                }
+            };
         }
         name => match STEPS.iter().find(|s| s.name == name) {
             Some(step) => vec![step],
@@ -172,6 +200,8 @@ fn usage() {
     for step in STEPS {
         let _ = writeln!(s, "  {:<7} {}", step.name, step.about);
     }
+    s.push_str("\nand, outside ci:\n");
+    s.push_str(bench::USAGE);
     eprint!("{s}");
 }
 
@@ -586,12 +616,6 @@ fn deny(ctx: &Ctx) -> Result<(), String> {
         );
         Ok(())
     }
-}
-
-fn bench(ctx: &Ctx) -> Result<(), String> {
-    Cmd::cargo(ctx)
-        .args(["bench", "--workspace", "--no-run"])
-        .run()
 }
 
 fn need(ok: bool, fix: &str) -> Result<(), String> {
