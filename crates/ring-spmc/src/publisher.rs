@@ -40,6 +40,9 @@ pub struct Publisher<T: Copy + Send> {
     /// The head last stored by `commit`: what a subscriber registering now
     /// starts at. `seq` runs ahead of it inside `publish_batch`.
     committed: u64,
+    /// `Some(registrations)` when `limit` was computed with nobody gating:
+    /// it holds only while no subscriber has registered since.
+    ungated: Option<u64>,
     /// `Send` but not `Sync`, as photon-ring's.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -61,6 +64,7 @@ impl<T: Copy + Send> Publisher<T> {
             limit,
             window,
             committed: 0,
+            ungated: None,
             _not_sync: PhantomData,
         }
     }
@@ -82,17 +86,23 @@ impl<T: Copy + Send> Publisher<T> {
     /// `subscribe_racing_publish_batch_with_a_gating_reader_ahead`) let the
     /// batch lap it.
     ///
-    /// With no gating subscriber there is nothing to cache: the room is a
-    /// window past the committed head, and the next publish scans again,
-    /// as photon-ring's does, so a subscriber that registers *behind* the
-    /// head (`subscribe_from_oldest`) gates the very next publish. Caching
-    /// that window let it be lapped (`tests/bounded.rs`,
-    /// `subscribe_from_oldest_is_seen_at_once_when_nobody_else_gates`). A
-    /// bounded ring that nobody gates pays one uncontended lock per publish
-    /// (photon-ring's: a spin lock).
+    /// With no gating subscriber the room is a window past the committed
+    /// head, cached together with the count of gating registrations, which
+    /// each publish checks (one load of a line that only registrations
+    /// write): a subscriber that registers *behind* the head
+    /// (`subscribe_from_oldest`) changes the count, and so gates the very
+    /// next publish, as photon-ring's rescan does. Caching that window
+    /// without the count let it be lapped (`tests/bounded.rs`,
+    /// `subscribe_from_oldest_is_seen_at_once_when_nobody_else_gates`);
+    /// rescanning on every publish instead cost a lock per publish (3x on
+    /// `benches/spmc.rs`, `publish/ring-spmc-bounded`).
     #[inline]
     fn has_room(&mut self) -> bool {
-        if self.seq < self.limit {
+        if self.seq < self.limit
+            && self
+                .ungated
+                .is_none_or(|seen| seen == self.shared.registrations())
+        {
             return true;
         }
         self.rescan()
@@ -102,13 +112,18 @@ impl<T: Copy + Send> Publisher<T> {
     /// whether `seq` may be written now.
     #[cold]
     fn rescan(&mut self) -> bool {
-        match self.shared.slowest() {
+        let (slowest, registrations) = self.shared.scan();
+        match slowest {
             Some(slowest) => {
                 self.limit = slowest.min(self.committed) + self.window;
-                self.seq < self.limit
+                self.ungated = None;
             }
-            None => self.seq < self.committed + self.window,
+            None => {
+                self.limit = self.committed + self.window;
+                self.ungated = Some(registrations);
+            }
         }
+        self.seq < self.limit
     }
 
     /// Writes `seq`'s slot and advances the head. Room was checked.

@@ -50,6 +50,12 @@ pub(crate) struct Gate {
     pub(crate) watermark: u64,
     /// The gating subscribers' trackers.
     trackers: Mutex<Vec<Tracker>>,
+    /// Gating registrations so far, bumped under `trackers`' lock. A
+    /// publisher that found nobody gating caches its room with this count
+    /// and checks it on each publish: a subscriber registering behind the
+    /// head (`subscribe_from_oldest`) then gates the very next publish,
+    /// without a lock per publish.
+    registrations: AtomicU64,
 }
 
 impl<T: Copy + Send> Shared<T> {
@@ -74,6 +80,7 @@ impl<T: Copy + Send> Shared<T> {
             gate: watermark.map(|w| Gate {
                 watermark: w as u64,
                 trackers: Mutex::new(Vec::new()),
+                registrations: AtomicU64::new(0),
             }),
             bell: Doorbell::new(),
         })
@@ -129,6 +136,14 @@ impl<T: Copy + Send> Shared<T> {
         let start = start(self.head());
         let tracker = StdArc::new(Padded(AtomicU64::new(start)));
         trackers.push(StdArc::clone(&tracker));
+        // Relaxed: a hint that makes the publisher rescan, and the rescan
+        // takes this lock, which orders the tracker's registration before
+        // it. A publisher that misses the hint writes only within its
+        // cached room (`committed + window` as of a scan that preceded
+        // this registration), so it overwrites only values published
+        // before this subscriber registered: the history
+        // `subscribe_from_oldest` documents it may lose, and counts.
+        gate.registrations.fetch_add(1, Ordering::Relaxed);
         (start, Some(tracker))
     }
 
@@ -138,6 +153,33 @@ impl<T: Copy + Send> Shared<T> {
         if let Some(gate) = &self.gate {
             gate.trackers.lock().retain(|t| !StdArc::ptr_eq(t, tracker));
         }
+    }
+
+    /// [`slowest`](Self::slowest), with the gating registrations counted
+    /// so far (read under the same lock).
+    pub(crate) fn scan(&self) -> (Option<u64>, u64) {
+        let Some(gate) = self.gate.as_ref() else {
+            return (None, 0);
+        };
+        let trackers = gate.trackers.lock();
+        // Relaxed: under the lock that every registration bumps it under.
+        let registrations = gate.registrations.load(Ordering::Relaxed);
+        let slowest = trackers
+            .iter()
+            // Acquire: pairs with the subscriber's Release tracker store,
+            // so its reads of the slots below happened before we overwrite.
+            .map(|t| t.0.load(Ordering::Acquire))
+            .min();
+        (slowest, registrations)
+    }
+
+    /// The gating registrations counted so far (0 on a lossy ring).
+    #[inline]
+    pub(crate) fn registrations(&self) -> u64 {
+        // Relaxed: a hint to rescan (see `Gate::registrations`).
+        self.gate
+            .as_ref()
+            .map_or(0, |g| g.registrations.load(Ordering::Relaxed))
     }
 
     /// The slowest gating subscriber's cursor, or `None` if none gates.
