@@ -19,7 +19,7 @@ use crate::shared::Shared;
 /// Made by [`channel`](crate::channel), [`Sender::subscribe`](crate::Sender::subscribe)
 /// or [`resubscribe`](Receiver::resubscribe). Must not be used concurrently
 /// (its methods take `&mut self`). It is also a
-/// [`Stream`] of `Result<T, Lagged>` that ends when the channel closes.
+/// [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) of `Result<T, Lagged>` that ends when the channel closes.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

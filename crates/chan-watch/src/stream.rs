@@ -10,7 +10,7 @@ use ring_core::WaitKey;
 use crate::coop::poll_proceed;
 use crate::receiver::Receiver;
 
-/// A [`Stream`] of clones of a channel's value; what tokio-stream's
+/// A [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) of clones of a channel's value; what tokio-stream's
 /// `WatchStream` does, without tokio-stream and without boxing a future.
 ///
 /// [`new`](WatchStream::new) (or [`Receiver::into_stream`]) yields the

@@ -4,8 +4,8 @@
 //! code that picks one compiles unchanged, and adds two that let an idle
 //! reader give its core back: [`ThreadYield`](WaitStrategy::ThreadYield)
 //! and [`Park`](WaitStrategy::Park). A strategy on its own only spins or
-//! yields (it is `no_std`); parking needs a [`Doorbell`](crate::Doorbell)
-//! that the writer rings, driven by [`Doorbell::wait_until`](crate::Doorbell::wait_until).
+//! yields (it is `no_std`); parking needs a [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html)
+//! that the writer rings, driven by [`Doorbell::wait_until`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html#method.wait_until).
 //!
 //! | strategy | wake-up latency | CPU while idle | for |
 //! |---|---|---|---|
@@ -46,7 +46,7 @@ pub enum WaitStrategy {
 
     /// Three phases: bare spin for `spin_iters` steps, then give the time
     /// slice back to the OS (`std::thread::yield_now`) for `yield_iters`
-    /// steps, then park on the writer's [`Doorbell`](crate::Doorbell) when
+    /// steps, then park on the writer's [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html) when
     /// the wait is driven by one (and keep yielding otherwise; on `no_std`,
     /// PAUSE bursts). photon-ring's third phase is PAUSE bursts and its
     /// second PAUSE-spin; ours stops burning the core.
@@ -67,7 +67,7 @@ pub enum WaitStrategy {
     ThreadYield,
 
     /// Spin `spin_iters` steps, then sleep on the writer's
-    /// [`Doorbell`](crate::Doorbell) until it rings: no CPU while idle. Without
+    /// [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html) until it rings: no CPU while idle. Without
     /// a doorbell, behaves as [`ThreadYield`](WaitStrategy::ThreadYield) after
     /// the spin phase.
     Park {
@@ -110,8 +110,8 @@ impl WaitStrategy {
     /// Runs one step of the wait. `iter` counts the steps since the reader
     /// last found something (from 0); it drives the phases.
     ///
-    /// This never parks: parking needs a [`Doorbell`](crate::Doorbell) (see
-    /// [`Doorbell::wait_until`](crate::Doorbell::wait_until)); where a
+    /// This never parks: parking needs a [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html) (see
+    /// [`Doorbell::wait_until`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html#method.wait_until)); where a
     /// strategy would park, it yields instead.
     ///
     /// ```

@@ -34,7 +34,7 @@ pub enum TryRecvError {
     },
 }
 
-/// Why [`Publisher::try_publish`](crate::Publisher::try_publish) did not publish.
+/// Why [`Publisher::try_publish`](https://docs.rs/ring-spmc/0.1/ring_spmc/struct.Publisher.html#method.try_publish) did not publish.
 ///
 /// ```
 /// use ring_spmc::{channel_bounded, PublishError};
@@ -111,8 +111,8 @@ pub struct Lagged {
     pub skipped: u64,
 }
 
-/// Why [`try_channel`](crate::try_channel) or
-/// [`try_channel_bounded`](crate::try_channel_bounded) refused its arguments.
+/// Why [`try_channel`](https://docs.rs/ring-spmc/0.1/ring_spmc/fn.try_channel.html) or
+/// [`try_channel_bounded`](https://docs.rs/ring-spmc/0.1/ring_spmc/fn.try_channel_bounded.html) refused its arguments.
 ///
 /// ```
 /// use ring_spmc::{try_channel_bounded, ChannelError};

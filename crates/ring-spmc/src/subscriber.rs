@@ -228,7 +228,7 @@ impl<T: Copy + Send> Subscriber<T> {
     }
 
     /// Waits for the next value with `strategy` (lag is skipped over). With
-    /// [`WaitStrategy::Park`] or `Adaptive`'s last phase, the thread sleeps
+    /// [`WaitStrategy::Park`](https://docs.rs/seqcast-core/0.1/ring_core/enum.WaitStrategy.html#variant.Park) or `Adaptive`'s last phase, the thread sleeps
     /// until the publisher publishes.
     ///
     /// # Panics

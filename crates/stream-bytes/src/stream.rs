@@ -181,7 +181,7 @@ impl<T> Drop for Reader<T> {
 }
 
 /// One reader of a [`ByteWriter`](crate::ByteWriter): a
-/// [`Stream`] of the chunks written after it was made, in order, each
+/// [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) of the chunks written after it was made, in order, each
 /// with the boundaries it was written with.
 ///
 /// At the close it yields an empty `Bytes` (the close signal), then ends.

@@ -157,7 +157,7 @@ impl<T: Clone + Send> TypedWriter<T> {
     }
 }
 
-/// One reader of a [`TypedWriter`]: a [`Stream`] of `io::Result<T>` that
+/// One reader of a [`TypedWriter`]: a [`Stream`](https://docs.rs/futures-core/0.3/futures_core/stream/trait.Stream.html) of `io::Result<T>` that
 /// ends at the close (no close item: there is no empty `T`), or after an
 /// `io::Error` holding a [`Disconnected`](crate::Disconnected).
 ///

@@ -115,7 +115,7 @@ impl<T> fmt::Debug for Core<T> {
 /// made by [`stream`](ByteWriter::stream) before the write, with its
 /// boundaries kept.
 ///
-/// Each write makes one [`Bytes`] (one copy of the caller's buffer;
+/// Each write makes one [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html) (one copy of the caller's buffer;
 /// [`write_bytes`](ByteWriter::write_bytes) takes a `Bytes` and copies
 /// nothing) and shares it with every stream. Closing (or dropping) the
 /// writer sends each stream an empty `Bytes`, after which the stream ends.
