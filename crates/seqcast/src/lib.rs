@@ -173,13 +173,22 @@
 //! # `no_std`
 //!
 //! This crate is `#![no_std]` and has no code of its own; what needs `std`
-//! comes from the layers you enable. Every layer needs `std` today:
-//! `spmc` and `mpmc` for their parking waits (`Doorbell` over `std::thread::park`),
-//! `recv_timeout` (`std::time`) and `std::error::Error`; `broadcast`,
-//! `watch` and `stream` for their locks and blocking calls. Only the
-//! bottom layer, ring-core (`seqcast-core` on crates.io: the seqlock slot,
-//! capacity arithmetic, padding, spin and yield waits), builds as
-//! `no_std` + `alloc` (`default-features = false`).
+//! comes from the layers you enable, and today every layer does:
+//!
+//! * `spmc` and `mpmc`: their publish and `try_recv` paths use nothing of
+//!   `std`, but the ring holds a `Doorbell` (ring-core's parking wait and
+//!   async wake-up, built on std's `Mutex`, `Condvar` and thread parking)
+//!   that every publish rings, `recv_timeout` needs `std::time::Instant`,
+//!   and trackers are std `Arc`s (photon-ring's types). A `no_std` build
+//!   would put the doorbell, the blocking and async receives and the
+//!   timeouts behind a `std` feature; that is not done yet.
+//! * `broadcast`, `watch` and `stream`: their locks, condition variables
+//!   and blocking calls are std's.
+//!
+//! Only the bottom layer, ring-core (`seqcast-core` on crates.io: the
+//! seqlock slot, capacity arithmetic, padding, spin and yield waits),
+//! builds as `no_std` + `alloc` (`default-features = false`), and `cargo
+//! xtask lint` checks that build.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
