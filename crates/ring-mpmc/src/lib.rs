@@ -116,7 +116,9 @@
 //!   the ring as it was (photon-ring's claims first, and a panic stalls
 //!   every later publisher for good).
 //! * A producer preempted between its claim and its write stalls no other
-//!   producer's `publish` (unless the ring wraps around to its slot): the
+//!   producer's `publish` until the others are a whole ring ahead of it
+//!   (then they wait for its slot's previous lap; on a bounded ring they
+//!   wait for room sooner, since the subscribers wait for its value): the
 //!   others write their slots and return, and the late producer publishes
 //!   the cursor over all of them when it finishes. Subscribers, which read
 //!   in order, wait for its value (parked, if they use a blocking receive).
@@ -124,8 +126,10 @@
 //!   the later one waits for the earlier one's write.
 //!
 //! The protocol and the argument for it (orderings, what each pairs with,
-//! why no value is torn, skipped or reordered) are in the `commit` module's
-//! source docs, and `tests/loom_mpmc.rs` checks them with loom.
+//! why no value is torn, skipped or reordered) are in the repository's
+//! `crates/ring-mpmc/src/commit.rs` (a private module, so not on this
+//! page), and the repository's `crates/ring-mpmc/tests/loom_mpmc.rs`
+//! checks them with loom.
 //!
 //! # Differences from photon-ring 3's `channel_mpmc`
 //!
