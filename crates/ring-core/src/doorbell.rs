@@ -146,7 +146,7 @@ impl Doorbell {
     /// registers a waker (many times per value with many receivers): there
     /// the syscall per registration of [`new`](Doorbell::new)'s asymmetric
     /// protocol costs far more than the writer's fence saves. Measured in
-    /// `benches/broadcast.rs` (`contention`): with 100 receiver tasks,
+    /// the repository's `benches/broadcast.rs` (`contention`): with 100 receiver tasks,
     /// 29.6 ms per 100 sends with the asymmetric protocol against 5.0 ms
     /// with this one.
     ///

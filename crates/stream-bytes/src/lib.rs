@@ -100,7 +100,7 @@
 //! reached; [`ByteWriter::stalled`] scans them when called. Stall stamps
 //! use the coarse monotonic clock on Linux (one kernel tick, 1 to 10 ms).
 //!
-//! Measured with `cargo bench --bench bytes -- --quick` on the shared
+//! Measured with `cargo bench --bench bytes -- --quick` (in the repository) on the shared
 //! 2-core VM (noisy: other builds ran beside it), one writer thread and
 //! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
 //! write end to end, with one lock per chunk read (as now): at 16 streams
@@ -112,7 +112,8 @@
 //! stream for chunks it had already handed out (a caught-up stream could
 //! be disconnected, a `Block` writer could wait on a reader that had
 //! everything), miscounted the loss after a `Pending`, and kept a
-//! disconnected stream's batch alive outside the limit (tests/hostile.rs):
+//! disconnected stream's batch alive outside the limit (the repository's
+//! `crates/stream-bytes/tests/hostile.rs`):
 //! it was dropped for correctness; these figures were not re-measured
 //! since. The writer's own time per write grows with the streams waiting
 //! (311 ns against tokio's 48 at 64 streams, 64 B): it wakes every
