@@ -21,7 +21,6 @@ fn main() -> std::io::Result<()> {
 
 async fn run() -> std::io::Result<()> {
     let mut writer = ByteWriter::default();
-    println!("writer {}", writer.id());
 
     let tasks: Vec<_> = (1..=3)
         .map(|n| {
@@ -38,7 +37,9 @@ async fn run() -> std::io::Result<()> {
                     total += chunk.len();
                     println!("stream {n}: chunk of {} bytes", chunk.len());
                 }
-                println!("stream {n}: Finished: {chunks} chunks, {total} total bytes");
+                // Every stream gets every write, as one chunk each.
+                assert_eq!((chunks, total), (3, 75));
+                println!("stream {n}: finished: {chunks} chunks, {total} bytes in all");
                 Ok::<_, std::io::Error>(())
             })
         })
@@ -47,8 +48,11 @@ async fn run() -> std::io::Result<()> {
     writer.write_all(b"Hello, World!")?;
     writer.write_all(b"Broadcast message to all streams!")?;
     writer.write_all(b"Final message before closing.")?;
-    println!("bytes_written: {}", writer.bytes_written());
     assert_eq!(writer.bytes_written(), 75);
+    println!(
+        "writer: 3 writes, {} bytes written (13 + 33 + 29), then closed",
+        writer.bytes_written()
+    );
     writer.close();
 
     for t in tasks {

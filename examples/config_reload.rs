@@ -124,6 +124,12 @@ async fn run() {
         Some(&last.rate_limit),
         "the limiter ends on the latest limit"
     );
+    // The flag flips on at reload 6, the third reload that changed
+    // anything (2, 4 and 6 do): version 4.
+    assert_eq!(
+        flag_version, 4,
+        "wait_for returns the version that turned it on"
+    );
     println!(
         "{RELOADS} reloads: {changed} changed the configuration (v2..v{}), {unchanged} changed nothing and woke nobody",
         last.version

@@ -301,7 +301,7 @@ async fn stream_demo() {
         .map(|_| {
             let mut s = writer.stream();
             tokio::spawn(async move {
-                let (mut chunks, mut bytes) = (0, 0);
+                let (mut chunks, mut bytes, mut addresses) = (0, 0, Vec::new());
                 while let Some(chunk) = s.next().await {
                     let chunk = chunk.expect("an unbounded writer never disconnects a stream");
                     if chunk.is_empty() {
@@ -309,8 +309,9 @@ async fn stream_demo() {
                     }
                     chunks += 1;
                     bytes += chunk.len();
+                    addresses.push(chunk.as_ptr().addr()); // where this write's bytes live
                 }
-                (chunks, bytes)
+                (chunks, bytes, addresses)
             })
         })
         .collect();
@@ -322,12 +323,17 @@ async fn stream_demo() {
     let written = writer.bytes_written();
     writer.close();
     println!("\nseqcast::stream: one writer, 100 log lines ({written} bytes), three streams");
+    let mut first_addresses = None;
     for (i, r) in readers.into_iter().enumerate() {
-        let (chunks, bytes) = r.await.expect("reader");
+        let (chunks, bytes, addresses) = r.await.expect("reader");
         assert_eq!((chunks, bytes as u64), (100, written));
+        // Zero-copy: every stream's chunk of a write is the same bytes in
+        // memory, not a copy per stream.
+        let first = first_addresses.get_or_insert_with(|| addresses.clone());
+        assert_eq!(*first, addresses, "a stream got a copy");
         println!(
-            "  stream {i}: {chunks} chunks, {bytes} bytes (every chunk as written, one shared \
-             allocation per write), then the close signal"
+            "  stream {i}: {chunks} chunks, {bytes} bytes (every chunk as written, at the same \
+             address in every stream: one shared allocation per write), then the close signal"
         );
     }
 }

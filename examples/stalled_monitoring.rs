@@ -33,18 +33,19 @@ async fn run() -> std::io::Result<()> {
     // period before the writer starts, then reads everything.
     let mut healthy = writer.stream().stall_timeout(Duration::from_millis(50));
     let healthy_task = tokio::spawn(async move {
-        let mut total = 0;
+        let (mut total, mut stalls) = (0, 0);
         while let Some(item) = healthy.next().await {
             match item {
                 Ok(chunk) => total += chunk.len(),
                 Err(e) if e.kind() == ErrorKind::TimedOut => {
-                    println!("healthy: stall_timeout says: {e}")
+                    stalls += 1;
+                    println!("healthy: stall_timeout says: {e} (the writer has gone quiet)");
                 }
                 Err(e) => return Err(e),
             }
         }
-        println!("healthy: finished, {total} bytes");
-        Ok::<_, std::io::Error>(total)
+        println!("healthy: finished, {total} bytes, {stalls} quiet periods reported");
+        Ok::<_, std::io::Error>((total, stalls))
     });
 
     // The stuck stream: reads one chunk, then stops reading (but stays
@@ -80,9 +81,13 @@ async fn run() -> std::io::Result<()> {
         writer.write_bytes(chunk.clone())?;
     }
     tokio::time::sleep(Duration::from_millis(60)).await;
-    for s in writer.stalled(Duration::from_millis(50)) {
+    let stalled = writer.stalled(Duration::from_millis(50));
+    // Only the stuck stream: it read the first chunk and none of the 7 after.
+    assert_eq!(stalled.len(), 1);
+    for s in &stalled {
+        assert_eq!((s.stream_id(), s.unread_bytes()), (stuck_id, 7 * 4096));
         println!(
-            "writer: stream {} has not read for {:?} ({} bytes unread)",
+            "writer: stream {} has not read for {:.0?} ({} bytes unread)",
             s.stream_id(),
             s.idle(),
             s.unread_bytes()
@@ -95,8 +100,13 @@ async fn run() -> std::io::Result<()> {
         // A paced source (a feed, an upload): the healthy stream keeps up.
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+    assert_eq!(
+        writer.stream_count(),
+        1,
+        "the stuck stream was disconnected"
+    );
     println!(
-        "writer: {} streams left, {} bytes written",
+        "writer: stream(s) left: {} (the healthy one); {} bytes written",
         writer.stream_count(),
         writer.bytes_written()
     );
@@ -104,9 +114,22 @@ async fn run() -> std::io::Result<()> {
     writer.close();
 
     let lost = stuck_task.await.expect("the task ran")?;
-    let total = healthy_task.await.expect("the task ran")?;
+    let (total, stalls) = healthy_task.await.expect("the task ran")?;
+    assert!(
+        lost > 0,
+        "the disconnect says how many bytes the stuck stream lost"
+    );
+    assert_eq!(
+        total as u64,
+        writer.bytes_written(),
+        "the healthy stream lost nothing"
+    );
+    assert!(
+        stalls >= 1,
+        "the 120 ms before the first write is longer than the 50 ms timeout"
+    );
     println!(
-        "stuck lost {lost} bytes; healthy read {total} of {}",
+        "stuck lost {lost} bytes (told so by its error); healthy read {total} of {} bytes written",
         writer.bytes_written()
     );
     Ok(())

@@ -40,6 +40,8 @@ async fn run() -> std::io::Result<()> {
             sum += r?.celsius;
             n += 1;
         }
+        // 18.0, 19.5, 21.0 and 22.5: every reading, in order.
+        assert_eq!((n, sum / n as f32), (4, 20.25));
         println!("averager: {n} readings, mean {:.2} °C", sum / n as f32);
         Ok::<_, std::io::Error>(())
     });

@@ -174,18 +174,7 @@ fn target_dir(ctx: &Ctx) -> PathBuf {
 fn bench_names(ctx: &Ctx) -> Result<Vec<String>, String> {
     let path = ctx.root.join("benches/Cargo.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut names = Vec::new();
-    let mut in_bench = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_bench = line == "[[bench]]";
-        } else if in_bench
-            && let Some(v) = line.strip_prefix("name")
-            && let Some(v) = v.trim_start().strip_prefix('=')
-        {
-            names.push(v.trim().trim_matches('"').to_owned());
-        }
-    }
+    let names = crate::section_names(&text, "[[bench]]");
     if names.is_empty() {
         return Err(format!("no [[bench]] in {}", path.display()));
     }

@@ -25,7 +25,8 @@ mod svg;
 
 /// The README's test command, which the `test` step runs verbatim.
 const TEST_COMMAND: &[&str] = &["test", "--workspace", "--release"];
-/// The README's demo command, run too: it asserts what it prints.
+/// The README's demo command, run too: it asserts what it prints. The other
+/// examples of `examples/Cargo.toml` run after it, the same way.
 const DEMO_COMMAND: &[&str] = &["run", "--release", "--example", "quickstart"];
 
 /// Packages that hold library code (what loom, Miri and the cross targets check).
@@ -83,7 +84,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        about: "the README's test command (unit, integration, stress and doc tests), then its demo",
+        about: "the README's test command (unit, integration, stress and doc tests), then every example",
         run: test,
     },
     Step {
@@ -411,7 +412,39 @@ fn package(ctx: &Ctx) -> Result<(), String> {
 
 fn test(ctx: &Ctx) -> Result<(), String> {
     Cmd::cargo(ctx).args(TEST_COMMAND).run()?;
-    Cmd::cargo(ctx).args(DEMO_COMMAND).run()
+    Cmd::cargo(ctx).args(DEMO_COMMAND).run()?;
+    // Every other example asserts what it prints too: run each, so none
+    // rots unseen (a few seconds in all).
+    let manifest = ctx.root.join("examples/Cargo.toml");
+    let text =
+        std::fs::read_to_string(&manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let demo = DEMO_COMMAND.last().copied().unwrap_or_default();
+    for name in section_names(&text, "[[example]]") {
+        if name != demo {
+            Cmd::cargo(ctx)
+                .args(["run", "--release", "--example", name.as_str()])
+                .run()?;
+        }
+    }
+    Ok(())
+}
+
+/// The `name = "..."` of every `section` table (`[[example]]`, `[[bench]]`)
+/// of a manifest, in file order.
+fn section_names(manifest: &str, section: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == section;
+        } else if inside
+            && let Some(v) = line.strip_prefix("name")
+            && let Some(v) = v.trim_start().strip_prefix('=')
+        {
+            names.push(v.trim().trim_matches('"').to_owned());
+        }
+    }
+    names
 }
 
 fn loom(ctx: &Ctx) -> Result<(), String> {
@@ -625,4 +658,31 @@ fn need(ok: bool, fix: &str) -> Result<(), String> {
 fn on_path(program: &str) -> bool {
     env::var_os("PATH")
         .is_some_and(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_names_read_only_that_section() {
+        let m = "[package]\nname = \"p\"\n\n[[example]]\nname = \"a\"\npath = \"a.rs\"\n\n[lints]\n\n[[example]]\nname=\"b\"\n";
+        assert_eq!(section_names(m, "[[example]]"), ["a", "b"]);
+        assert!(section_names(m, "[[bench]]").is_empty());
+    }
+
+    #[test]
+    fn the_test_step_runs_every_example_the_readme_names() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let manifest = std::fs::read_to_string(root.join("examples/Cargo.toml")).unwrap();
+        let examples = section_names(&manifest, "[[example]]");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        assert!(examples.iter().any(|e| e == "quickstart"));
+        for e in &examples {
+            assert!(
+                readme.contains(&format!("`{e}`")),
+                "README.md does not name `{e}`"
+            );
+        }
+    }
 }
