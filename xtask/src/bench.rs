@@ -1030,6 +1030,69 @@ mod tests {
         assert!(!is_ours(&ours, "tokio"));
     }
 
+    /// Lossy rings race lossy peers, lossless ones lossless peers: in the
+    /// spmc groups (mixed) through [`PEERS`], in the mpmc groups (one per
+    /// kind, from benches/mpmc.rs) through the group alone.
+    #[test]
+    fn ratios_pair_lossy_with_lossy_and_lossless_with_lossless() {
+        let row = |group: &str, function: &str| Row {
+            bench: "b".into(),
+            group: group.into(),
+            function: function.into(),
+            param: "8B".into(),
+            ns: 1.0,
+        };
+        let mut rows = Vec::new();
+        for f in [
+            "ring-spmc",
+            "ring-spmc-bounded",
+            "photon-ring",
+            "photon-ring-bounded",
+            "disruptor",
+            "bus",
+            "crossbeam",
+            "hardware-floor",
+        ] {
+            rows.push(row("roundtrip", f));
+        }
+        for f in ["ring-mpmc", "photon-ring"] {
+            rows.push(row("mpmc_lossy_2p1s", f));
+        }
+        for f in ["ring-mpmc-bounded", "disruptor", "crossbeam"] {
+            rows.push(row("mpmc_lossless_2p1s", f));
+        }
+        let r = Results {
+            rows,
+            others: None,
+            took_secs: None,
+            full: false,
+            failed: Vec::new(),
+        };
+        let ours = ["ring-core", "ring-spmc", "ring-mpmc", "chan-broadcast"].map(String::from);
+        assert_eq!(
+            peers_of(&r, &ours, "roundtrip", "ring-spmc"),
+            ["photon-ring"]
+        );
+        assert_eq!(
+            peers_of(&r, &ours, "roundtrip", "ring-spmc-bounded"),
+            [
+                "photon-ring-bounded",
+                "disruptor",
+                "bus",
+                "crossbeam",
+                "hardware-floor"
+            ]
+        );
+        assert_eq!(
+            peers_of(&r, &ours, "mpmc_lossy_2p1s", "ring-mpmc"),
+            ["photon-ring"]
+        );
+        assert_eq!(
+            peers_of(&r, &ours, "mpmc_lossless_2p1s", "ring-mpmc-bounded"),
+            ["disruptor", "crossbeam"]
+        );
+    }
+
     #[test]
     fn missing_results_are_not_a_panic() {
         let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
