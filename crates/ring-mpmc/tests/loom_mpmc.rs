@@ -190,3 +190,30 @@ fn a_waiting_publisher_is_released_by_a_read() {
         assert_eq!(p.published(), 3);
     });
 }
+
+/// `latest` while another producer is preempted between its claim and its
+/// write: on a 2-slot ring the newest value below the cursor can be lapped
+/// by a later producer while the value at the subscriber's cursor is still
+/// unwritten. `latest` must still return (a newer value), not spin until the
+/// late producer runs, and every value stays counted once.
+#[test]
+fn latest_racing_a_producer_preempted_between_claim_and_write() {
+    model(3, || {
+        let (p, subs) = channel_mpmc::<u64>(2);
+        let mut s = subs.subscribe();
+        p.publish(tag(0, 0));
+        assert_eq!(s.try_recv(), Ok(tag(0, 0)));
+        let q = p.clone();
+        let other = thread::spawn(move || q.publish(tag(1, 0)));
+        // Sequences 1 and 2 go to the two threads in either order.
+        p.publish(tag(0, 1));
+        let got = s.latest();
+        assert!(
+            got == Some(tag(0, 1)) || got == Some(tag(1, 0)),
+            "latest returned {got:?}"
+        );
+        other.join().unwrap();
+        let _ = s.drain().count();
+        assert_eq!(s.total_received() + s.total_lagged(), 3);
+    });
+}
