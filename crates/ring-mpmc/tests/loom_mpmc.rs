@@ -2,7 +2,10 @@
 //! (exactly once, per-producer order, the cursor reaches the total), two
 //! producers a lap apart on a 2-slot ring (no torn value), bounded gating
 //! with two producers and a subscriber dropped mid-run, close on the last
-//! producer drop, and a waiting publisher released by a subscriber's read.
+//! producer drop, a waiting publisher released by a subscriber's read,
+//! `latest` racing a producer preempted between claim and write,
+//! `subscribe` racing two producers on a bounded ring, and `try_publish`
+//! mixed with `publish_with` on a bounded ring.
 #![cfg(ring_loom)]
 
 use loom::thread;
