@@ -1,7 +1,7 @@
 //! Real-thread races the loom models leave to threads: one `MpPublisher`
 //! shared in an `Arc` by two threads, clones made and dropped while others
 //! publish (the close comes only after the last one), `recv_async` against
-//! the close, `latest` against two producers, and payloads that are not
+//! the close, `latest` and `published` against two producers, and payloads that are not
 //! plain integers (a zero-sized type, padding, `bool`, enums, `Option`).
 //! Producers yield every few values and receivers park, so no more threads
 //! spin than the two cores; every test is bounded in time.
@@ -286,4 +286,51 @@ fn zero_sized_payloads() {
             assert_eq!(lagged, 0);
         }
     }
+}
+
+/// `published()` while two producers publish: it never counts a value that
+/// is not yet readable (photon-ring's counts sequences claimed, which may
+/// still be unwritten), it never goes back, and once both producers have
+/// returned it is their total.
+#[test]
+fn published_counts_only_readable_values_under_contention() {
+    let _serial = seqcast_test_support::one_at_a_time();
+    let per: u64 = if cfg!(miri) { 20 } else { 20_000 };
+    let (p, subs) = channel_mpmc::<u64>(2 * per as usize);
+    let producers: Vec<_> = (0..2_u64)
+        .map(|id| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for i in 0..per {
+                    p.publish((id << 40) | i);
+                    if i % 16 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    let mut s = subs.subscribe();
+    let mut seen = 0;
+    let mut before = 0;
+    while seen < 2 * per {
+        let n = p.published();
+        assert!(n >= before, "published went back: {n} < {before}");
+        before = n;
+        // Every sequence below `n` is written: readable without waiting.
+        while seen < n {
+            match s.try_recv() {
+                Ok(_) => seen += 1,
+                Err(e) => panic!("published() said {n}, but {seen} is not readable: {e}"),
+            }
+        }
+        std::thread::yield_now();
+        assert!(start.elapsed() < DEADLINE, "stalled at {seen}");
+    }
+    for t in producers {
+        t.join().unwrap();
+    }
+    assert_eq!(p.published(), 2 * per);
+    assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
 }
