@@ -49,10 +49,7 @@ struct Sub {
 /// `Arc` (publishing through `&self`).
 enum Handle {
     Clone(ours::MpPublisher<u64>, theirs::MpPublisher<u64>),
-    Shared(
-        Arc<ours::MpPublisher<u64>>,
-        Arc<theirs::MpPublisher<u64>>,
-    ),
+    Shared(Arc<ours::MpPublisher<u64>>, Arc<theirs::MpPublisher<u64>>),
 }
 
 impl Handle {
@@ -168,11 +165,7 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
                 // Photon has no close: the model is "no handle left".
                 let closed = subs.first().map(|s| s.ours.is_closed());
                 let want = subs.first().map(|_| pubs.is_empty());
-                (
-                    "drop publisher",
-                    format!("{closed:?}"),
-                    format!("{want:?}"),
-                )
+                ("drop publisher", format!("{closed:?}"), format!("{want:?}"))
             }
             5 if subs.len() < 6 => {
                 let (o, t, name) = match rng.below(4) {
