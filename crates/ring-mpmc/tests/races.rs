@@ -35,8 +35,8 @@ struct Event {
 }
 
 fn event(producer: u8, index: u32) -> Event {
-    let kind = if index % 3 == 0 {
-        Kind::Cancel((index % 2 == 0).then_some(index as u16))
+    let kind = if index.is_multiple_of(3) {
+        Kind::Cancel(index.is_multiple_of(2).then_some(index as u16))
     } else {
         Kind::Fill {
             last: index % 2 == 1,
