@@ -334,3 +334,78 @@ fn published_counts_only_readable_values_under_contention() {
     assert_eq!(p.published(), 2 * per);
     assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
 }
+
+/// An over-aligned payload with padding and a `bool`, from two producers on
+/// a 3-slot ring: every value read is whole (all its fields agree).
+#[test]
+fn over_aligned_payloads_are_never_torn() {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    #[repr(align(128))]
+    struct Wide {
+        tag: u64,
+        small: u8,
+        flag: bool,
+        again: u32,
+    }
+    let _serial = seqcast_test_support::one_at_a_time();
+    let wide = |v: u64| Wide {
+        tag: v,
+        small: v as u8,
+        flag: !v.is_multiple_of(2),
+        again: v as u32,
+    };
+    let (p, subs) = channel_mpmc::<Wide>(3);
+    let mut s = subs.subscribe();
+    let producers: Vec<_> = (0..2_u64)
+        .map(|id| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for i in 0..u64::from(PER) {
+                    p.publish(wide((id << 40) | i));
+                    if i % 16 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(p);
+    let start = Instant::now();
+    loop {
+        match s.recv_timeout(Duration::from_secs(10)) {
+            Ok(w) => assert_eq!(w, wide(w.tag), "torn"),
+            Err(RecvTimeoutError::Lagged { .. }) => {}
+            Err(RecvTimeoutError::Closed) => break,
+            Err(RecvTimeoutError::Timeout) => panic!("stalled"),
+        }
+        assert!(start.elapsed() < DEADLINE, "stalled");
+    }
+    for t in producers {
+        t.join().unwrap();
+    }
+    assert_eq!(s.total_received() + s.total_lagged(), 2 * u64::from(PER));
+}
+
+/// Capacities out of range are errors (or a panic from the panicking
+/// constructors), never an abort, including for a zero-sized payload.
+#[test]
+fn huge_capacities_are_errors_not_aborts() {
+    use ring_mpmc::{ChannelError, try_channel_mpmc, try_channel_mpmc_bounded};
+    assert!(matches!(
+        try_channel_mpmc::<()>(usize::MAX),
+        Err(ChannelError::Capacity(_))
+    ));
+    assert!(matches!(
+        try_channel_mpmc::<()>(ring_core::Capacity::MAX),
+        Err(ChannelError::Alloc(_))
+    ));
+    assert!(matches!(
+        try_channel_mpmc_bounded::<u8>(ring_core::Capacity::MAX, 0),
+        Err(ChannelError::Alloc(_))
+    ));
+    assert!(matches!(
+        try_channel_mpmc_bounded::<u8>(2, usize::MAX),
+        Err(ChannelError::Watermark { .. })
+    ));
+    assert!(std::panic::catch_unwind(|| channel_mpmc_bounded::<u8>(2, 2)).is_err());
+}
