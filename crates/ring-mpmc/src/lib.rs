@@ -116,9 +116,8 @@
 //!   the ring as it was (photon-ring's claims first, and a panic stalls
 //!   every later publisher for good).
 //! * A producer preempted between its claim and its write stalls no other
-//!   producer's `publish` until the others are a whole ring ahead of it
-//!   (then they wait for its slot's previous lap; on a bounded ring they
-//!   wait for room sooner, since the subscribers wait for its value): the
+//!   producer's `publish` (unless the ring wraps around to its slot, or,
+//!   on a bounded ring, they run `capacity - watermark` values past it): the
 //!   others write their slots and return, and the late producer publishes
 //!   the cursor over all of them when it finishes. Subscribers, which read
 //!   in order, wait for its value (parked, if they use a blocking receive).

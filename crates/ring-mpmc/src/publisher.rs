@@ -6,7 +6,7 @@ use ring_core::CachePadded;
 use ring_core::sync::Arc;
 use ring_core::sync::atomic::{AtomicU64, Ordering};
 use ring_spmc::PublishError;
-use ring_spmc::raw::Ring;
+use ring_spmc::raw::{GateFloor, Ring};
 
 use crate::commit::{BACKOFF, write_and_commit};
 
@@ -23,7 +23,9 @@ struct Producers<T: Copy + Send> {
     /// lowered) with `fetch_max` AcqRel by whoever rescans the trackers,
     /// loaded with Acquire before a write (`commit` module docs, step 2).
     /// Invariant: `limit <= floor + window` for a floor that
-    /// `Ring::gate_floor` returned.
+    /// `Ring::gate_floor` returned with a gating subscriber registered (or
+    /// the initial `window`, as if one were at 0); a floor found with nobody
+    /// gating serves one publish and is not cached.
     limit: CachePadded<AtomicU64>,
     /// `capacity - watermark`: how far past the floor a write may go.
     window: u64,
@@ -233,14 +235,21 @@ impl<T: Copy + Send> MpPublisher<T> {
     }
 
     /// Recomputes the limit from the trackers and the cursor, raises the
-    /// shared one, and returns it.
+    /// shared one if a subscriber gates, and returns it.
     #[cold]
     fn rescan(&self) -> u64 {
-        let floor = self
-            .ring
-            .gate_floor()
-            .unwrap_or(u64::MAX - self.producers.window);
+        let Some(GateFloor { floor, gated }) = self.ring.gate_floor() else {
+            return u64::MAX; // lossy: never called
+        };
         let fresh = floor + self.producers.window;
+        if !gated {
+            // Nobody gates: the room is a window past the cursor, for this
+            // publish only. Cached, it let a subscriber registered behind
+            // the cursor (`subscribe_from_oldest`) be lapped by the next
+            // publishes (`tests/bounded.rs`), where ring-spmc's publisher
+            // and photon-ring's scan again and refuse.
+            return fresh;
+        }
         // AcqRel: Release hands the tracker loads of `gate_floor` on to the
         // Acquire limit loads of other producers; Acquire takes theirs if
         // their limit was higher.

@@ -2,7 +2,10 @@
 //! (exactly once, per-producer order, the cursor reaches the total), two
 //! producers a lap apart on a 2-slot ring (no torn value), bounded gating
 //! with two producers and a subscriber dropped mid-run, close on the last
-//! producer drop, and a waiting publisher released by a subscriber's read.
+//! producer drop, a waiting publisher released by a subscriber's read,
+//! `latest` racing a producer preempted between claim and write,
+//! `subscribe` racing two producers on a bounded ring, and `try_publish`
+//! mixed with `publish_with` on a bounded ring.
 #![cfg(ring_loom)]
 
 use loom::thread;
@@ -187,6 +190,116 @@ fn a_waiting_publisher_is_released_by_a_read() {
         });
         waiting.join().unwrap();
         assert_eq!(subscriber.join().unwrap(), [2, 1]);
+        assert_eq!(p.published(), 3);
+    });
+}
+
+/// `latest` while another producer is preempted between its claim and its
+/// write: on a 2-slot ring the newest value below the cursor can be lapped
+/// by a later producer while the value at the subscriber's cursor is still
+/// unwritten. `latest` must still return (a newer value), not spin until the
+/// late producer runs, and every value stays counted once.
+#[test]
+fn latest_racing_a_producer_preempted_between_claim_and_write() {
+    model(3, || {
+        let (p, subs) = channel_mpmc::<u64>(2);
+        let mut s = subs.subscribe();
+        p.publish(tag(0, 0));
+        assert_eq!(s.try_recv(), Ok(tag(0, 0)));
+        let q = p.clone();
+        let other = thread::spawn(move || q.publish(tag(1, 0)));
+        // Sequences 1 and 2 go to the two threads in either order.
+        p.publish(tag(0, 1));
+        let got = s.latest();
+        assert!(
+            got == Some(tag(0, 1)) || got == Some(tag(1, 0)),
+            "latest returned {got:?}"
+        );
+        other.join().unwrap();
+        let _ = s.drain().count();
+        assert_eq!(s.total_received() + s.total_lagged(), 3);
+    });
+}
+
+/// `subscribe` racing two producers on a bounded ring: the new gating
+/// subscriber starts at the cursor and, from there, sees every value, in
+/// order, and never lags, whatever the producers had claimed or cached.
+#[test]
+fn subscribe_racing_two_producers_on_a_bounded_ring() {
+    model(3, || {
+        let (p, subs) = channel_mpmc_bounded::<u64>(2, 0);
+        let q = p.clone();
+        let other = thread::spawn(move || {
+            q.publish(tag(1, 0));
+            q.publish(tag(1, 1));
+        });
+        p.publish(tag(0, 0));
+        let mut s = subs.subscribe();
+        let start = s.cursor();
+        assert!(start <= 3);
+        let mut last_of = [None::<u64>; 2];
+        let mut got = 0;
+        while got < 3 - start {
+            match s.try_recv() {
+                Ok(v) => {
+                    let (id, i) = ((v / 100) as usize, v % 100);
+                    assert!(last_of[id].is_none_or(|l| i > l), "reordered");
+                    last_of[id] = Some(i);
+                    got += 1;
+                }
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(e) => panic!("a gating subscriber lagged: {e}"),
+            }
+        }
+        other.join().unwrap();
+        assert_eq!(p.published(), 3);
+        assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(s.total_lagged(), 0);
+    });
+}
+
+/// `try_publish` and `publish_with` mixed on a bounded ring: one producer
+/// retries `try_publish` on `Full` (which hands the value back), the other
+/// reads and, after its first read, publishes with `publish_with`;
+/// nothing is lost, duplicated or reordered, and a gating subscriber never
+/// lags.
+#[test]
+fn try_publish_and_publish_with_mixed_on_a_bounded_ring() {
+    model(3, || {
+        let (p, subs) = channel_mpmc_bounded::<u64>(2, 0);
+        let mut s = subs.subscribe();
+        let q = p.clone();
+        let trying = thread::spawn(move || {
+            for i in 0..2 {
+                let mut v = tag(1, i);
+                while let Err(ring_mpmc::PublishError::Full(back)) = q.try_publish(v) {
+                    assert_eq!(back, tag(1, i), "Full hands back the value");
+                    v = back;
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut next = [0, 0];
+        for round in 0..3 {
+            if round == 1 {
+                // One value read: room for this one, racing the other
+                // producer's second `try_publish`.
+                p.publish_with(|| tag(0, 0));
+            }
+            loop {
+                match s.try_recv() {
+                    Ok(v) => {
+                        take(&mut next, v);
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("a gating subscriber lagged: {e}"),
+                }
+            }
+        }
+        trying.join().unwrap();
+        assert_eq!(next, [1, 2]);
+        assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(p.published(), 3);
     });
 }

@@ -14,7 +14,9 @@
 //!   sequence whose slot is unwritten;
 //! * on a bounded ring, sequence `seq` is written only once
 //!   `seq < floor + capacity - watermark` for a [floor](Ring::gate_floor)
-//!   read after (with Acquire, through whatever chain) the last write;
+//!   read after (with Acquire, through whatever chain) the last write, and
+//!   a limit is reused for later writes only if its floor was
+//!   [gated](GateFloor::gated);
 //! * the doorbell is rung after each publish, and [`Ring::close`] is called
 //!   once, when the last publisher is gone.
 //!
@@ -37,7 +39,7 @@
 
 use ring_core::sync::Arc;
 
-pub use crate::shared::Shared as Ring;
+pub use crate::shared::{GateFloor, Shared as Ring};
 use crate::{ChannelError, Subscribable};
 
 /// A ring of exactly `capacity` slots: lossy with `watermark: None`,

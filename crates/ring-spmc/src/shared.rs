@@ -234,25 +234,31 @@ impl<T: Copy + Send> Shared<T> {
     /// write of sequence `seq` is allowed only if
     /// `seq < floor + capacity - watermark`. The floor is the slowest gating
     /// subscriber's cursor, or the cursor of the ring if that is lower: a
-    /// subscriber that registers later starts at the cursor, and the
-    /// trackers and cursor are read under the tracker lock that
-    /// registration takes, so it starts at or above the floor returned.
-    /// (Subscribers validate stamps, so with several publishers a tracker
-    /// can run ahead of the cursor; the `min` keeps a later subscriber safe.)
-    /// `None` on a lossy ring.
-    pub fn gate_floor(&self) -> Option<u64> {
+    /// subscriber that registers later with `subscribe` starts at the
+    /// cursor, and the trackers and cursor are read under the tracker lock
+    /// that registration takes, so it starts at or above the floor
+    /// returned. (Subscribers validate stamps, so with several publishers a
+    /// tracker can run ahead of the cursor; the `min` keeps a later
+    /// subscriber safe.) A subscriber from `subscribe_from_oldest` starts
+    /// *behind* the cursor: a limit from a floor with
+    /// [`gated`](GateFloor::gated) false must serve the current publish
+    /// only, never be cached, so that such a subscriber gates the very next
+    /// publish when nobody else gates (as [`Publisher`](crate::Publisher)
+    /// and photon-ring do). `None` on a lossy ring.
+    pub fn gate_floor(&self) -> Option<GateFloor> {
         let gate = self.gate.as_ref()?;
         let trackers = gate.trackers.lock();
         // Acquire (both): pair with the Release cursor stores of publishers
         // and the Release tracker stores of subscribers, so the slot writes
         // and reads below the floor happen before a write that relies on it.
         let head = self.head();
-        Some(
-            trackers
+        Some(GateFloor {
+            floor: trackers
                 .iter()
                 .map(|t| t.0.load(Ordering::Acquire))
                 .fold(head, u64::min),
-        )
+            gated: !trackers.is_empty(),
+        })
     }
 
     /// Closes the channel: subscribers drain what is retained, then see the
@@ -271,6 +277,16 @@ impl<T: Copy + Send> Shared<T> {
     pub fn bell(&self) -> &Doorbell {
         &self.bell
     }
+}
+
+/// What [`Shared::gate_floor`] found on a bounded ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateFloor {
+    /// The lowest sequence a publisher must not lap.
+    pub floor: u64,
+    /// Whether any gating subscriber is registered. If none is, `floor` is
+    /// the cursor and a limit computed from it must not be cached.
+    pub gated: bool,
 }
 
 impl<T> core::fmt::Debug for Shared<T> {

@@ -381,6 +381,7 @@ impl<T: Copy + Send> Subscriber<T> {
     /// assert_eq!((s.total_received(), s.total_lagged()), (1, 2));
     /// ```
     pub fn latest(&mut self) -> Option<T> {
+        let mut iter = 0_u32;
         loop {
             let head = self.shared.head();
             if head > self.st.cursor + 1 {
@@ -393,11 +394,39 @@ impl<T: Copy + Send> Subscriber<T> {
                     // cursor (at or after the head's newest, since reads
                     // may run ahead of a batch's head store).
                     let newest = self.st.cursor.checked_sub(1)?;
-                    if let ReadResult::Ready(v) = self.shared.slots.get(newest).try_read(newest) {
-                        return Some(v);
+                    match self.shared.slots.get(newest).try_read(newest) {
+                        ReadResult::Ready(v) => return Some(v),
+                        // Lapped by a later, complete sequence `n` while the
+                        // value at the cursor is still unwritten: only with
+                        // several publishers (ring-mpmc), one preempted
+                        // between its claim and its write while the others
+                        // lap the ring. `n` is newer than anything the head
+                        // covers: take it (the skipped values count as lag)
+                        // rather than wait for the late publisher, which
+                        // this loop used to spin on for as long as it was
+                        // descheduled (issue 10's review,
+                        // `latest_racing_a_producer_preempted_between_claim_and_write`
+                        // in ring-mpmc's `tests/loom_mpmc.rs`).
+                        ReadResult::Overwritten { stamp } if !stamp.is_writing() => {
+                            if let Some(n) = stamp.sequence() {
+                                self.st.skip_to(n);
+                            }
+                        }
+                        // Being overwritten: a single writer writes in
+                        // order, so the value at the cursor is written and
+                        // the retry finds it; with several publishers the
+                        // retry may wait for the overwrite to finish, so
+                        // back off (spin briefly, then yield the thread)
+                        // rather than spin.
+                        _ => {
+                            WaitStrategy::Adaptive {
+                                spin_iters: 64,
+                                yield_iters: u32::MAX,
+                            }
+                            .wait(iter);
+                            iter = iter.saturating_add(1);
+                        }
                     }
-                    // Being overwritten: the single writer writes in order,
-                    // so the value at the cursor is written; retry.
                 }
                 // Lapped between the head load and the read: the lag is
                 // counted, retry from the newer head.
