@@ -297,6 +297,8 @@ fn published_counts_only_readable_values_under_contention() {
     let _serial = seqcast_test_support::one_at_a_time();
     let per: u64 = if cfg!(miri) { 20 } else { 20_000 };
     let (p, subs) = channel_mpmc::<u64>(2 * per as usize);
+    // Subscribed before any publish, so sequence 0 is its first value.
+    let mut s = subs.subscribe();
     let producers: Vec<_> = (0..2_u64)
         .map(|id| {
             let p = p.clone();
@@ -311,7 +313,6 @@ fn published_counts_only_readable_values_under_contention() {
         })
         .collect();
     let start = Instant::now();
-    let mut s = subs.subscribe();
     let mut seen = 0;
     let mut before = 0;
     while seen < 2 * per {
