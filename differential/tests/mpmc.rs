@@ -27,23 +27,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use seqcast_differential::Rng;
 
-use photon_ring as theirs;
+#[macro_use]
+mod photon;
+use photon::{CAPACITIES, Reads, theirs, value};
 use ring_mpmc as ours;
-
-struct Sub {
-    ours: ours::Subscriber<u64>,
-    theirs: theirs::Subscriber<u64>,
-    /// Re-reads of the newest value by `latest()`: photon counts them as
-    /// received, ring-mpmc does not.
-    rereads: u64,
-    /// Values `latest()` skipped: ring-mpmc counts them as lag.
-    latest_skips: u64,
-    id: usize,
-}
 
 /// One publisher handle of each side: a clone, or a clone shared in an
 /// `Arc` (publishing through `&self`).
@@ -68,44 +58,6 @@ impl Handle {
     }
 }
 
-struct Barrier {
-    ours: ours::DependencyBarrier,
-    theirs: theirs::DependencyBarrier,
-    /// (subscriber id, photon's tracker), for the expected value once an
-    /// upstream is dropped.
-    ups: Vec<(usize, Arc<theirs::Padded<AtomicU64>>)>,
-}
-
-fn value(seq: u64) -> u64 {
-    seq.wrapping_mul(0x9E37_79B9) ^ 0x5A5A
-}
-
-fn strategy(rng: &mut Rng) -> (ours::WaitStrategy, theirs::WaitStrategy) {
-    match rng.below(4) {
-        0 => (ours::WaitStrategy::BusySpin, theirs::WaitStrategy::BusySpin),
-        1 => (
-            ours::WaitStrategy::YieldSpin,
-            theirs::WaitStrategy::YieldSpin,
-        ),
-        2 => (
-            ours::WaitStrategy::BackoffSpin,
-            theirs::WaitStrategy::BackoffSpin,
-        ),
-        _ => (
-            ours::WaitStrategy::Adaptive {
-                spin_iters: 4,
-                yield_iters: 4,
-            },
-            theirs::WaitStrategy::Adaptive {
-                spin_iters: 4,
-                yield_iters: 4,
-            },
-        ),
-    }
-}
-
-const CAPACITIES: [usize; 14] = [2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 31, 64];
-
 fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
     let mut rng = Rng::new(seed);
     let capacity = CAPACITIES[rng.below(CAPACITIES.len())];
@@ -115,9 +67,7 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
     let mut pubs: Vec<Handle> = vec![Handle::Clone(op, tp)];
     // What was published in all (the model both must agree with).
     let mut published = 0_u64;
-    let mut subs: Vec<Sub> = Vec::new();
-    let mut barriers: Vec<Barrier> = Vec::new();
-    let mut next_id = 0;
+    let mut reads = Reads::default();
     for step in 0..steps {
         let (what, a, b): (&'static str, String, String) = match rng.below(22) {
             0..=2 if !pubs.is_empty() => {
@@ -163,209 +113,26 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
             4 if !pubs.is_empty() && rng.below(4) == 0 => {
                 drop(pubs.remove(rng.below(pubs.len())));
                 // Photon has no close: the model is "no handle left".
-                let closed = subs.first().map(|s| s.ours.is_closed());
-                let want = subs.first().map(|_| pubs.is_empty());
+                let closed = reads.subs.first().map(|s| s.ours.is_closed());
+                let want = reads.subs.first().map(|_| pubs.is_empty());
                 ("drop publisher", format!("{closed:?}"), format!("{want:?}"))
             }
-            5 if subs.len() < 6 => {
-                let (o, t, name) = match rng.below(4) {
-                    0 => (osubs.subscribe(), tsubs.subscribe(), "subscribe"),
-                    1 => (
-                        osubs.subscribe_lossy(),
-                        tsubs.subscribe_lossy(),
-                        "subscribe_lossy",
-                    ),
-                    2 => (
-                        osubs.subscribe_from_oldest(),
-                        tsubs.subscribe_from_oldest(),
-                        "subscribe_from_oldest",
-                    ),
-                    _ => (
-                        osubs.subscribe_tracked(),
-                        tsubs.subscribe_tracked(),
-                        "subscribe_tracked",
-                    ),
-                };
-                let a = format!(
-                    "{} {:?} {}",
-                    o.cursor(),
-                    o.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    o.is_closed()
-                );
-                let b = format!(
-                    "{} {:?} {}",
-                    t.cursor(),
-                    t.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    pubs.is_empty()
-                );
-                subs.push(Sub {
-                    ours: o,
-                    theirs: t,
-                    rereads: 0,
-                    latest_skips: 0,
-                    id: next_id,
-                });
-                next_id += 1;
-                (name, a, b)
-            }
-            6 if !subs.is_empty() => {
-                let s = subs.remove(rng.below(subs.len()));
-                let mut a = String::new();
-                let mut b = String::new();
-                drop(s.ours);
-                drop(s.theirs);
-                barriers.retain(|br| {
-                    if !br.ups.iter().any(|(id, _)| *id == s.id) {
-                        return true;
-                    }
-                    let expected = br
-                        .ups
-                        .iter()
-                        .map(|(id, t)| {
-                            if *id == s.id || !subs.iter().any(|x| x.id == *id) {
-                                u64::MAX
-                            } else {
-                                t.0.load(Ordering::Relaxed)
-                            }
-                        })
-                        .min()
-                        .unwrap();
-                    a += &format!("{} ", br.ours.slowest());
-                    b += &format!("{expected} ");
-                    false
-                });
-                ("drop subscriber", a, b)
-            }
-            7..=9 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let (r, t) = (s.ours.try_recv(), s.theirs.try_recv());
-                ("try_recv", format!("{r:?}"), format!("{t:?}"))
-            }
-            10 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let pending = (s.ours.pending(), s.theirs.pending());
-                if pending.0 == 0 || pending.1 == 0 {
-                    (
-                        "pending",
-                        format!("{}", pending.0),
-                        format!("{}", pending.1),
-                    )
-                } else if rng.below(2) == 0 {
-                    (
-                        "recv",
-                        s.ours.recv().to_string(),
-                        s.theirs.recv().to_string(),
-                    )
-                } else {
-                    let (so, st) = strategy(&mut rng);
-                    (
-                        "recv_with",
-                        s.ours.recv_with(so).to_string(),
-                        s.theirs.recv_with(st).to_string(),
-                    )
+            5 => match reads.subscribe(&mut rng, &osubs, &tsubs, false) {
+                Some((name, a, b)) => {
+                    // Ours knows whether every publisher is gone (closed);
+                    // photon has no close: the model is "no handle left".
+                    let s = reads.subs.last().expect("just subscribed");
+                    let a = format!("{a} {}", s.ours.is_closed());
+                    let b = format!("{b} {}", pubs.is_empty());
+                    (name, a, b)
                 }
-            }
-            11 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let before = s.ours.cursor();
-                let r = s.ours.latest();
-                let t = s.theirs.latest();
-                let after = s.ours.cursor();
-                if r.is_some() {
-                    if after == before {
-                        s.rereads += 1;
-                    } else {
-                        s.latest_skips += after - 1 - before;
-                    }
-                }
-                ("latest", format!("{r:?}"), format!("{t:?}"))
-            }
-            12 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let n = rng.below(2 * capacity + 1);
-                let mut bo = vec![0; n];
-                let mut bt = vec![0; n];
-                let (ro, rt) = (s.ours.recv_batch(&mut bo), s.theirs.recv_batch(&mut bt));
-                ("recv_batch", format!("{ro} {bo:?}"), format!("{rt} {bt:?}"))
-            }
-            13 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let o: Vec<u64> = s.ours.drain().collect();
-                let t: Vec<u64> = s.theirs.drain().collect();
-                ("drain", format!("{o:?}"), format!("{t:?}"))
-            }
-            14 | 15 if !subs.is_empty() => {
-                let s = &subs[rng.below(subs.len())];
-                let lagged = s.theirs.total_lagged() + s.latest_skips;
-                let received = s.theirs.total_received() - s.rereads;
-                let ratio = if received + lagged == 0 {
-                    0.0
-                } else {
-                    received as f64 / (received + lagged) as f64
-                };
-                (
-                    "counters",
-                    format!(
-                        "{} {} {} {} {} {:?}",
-                        s.ours.cursor(),
-                        s.ours.pending(),
-                        s.ours.total_received(),
-                        s.ours.total_lagged(),
-                        s.ours.receive_ratio(),
-                        s.ours.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    ),
-                    format!(
-                        "{} {} {} {} {} {:?}",
-                        s.theirs.cursor(),
-                        s.theirs.pending(),
-                        received,
-                        lagged,
-                        ratio,
-                        s.theirs.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    ),
-                )
-            }
-            16 if barriers.len() < 3 => {
-                let tracked: Vec<usize> = (0..subs.len())
-                    .filter(|&i| subs[i].ours.tracker().is_some())
-                    .collect();
-                if tracked.is_empty() {
-                    continue;
-                }
-                let mut picks: Vec<usize> = (0..1 + rng.below(tracked.len()))
-                    .map(|_| tracked[rng.below(tracked.len())])
-                    .collect();
-                picks.dedup();
-                let o: Vec<&ours::Subscriber<u64>> = picks.iter().map(|&i| &subs[i].ours).collect();
-                let t: Vec<&theirs::Subscriber<u64>> =
-                    picks.iter().map(|&i| &subs[i].theirs).collect();
-                let br = Barrier {
-                    ours: ours::DependencyBarrier::from_subscribers(&o),
-                    theirs: theirs::DependencyBarrier::from_subscribers(&t),
-                    ups: picks
-                        .iter()
-                        .map(|&i| (subs[i].id, subs[i].theirs.tracker().unwrap()))
-                        .collect(),
-                };
-                let a = format!("{} {}", br.ours.upstream_count(), br.ours.slowest());
-                let b = format!("{} {}", br.theirs.upstream_count(), br.theirs.slowest());
-                barriers.push(br);
-                ("barrier", a, b)
-            }
-            17 if !barriers.is_empty() && !subs.is_empty() => {
-                let br = &barriers[rng.below(barriers.len())];
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let r = s.ours.try_recv_gated(&br.ours);
-                let t = s.theirs.try_recv_gated(&br.theirs);
-                ("try_recv_gated", format!("{r:?}"), format!("{t:?}"))
-            }
-            18 if !pubs.is_empty() => {
+                None => continue,
+            },
+            code @ 6..=18 => match reads.read(&mut rng, code - 6, published, capacity) {
+                Some(outcome) => outcome,
+                None => continue,
+            },
+            21 if !pubs.is_empty() => {
                 let h = &pubs[rng.below(pubs.len())];
                 (
                     "publisher",
@@ -373,11 +140,11 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
                     format!("{} {}", h.theirs().published(), h.theirs().capacity()),
                 )
             }
-            19 if !subs.is_empty() => {
+            19 if !reads.subs.is_empty() => {
                 // Photon's errors have no `Display`: `Debug` is what a user
                 // sees; both derive it.
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
+                let n = reads.subs.len();
+                let s = &mut reads.subs[rng.below(n)];
                 let a = format!("{:?}", s.ours.try_recv().err());
                 let b = format!("{:?}", s.theirs.try_recv().err());
                 ("error debug", a, b)
@@ -434,7 +201,7 @@ fn random_sequences_match_photon_ring() {
     }
     // Not vacuous: every operation and the edge cases ran many times.
     println!("{ran:#?}");
-    assert_eq!(ran.len(), 24, "{ran:?}");
+    assert_eq!(ran.len(), 25, "{ran:?}");
     assert!(ran.values().all(|&n| n > 100), "{ran:?}");
 }
 
@@ -478,38 +245,6 @@ fn capacities_below_two_panic_in_both() {
         assert!(std::panic::catch_unwind(|| ours::channel_mpmc::<u64>(capacity)).is_err());
         assert!(std::panic::catch_unwind(|| theirs::channel_mpmc::<u64>(capacity)).is_err());
     }
-}
-
-/// Detects at compile time whether `$t` implements `$tr` (an inherent
-/// associated const shadows the blanket trait's when the bound holds).
-macro_rules! implements {
-    ($t:ty: $tr:path) => {{
-        #[allow(dead_code)]
-        trait No {
-            const IMPL: bool = false;
-        }
-        impl<T: ?Sized> No for T {}
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        impl<T: ?Sized + $tr> Probe<T> {
-            const IMPL: bool = true;
-        }
-        <Probe<$t>>::IMPL
-    }};
-}
-
-macro_rules! traits {
-    ($t:ty) => {
-        [
-            implements!($t: Send),
-            implements!($t: Sync),
-            implements!($t: Unpin),
-            implements!($t: std::panic::UnwindSafe),
-            implements!($t: std::panic::RefUnwindSafe),
-            implements!($t: Clone),
-            implements!($t: std::fmt::Debug),
-        ]
-    };
 }
 
 /// The auto traits (and `Clone`) of `MpPublisher` and of the read-side

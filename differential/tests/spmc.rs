@@ -14,68 +14,13 @@
 //! Also checked: the auto traits of every public type match photon's.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use seqcast_differential::Rng;
 
-use photon_ring as theirs;
-use ring_spmc as ours;
-
-struct Sub {
-    ours: ours::Subscriber<u64>,
-    theirs: theirs::Subscriber<u64>,
-    /// A registered tracker on a bounded ring: gates the publisher.
-    gating: bool,
-    /// Re-reads of the newest value by `latest()`: photon counts them as
-    /// received, ring-spmc does not.
-    rereads: u64,
-    /// Values `latest()` skipped: ring-spmc counts them as lag.
-    latest_skips: u64,
-    id: usize,
-}
-
-struct Barrier {
-    ours: ours::DependencyBarrier,
-    theirs: theirs::DependencyBarrier,
-    /// (subscriber id, photon's tracker), for the expected value once an
-    /// upstream is dropped.
-    ups: Vec<(usize, Arc<theirs::Padded<AtomicU64>>)>,
-}
-
-fn value(seq: u64) -> u64 {
-    seq.wrapping_mul(0x9E37_79B9) ^ 0x5A5A
-}
-
-fn strategy(rng: &mut Rng) -> (ours::WaitStrategy, theirs::WaitStrategy) {
-    match rng.below(5) {
-        0 => (ours::WaitStrategy::BusySpin, theirs::WaitStrategy::BusySpin),
-        1 => (
-            ours::WaitStrategy::YieldSpin,
-            theirs::WaitStrategy::YieldSpin,
-        ),
-        2 => (
-            ours::WaitStrategy::BackoffSpin,
-            theirs::WaitStrategy::BackoffSpin,
-        ),
-        3 => (
-            ours::WaitStrategy::Adaptive {
-                spin_iters: 4,
-                yield_iters: 4,
-            },
-            theirs::WaitStrategy::Adaptive {
-                spin_iters: 4,
-                yield_iters: 4,
-            },
-        ),
-        _ => (
-            ours::WaitStrategy::MonitorWaitFallback,
-            theirs::WaitStrategy::MonitorWaitFallback,
-        ),
-    }
-}
-
-const CAPACITIES: [usize; 14] = [2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 31, 64];
+#[macro_use]
+mod photon;
+use photon::{CAPACITIES, Reads, ours, theirs, value};
 
 fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
     let mut rng = Rng::new(seed);
@@ -95,12 +40,10 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
     };
     assert_eq!(op.capacity(), tp.capacity());
     let window = capacity as u64 - if bounded { watermark as u64 } else { 0 };
-    let mut subs: Vec<Sub> = Vec::new();
-    let mut barriers: Vec<Barrier> = Vec::new();
-    let mut next_id = 0;
+    let mut reads = Reads::default();
     // How many more values the publisher may write without waiting (the
     // model photon and ring-spmc must agree with).
-    let room = |subs: &Vec<Sub>, published: u64| -> u64 {
+    let room = |subs: &Vec<photon::Sub>, published: u64| -> u64 {
         if !bounded {
             return u64::MAX;
         }
@@ -122,7 +65,7 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
                 let t = tp.try_publish(value(published));
                 ("try_publish", format!("{r:?}"), format!("{t:?}"))
             }
-            2 if room(&subs, published) > 0 => {
+            2 if room(&reads.subs, published) > 0 => {
                 if rng.below(2) == 0 {
                     op.publish(value(published));
                     tp.publish(value(published));
@@ -137,7 +80,7 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
                 )
             }
             3 => {
-                let max = room(&subs, published).min(3 * capacity as u64) as usize;
+                let max = room(&reads.subs, published).min(3 * capacity as u64) as usize;
                 let n = rng.below(max + 1);
                 let vals: Vec<u64> = (published..published + n as u64).map(value).collect();
                 op.publish_batch(&vals);
@@ -148,227 +91,24 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
                     tp.published().to_string(),
                 )
             }
-            4 if subs.len() < 6 => {
-                let kind = rng.below(4);
-                let (o, t, name) = match kind {
-                    0 => (osubs.subscribe(), tsubs.subscribe(), "subscribe"),
-                    1 => (
-                        osubs.subscribe_lossy(),
-                        tsubs.subscribe_lossy(),
-                        "subscribe_lossy",
-                    ),
-                    2 => (
-                        osubs.subscribe_from_oldest(),
-                        tsubs.subscribe_from_oldest(),
-                        "subscribe_from_oldest",
-                    ),
-                    _ => (
-                        osubs.subscribe_tracked(),
-                        tsubs.subscribe_tracked(),
-                        "subscribe_tracked",
-                    ),
-                };
-                let gating = bounded && kind != 1;
-                let a = format!(
-                    "{} {:?}",
-                    o.cursor(),
-                    o.tracker().map(|t| t.0.load(Ordering::Relaxed))
-                );
-                let b = format!(
-                    "{} {:?}",
-                    t.cursor(),
-                    t.tracker().map(|t| t.0.load(Ordering::Relaxed))
-                );
-                subs.push(Sub {
-                    ours: o,
-                    theirs: t,
-                    gating,
-                    rereads: 0,
-                    latest_skips: 0,
-                    id: next_id,
-                });
-                next_id += 1;
-                (name, a, b)
-            }
-            5 if !subs.is_empty() => {
-                let s = subs.remove(rng.below(subs.len()));
-                // A barrier over the dropped subscriber: ring-spmc's reads
-                // `u64::MAX` for it (documented), photon's keeps its cursor.
-                let mut a = String::new();
-                let mut b = String::new();
-                drop(s.ours);
-                drop(s.theirs);
-                barriers.retain(|br| {
-                    if !br.ups.iter().any(|(id, _)| *id == s.id) {
-                        return true;
-                    }
-                    let expected = br
-                        .ups
-                        .iter()
-                        .map(|(id, t)| {
-                            if *id == s.id || !subs.iter().any(|x| x.id == *id) {
-                                u64::MAX
-                            } else {
-                                t.0.load(Ordering::Relaxed)
-                            }
-                        })
-                        .min()
-                        .unwrap();
-                    a += &format!("{} ", br.ours.slowest());
-                    b += &format!("{expected} ");
-                    false
-                });
-                ("drop subscriber", a, b)
-            }
-            6..=8 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let (r, t) = (s.ours.try_recv(), s.theirs.try_recv());
-                ("try_recv", format!("{r:?}"), format!("{t:?}"))
-            }
-            9 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let pending = (s.ours.pending(), s.theirs.pending());
-                if pending.0 == 0 || pending.1 == 0 {
-                    (
-                        "pending",
-                        format!("{}", pending.0),
-                        format!("{}", pending.1),
-                    )
-                } else if rng.below(2) == 0 {
-                    (
-                        "recv",
-                        s.ours.recv().to_string(),
-                        s.theirs.recv().to_string(),
-                    )
-                } else {
-                    let (so, st) = strategy(&mut rng);
-                    (
-                        "recv_with",
-                        s.ours.recv_with(so).to_string(),
-                        s.theirs.recv_with(st).to_string(),
-                    )
-                }
-            }
-            10 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let before = s.ours.cursor();
-                let r = s.ours.latest();
-                let t = s.theirs.latest();
-                let after = s.ours.cursor();
-                if r.is_some() {
-                    if after == before {
-                        s.rereads += 1;
-                    } else {
-                        s.latest_skips += after - 1 - before;
-                    }
-                }
-                ("latest", format!("{r:?}"), format!("{t:?}"))
-            }
-            11 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let n = rng.below(2 * capacity + 1);
-                let mut bo = vec![0; n];
-                let mut bt = vec![0; n];
-                let (ro, rt) = (s.ours.recv_batch(&mut bo), s.theirs.recv_batch(&mut bt));
-                ("recv_batch", format!("{ro} {bo:?}"), format!("{rt} {bt:?}"))
-            }
-            12 if !subs.is_empty() => {
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let o: Vec<u64> = s.ours.drain().collect();
-                let t: Vec<u64> = s.theirs.drain().collect();
-                ("drain", format!("{o:?}"), format!("{t:?}"))
-            }
-            13 | 14 if !subs.is_empty() => {
-                let s = &subs[rng.below(subs.len())];
-                let lagged = s.theirs.total_lagged() + s.latest_skips;
-                let received = s.theirs.total_received() - s.rereads;
-                let ratio = if received + lagged == 0 {
-                    0.0
-                } else {
-                    received as f64 / (received + lagged) as f64
-                };
-                (
-                    "counters",
-                    format!(
-                        "{} {} {} {} {} {:?}",
-                        s.ours.cursor(),
-                        s.ours.pending(),
-                        s.ours.total_received(),
-                        s.ours.total_lagged(),
-                        s.ours.receive_ratio(),
-                        s.ours.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    ),
-                    format!(
-                        "{} {} {} {} {} {:?}",
-                        s.theirs.cursor(),
-                        s.theirs.pending(),
-                        received,
-                        lagged,
-                        ratio,
-                        s.theirs.tracker().map(|t| t.0.load(Ordering::Relaxed)),
-                    ),
-                )
-            }
-            15 if barriers.len() < 3 => {
-                let tracked: Vec<usize> = (0..subs.len())
-                    .filter(|&i| subs[i].ours.tracker().is_some())
-                    .collect();
-                if tracked.is_empty() {
-                    continue;
-                }
-                let mut picks: Vec<usize> = (0..1 + rng.below(tracked.len()))
-                    .map(|_| tracked[rng.below(tracked.len())])
-                    .collect();
-                picks.dedup();
-                let o: Vec<&ours::Subscriber<u64>> = picks.iter().map(|&i| &subs[i].ours).collect();
-                let t: Vec<&theirs::Subscriber<u64>> =
-                    picks.iter().map(|&i| &subs[i].theirs).collect();
-                let br = Barrier {
-                    ours: ours::DependencyBarrier::from_subscribers(&o),
-                    theirs: theirs::DependencyBarrier::from_subscribers(&t),
-                    ups: picks
-                        .iter()
-                        .map(|&i| (subs[i].id, subs[i].theirs.tracker().unwrap()))
-                        .collect(),
-                };
-                let a = format!("{} {}", br.ours.upstream_count(), br.ours.slowest());
-                let b = format!("{} {}", br.theirs.upstream_count(), br.theirs.slowest());
-                barriers.push(br);
-                ("barrier", a, b)
-            }
-            16 | 17 if !barriers.is_empty() && !subs.is_empty() => {
-                let br = &barriers[rng.below(barriers.len())];
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
-                let open = br.ours.slowest() > s.ours.cursor();
-                let lag_free = op.published() - s.ours.cursor() <= capacity as u64;
-                if rng.below(2) == 0 || !(open && lag_free && s.ours.pending() > 0) {
-                    let r = s.ours.try_recv_gated(&br.ours);
-                    let t = s.theirs.try_recv_gated(&br.theirs);
-                    ("try_recv_gated", format!("{r:?}"), format!("{t:?}"))
-                } else {
-                    (
-                        "recv_gated",
-                        s.ours.recv_gated(&br.ours).to_string(),
-                        s.theirs.recv_gated(&br.theirs).to_string(),
-                    )
-                }
-            }
+            4 => match reads.subscribe(&mut rng, &osubs, &tsubs, bounded) {
+                Some(outcome) => outcome,
+                None => continue,
+            },
+            code @ 5..=17 => match reads.read(&mut rng, code - 5, published, capacity) {
+                Some(outcome) => outcome,
+                None => continue,
+            },
             18 => (
                 "publisher",
                 format!("{} {}", op.published(), op.capacity()),
                 format!("{} {}", tp.published(), tp.capacity()),
             ),
-            19 if !subs.is_empty() => {
+            19 if !reads.subs.is_empty() => {
                 // Photon's errors have no `Display`: `Debug` is what a
                 // user sees; both derive it.
-                let n = subs.len();
-                let s = &mut subs[rng.below(n)];
+                let n = reads.subs.len();
+                let s = &mut reads.subs[rng.below(n)];
                 let a = format!(
                     "{:?} {:?}",
                     s.ours.try_recv().err(),
@@ -448,38 +188,6 @@ fn any_capacity_numbers_match_photon_ring() {
     let b: Vec<bool> = (0..6).map(|i| tp.try_publish(i).is_ok()).collect();
     assert_eq!(a, b);
     assert_eq!(a, [true, true, true, true, false, false]);
-}
-
-/// Detects at compile time whether `$t` implements `$tr` (an inherent
-/// associated const shadows the blanket trait's when the bound holds).
-macro_rules! implements {
-    ($t:ty: $tr:path) => {{
-        #[allow(dead_code)]
-        trait No {
-            const IMPL: bool = false;
-        }
-        impl<T: ?Sized> No for T {}
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        impl<T: ?Sized + $tr> Probe<T> {
-            const IMPL: bool = true;
-        }
-        <Probe<$t>>::IMPL
-    }};
-}
-
-macro_rules! traits {
-    ($t:ty) => {
-        [
-            implements!($t: Send),
-            implements!($t: Sync),
-            implements!($t: Unpin),
-            implements!($t: std::panic::UnwindSafe),
-            implements!($t: std::panic::RefUnwindSafe),
-            implements!($t: Clone),
-            implements!($t: std::fmt::Debug),
-        ]
-    };
 }
 
 /// The auto traits (and `Clone`) of every type photon-ring exports that
