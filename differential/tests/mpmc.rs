@@ -252,43 +252,11 @@ fn capacities_below_two_panic_in_both() {
 /// and `Debug` may be added, never removed; the auto traits must match.
 #[test]
 fn auto_traits_match_photon_ring() {
-    let pairs: [(&str, [bool; 7], [bool; 7]); 6] = [
-        (
-            "MpPublisher",
-            traits!(ours::MpPublisher<u64>),
-            traits!(theirs::MpPublisher<u64>),
-        ),
-        (
-            "Subscribable",
-            traits!(ours::Subscribable<u64>),
-            traits!(theirs::Subscribable<u64>),
-        ),
-        (
-            "Subscriber",
-            traits!(ours::Subscriber<u64>),
-            traits!(theirs::Subscriber<u64>),
-        ),
-        (
-            "Drain",
-            traits!(ours::Drain<'static, u64>),
-            traits!(theirs::Drain<'static, u64>),
-        ),
-        (
-            "TryRecvError",
-            traits!(ours::TryRecvError),
-            traits!(theirs::TryRecvError),
-        ),
-        (
-            "PublishError",
-            traits!(ours::PublishError<u64>),
-            traits!(theirs::PublishError<u64>),
-        ),
-    ];
-    let mut diffs = Vec::new();
-    for (name, o, t) in pairs {
-        if o[..5] != t[..5] || (t[5] && !o[5]) || (t[6] && !o[6]) {
-            diffs.push(format!("{name}: ours {o:?}, photon {t:?}"));
-        }
-    }
-    assert!(diffs.is_empty(), "{diffs:#?}");
+    let mut rows = photon::read_side_traits();
+    rows.push((
+        "MpPublisher",
+        traits!(ours::MpPublisher<u64>),
+        traits!(theirs::MpPublisher<u64>),
+    ));
+    photon::assert_traits_match(&rows);
 }

@@ -14,7 +14,6 @@
 //! Also checked: the auto traits of every public type match photon's.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicU64;
 
 use seqcast_differential::Rng;
 
@@ -195,55 +194,11 @@ fn any_capacity_numbers_match_photon_ring() {
 /// have no `Debug`; our `DependencyBarrier` is `Clone`), never removed.
 #[test]
 fn auto_traits_match_photon_ring() {
-    let pairs: [(&str, [bool; 7], [bool; 7]); 8] = [
-        (
-            "Publisher",
-            traits!(ours::Publisher<u64>),
-            traits!(theirs::Publisher<u64>),
-        ),
-        (
-            "Subscribable",
-            traits!(ours::Subscribable<u64>),
-            traits!(theirs::Subscribable<u64>),
-        ),
-        (
-            "Subscriber",
-            traits!(ours::Subscriber<u64>),
-            traits!(theirs::Subscriber<u64>),
-        ),
-        (
-            "Drain",
-            traits!(ours::Drain<'static, u64>),
-            traits!(theirs::Drain<'static, u64>),
-        ),
-        (
-            "DependencyBarrier",
-            traits!(ours::DependencyBarrier),
-            traits!(theirs::DependencyBarrier),
-        ),
-        (
-            "Padded",
-            traits!(ours::Padded<AtomicU64>),
-            traits!(theirs::Padded<AtomicU64>),
-        ),
-        (
-            "TryRecvError",
-            traits!(ours::TryRecvError),
-            traits!(theirs::TryRecvError),
-        ),
-        (
-            "PublishError",
-            traits!(ours::PublishError<u64>),
-            traits!(theirs::PublishError<u64>),
-        ),
-    ];
-    let mut diffs = Vec::new();
-    for (name, o, t) in pairs {
-        // The auto traits (0..=4) must match exactly; `Clone` and `Debug`
-        // may be added, never removed.
-        if o[..5] != t[..5] || (t[5] && !o[5]) || (t[6] && !o[6]) {
-            diffs.push(format!("{name}: ours {o:?}, photon {t:?}"));
-        }
-    }
-    assert!(diffs.is_empty(), "{diffs:#?}");
+    let mut rows = photon::read_side_traits();
+    rows.push((
+        "Publisher",
+        traits!(ours::Publisher<u64>),
+        traits!(theirs::Publisher<u64>),
+    ));
+    photon::assert_traits_match(&rows);
 }

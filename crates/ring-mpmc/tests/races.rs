@@ -34,6 +34,29 @@ struct Event {
     kind: Kind,
 }
 
+/// Two producer threads on clones of `p`, each publishing `make(id, i)` for
+/// `i` in `0..per` (id 0 and 1), yielding now and then so that they
+/// interleave on 2 cores.
+fn two_producers<T: Copy + Send + 'static>(
+    p: &MpPublisher<T>,
+    per: u64,
+    make: fn(u64, u64) -> T,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..2_u64)
+        .map(|id| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for i in 0..per {
+                    p.publish(make(id, i));
+                    if i % 16 == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
 fn event(producer: u8, index: u32) -> Event {
     let kind = if index.is_multiple_of(3) {
         Kind::Cancel(index.is_multiple_of(2).then_some(index as u16))
@@ -176,19 +199,7 @@ fn recv_async_sees_every_value_then_the_close() {
     let _serial = seqcast_test_support::one_at_a_time();
     let (p, subs) = channel_mpmc::<u64>(64);
     let mut s = subs.subscribe();
-    let producers: Vec<_> = (0..2_u64)
-        .map(|id| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                for i in 0..u64::from(PER) {
-                    p.publish((id << 40) | i);
-                    if i % 32 == 0 {
-                        std::thread::yield_now();
-                    }
-                }
-            })
-        })
-        .collect();
+    let producers = two_producers(&p, u64::from(PER), |id, i| (id << 40) | i);
     drop(p);
     let mut last = [None::<u64>; 2];
     loop {
@@ -215,19 +226,7 @@ fn latest_racing_two_producers() {
     let _serial = seqcast_test_support::one_at_a_time();
     let (p, subs) = channel_mpmc::<u64>(2);
     let mut s = subs.subscribe();
-    let producers: Vec<_> = (0..2_u64)
-        .map(|id| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                for i in 0..u64::from(PER) {
-                    p.publish((id << 40) | i);
-                    if i % 16 == 0 {
-                        std::thread::yield_now();
-                    }
-                }
-            })
-        })
-        .collect();
+    let producers = two_producers(&p, u64::from(PER), |id, i| (id << 40) | i);
     drop(p);
     let start = Instant::now();
     let mut last = [None::<u64>; 2];
@@ -299,19 +298,7 @@ fn published_counts_only_readable_values_under_contention() {
     let (p, subs) = channel_mpmc::<u64>(2 * per as usize);
     // Subscribed before any publish, so sequence 0 is its first value.
     let mut s = subs.subscribe();
-    let producers: Vec<_> = (0..2_u64)
-        .map(|id| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                for i in 0..per {
-                    p.publish((id << 40) | i);
-                    if i % 16 == 0 {
-                        std::thread::yield_now();
-                    }
-                }
-            })
-        })
-        .collect();
+    let producers = two_producers(&p, per, |id, i| (id << 40) | i);
     let start = Instant::now();
     let mut seen = 0;
     let mut before = 0;
@@ -349,27 +336,17 @@ fn over_aligned_payloads_are_never_torn() {
         again: u32,
     }
     let _serial = seqcast_test_support::one_at_a_time();
-    let wide = |v: u64| Wide {
-        tag: v,
-        small: v as u8,
-        flag: !v.is_multiple_of(2),
-        again: v as u32,
-    };
+    fn wide(v: u64) -> Wide {
+        Wide {
+            tag: v,
+            small: v as u8,
+            flag: !v.is_multiple_of(2),
+            again: v as u32,
+        }
+    }
     let (p, subs) = channel_mpmc::<Wide>(3);
     let mut s = subs.subscribe();
-    let producers: Vec<_> = (0..2_u64)
-        .map(|id| {
-            let p = p.clone();
-            std::thread::spawn(move || {
-                for i in 0..u64::from(PER) {
-                    p.publish(wide((id << 40) | i));
-                    if i % 16 == 0 {
-                        std::thread::yield_now();
-                    }
-                }
-            })
-        })
-        .collect();
+    let producers = two_producers(&p, u64::from(PER), |id, i| wide((id << 40) | i));
     drop(p);
     let start = Instant::now();
     loop {

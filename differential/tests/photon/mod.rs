@@ -365,3 +365,60 @@ macro_rules! traits {
         ]
     };
 }
+
+/// One type's traits on each side, from `traits!`.
+pub(crate) type TraitRow = (&'static str, [bool; 7], [bool; 7]);
+
+/// The read-side types both suites' users name: ours and photon's.
+pub(crate) fn read_side_traits() -> Vec<TraitRow> {
+    vec![
+        (
+            "Subscribable",
+            traits!(ours::Subscribable<u64>),
+            traits!(theirs::Subscribable<u64>),
+        ),
+        (
+            "Subscriber",
+            traits!(ours::Subscriber<u64>),
+            traits!(theirs::Subscriber<u64>),
+        ),
+        (
+            "Drain",
+            traits!(ours::Drain<'static, u64>),
+            traits!(theirs::Drain<'static, u64>),
+        ),
+        (
+            "DependencyBarrier",
+            traits!(ours::DependencyBarrier),
+            traits!(theirs::DependencyBarrier),
+        ),
+        (
+            "Padded",
+            traits!(ours::Padded<AtomicU64>),
+            traits!(theirs::Padded<AtomicU64>),
+        ),
+        (
+            "TryRecvError",
+            traits!(ours::TryRecvError),
+            traits!(theirs::TryRecvError),
+        ),
+        (
+            "PublishError",
+            traits!(ours::PublishError<u64>),
+            traits!(theirs::PublishError<u64>),
+        ),
+    ]
+}
+
+/// Asserts the auto traits (0..=4) of each row match exactly, and that
+/// `Clone` and `Debug` are only ever added (photon's handles have no
+/// `Debug`; our `DependencyBarrier` is `Clone`), never removed.
+pub(crate) fn assert_traits_match(rows: &[TraitRow]) {
+    let mut diffs = Vec::new();
+    for (name, o, t) in rows {
+        if o[..5] != t[..5] || (t[5] && !o[5]) || (t[6] && !o[6]) {
+            diffs.push(format!("{name}: ours {o:?}, photon {t:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{diffs:#?}");
+}
