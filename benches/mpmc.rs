@@ -27,14 +27,7 @@ const CAP: usize = 1024;
 /// Cross-thread runs move at least this many values per measurement.
 const MIN_VALUES: u64 = 200_000;
 
-/// Pins the calling thread to core `core` (modulo the core count).
-fn pin(core: usize) {
-    static CORES: std::sync::OnceLock<Vec<core_affinity::CoreId>> = std::sync::OnceLock::new();
-    let ids = CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default());
-    if let Some(id) = ids.get(core % ids.len().max(1)) {
-        core_affinity::set_for_current(*id);
-    }
-}
+use seqcast_benches::pin;
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())

@@ -32,18 +32,7 @@ use ring_core::CachePadded;
 
 const CAP: usize = 1024;
 
-/// Pins the calling thread to core `core` (modulo the core count).
-///
-/// The core list is read once, before any pinning: `get_core_ids` reports
-/// the *calling thread's* affinity mask, so after pinning the main thread it
-/// would list a single core and every thread would land on it.
-fn pin(core: usize) {
-    static CORES: std::sync::OnceLock<Vec<core_affinity::CoreId>> = std::sync::OnceLock::new();
-    let ids = CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default());
-    if let Some(id) = ids.get(core % ids.len().max(1)) {
-        core_affinity::set_for_current(*id);
-    }
-}
+use seqcast_benches::pin;
 
 type P<const W: usize> = [u64; W];
 

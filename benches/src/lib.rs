@@ -2,6 +2,7 @@
 //! crate beside its peers in one run and print our time as a ratio of theirs.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Where criterion keeps its results for this workspace.
 fn criterion_dir() -> PathBuf {
@@ -101,5 +102,23 @@ pub fn print_marginal(group: &str, functions: &[&str], from: &str, to: &str, uni
         if let (Some(a), Some(b)) = (mean_ns(group, f, from), mean_ns(group, f, to)) {
             println!("  {f:>20}: {:8.2}", (b - a) / units);
         }
+    }
+}
+
+/// Pins the calling thread to core `core` (modulo the core count), so
+/// cross-thread rows keep their placement from run to run.
+///
+/// The core list is read once, before any pinning: `get_core_ids` reports
+/// the *calling thread's* affinity mask, so after pinning the main thread it
+/// would list a single core and every thread would land on it.
+///
+/// ```
+/// seqcast_benches::pin(0); // on a machine without affinity support: no-op
+/// ```
+pub fn pin(core: usize) {
+    static CORES: OnceLock<Vec<core_affinity::CoreId>> = OnceLock::new();
+    let ids = CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default());
+    if let Some(id) = ids.get(core % ids.len().max(1)) {
+        core_affinity::set_for_current(*id);
     }
 }
