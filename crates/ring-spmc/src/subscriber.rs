@@ -14,7 +14,7 @@ use ring_core::{ReadResult, Stamp, WaitKey, WaitStrategy};
 
 use crate::barrier::{DependencyBarrier, Padded};
 use crate::error::{Lagged, RecvError, RecvTimeoutError, TryRecvError};
-use crate::shared::{Shared, Tracker};
+use crate::shared::{NEVER_HELD, Registration, Shared, Tracker};
 
 /// How the blocking receives wait: a short spin (a value published within
 /// a microsecond or so is taken without a syscall), then park.
@@ -61,16 +61,23 @@ pub(crate) struct ReadState {
     /// Whether `tracker` is registered with the ring's gate (unregistered
     /// on drop).
     gating: bool,
+    /// From this sequence on the slot at `cursor` is held (see
+    /// [`Registration::held_from`]): reads check its stamp once. `NEVER_HELD`
+    /// unless gating.
+    held_from: u64,
 }
 
 impl ReadState {
-    pub(crate) fn new(cursor: u64, tracker: Option<Tracker>, gating: bool) -> ReadState {
+    pub(crate) fn new(reg: Registration) -> ReadState {
+        let gating = reg.held_from != NEVER_HELD;
+        debug_assert!(!gating || reg.tracker.is_some());
         ReadState {
-            cursor,
+            cursor: reg.start,
             total_received: 0,
             total_lagged: 0,
-            tracker,
+            tracker: reg.tracker,
             gating,
+            held_from: reg.held_from,
         }
     }
 
@@ -90,7 +97,23 @@ impl ReadState {
         &mut self,
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
-        match shared.slots.get(self.cursor).try_read(self.cursor) {
+        let slot = shared.slots.get(self.cursor);
+        let read = if self.cursor >= self.held_from {
+            // SAFETY: the slot is held. This subscriber gates the ring and
+            // its tracker holds `cursor` (stored after every move, below and
+            // in `lagged`/`skip_to`), so a publisher may write sequence
+            // `cursor + capacity` into this slot only after an Acquire load
+            // (direct or through a chain: `Publisher::rescan`, ring-mpmc's
+            // limit) of a tracker value above `cursor`, which this thread
+            // stores with Release only after this read returns; and a limit
+            // computed before this subscriber registered stops below
+            // `held_from + capacity` (`Shared::register`). So no later write
+            // of the slot begins before the read returns.
+            unsafe { slot.try_read_held(self.cursor) }
+        } else {
+            slot.try_read(self.cursor)
+        };
+        match read {
             ReadResult::Ready(value) => {
                 self.cursor += 1;
                 self.total_received += 1;
