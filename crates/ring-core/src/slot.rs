@@ -310,6 +310,39 @@ impl<T: Copy> Slot<T> {
         ReadResult::Ready(unsafe { staged.value.assume_init() })
     }
 
+    /// Copies out sequence `seq` with no stamp check at all, for a reader
+    /// that holds the slot and already knows `seq` is complete there.
+    ///
+    /// # Safety
+    ///
+    /// The contract of [`try_read_held`](Slot::try_read_held), and the
+    /// write of `seq` to this slot happens before this call (for example,
+    /// the caller loaded with Acquire a cursor that the writer stored with
+    /// Release after the write).
+    ///
+    /// ```
+    /// let slot = ring_core::Slot::<u64>::new();
+    /// // SAFETY: one writer, first sequence.
+    /// unsafe { slot.write(0, 5) };
+    /// // SAFETY: written above, on this thread, which writes nothing else.
+    /// assert_eq!(unsafe { slot.read_published(0) }, 5);
+    /// ```
+    #[inline(always)]
+    pub unsafe fn read_published(&self, seq: u64) -> T {
+        debug_assert!(
+            // Relaxed: a check of the caller's contract, not a synchronisation.
+            Stamp::from_raw(self.stamp.load(Ordering::Relaxed)) == Stamp::done(seq),
+            "read_published of a sequence the slot does not hold"
+        );
+        let mut staged = Words::uninit();
+        self.payload.load(&mut staged);
+        // SAFETY: `seq`'s write happens before the loads above (the caller's
+        // contract), so they read it or a later write; no later write begins
+        // before this call returns (held); so every word is from `seq`'s
+        // write, which stored a whole `T`.
+        unsafe { staged.value.assume_init() }
+    }
+
     /// Sorts a stamp that is not `seq`'s completed stamp.
     #[inline]
     fn classify(seen: Stamp, seq: u64) -> ReadResult<T> {
