@@ -19,6 +19,23 @@
 //! the copy is whole. The writer must therefore write each slot with
 //! increasing sequences, and only one writer may write a slot at a time;
 //! [`Slot::write`] is `unsafe` for those two rules.
+//!
+//! **Held reads.** The second stamp load exists only to catch a later write
+//! racing the copy. A reader that *holds* the slot (the writer starts no
+//! later write of it until the reader releases it: a gating subscriber of a
+//! bounded ring, whose publisher overwrites slot `s` only after an Acquire
+//! load of the subscriber's cursor, stored with Release past `s` after the
+//! read) can skip it: [`Slot::try_read_held`] is `s1 = stamp` (Acquire);
+//! `2s+2` → payload words, done. The Acquire load read `s`'s completed stamp,
+//! so `s`'s payload stores happen before the loads, which read those stores
+//! or later ones (coherence); later ones cannot exist yet, because the next
+//! write of the slot happens after the reader's release, which follows the
+//! loads in program order. So every word is `s`'s. [`Slot::read_published`]
+//! drops the first load as well, for a reader that already knows `s` is
+//! complete through another Acquire edge (the ring's publish cursor, stored
+//! with Release after the write). Both are `unsafe`: the hold is the caller's
+//! to prove, and a reader that cannot (a lossy subscriber, whose slot may be
+//! overwritten mid-copy) uses [`Slot::try_read`] and its two checks.
 
 use core::fmt;
 
