@@ -12,7 +12,10 @@
 //!   (everything in cache); the table adds the marginal cost per subscriber.
 //! * `throughput_1to1`, `throughput_1to2`: lossless, cross-thread, time per
 //!   value; 1→1 on two pinned threads, 1→2 with yielding consumers (this
-//!   machine has two cores: no more busy threads than cores).
+//!   machine has two cores: no more busy threads than cores). Ours is read
+//!   through photon-ring's API (a `try_recv` loop, `ring-spmc-bounded`) and
+//!   through our batch read `recv_each` (`ring-spmc-bounded-each`), the
+//!   counterpart of disruptor's `EventPoller`.
 //! * `pingpong`: round trip over two rings between two pinned threads, and
 //!   beside it `hardware-floor`: the same round trip over one cache-padded
 //!   atomic each way, no channel at all (what two cores need to pass a
@@ -361,6 +364,27 @@ fn throughput(c: &mut Criterion, consumers: usize) {
         yielding,
         photon_ring::channel_bounded::<u64>(CAP, 0)
     );
+    // Our disruptor-style batch read (`Subscriber::recv_each`): one head
+    // load and one cursor store per batch, as disruptor's poller.
+    g.bench_function(BenchmarkId::new("ring-spmc-bounded-each", id), |b| {
+        b.iter_custom(|iters| {
+            let (p, subs) = ring_spmc::channel_bounded::<u64>(CAP, 0);
+            let cs = (0..consumers)
+                .map(|_| {
+                    let mut s = subs.subscribe();
+                    Box::new(move |n: u64| {
+                        let mut expected = 0;
+                        while expected < n {
+                            if s.recv_each(usize::MAX, |v| check(&mut expected, v)) == 0 {
+                                idle(yielding);
+                            }
+                        }
+                    }) as Box<dyn FnOnce(u64) + Send>
+                })
+                .collect();
+            cross_thread(iters, cs, p, |p, i| p.publish(i))
+        });
+    });
     g.bench_function(BenchmarkId::new("disruptor", id), |b| {
         b.iter_custom(|iters| {
             let (pollers, p) = disruptor_fanout(consumers);
@@ -691,6 +715,7 @@ fn main() {
     );
     for group in ["throughput_1to1", "throughput_1to2"] {
         seqcast_benches::print_ratios(group, "ring-spmc-bounded", &lossless, &["u64"]);
+        seqcast_benches::print_ratios(group, "ring-spmc-bounded-each", &lossless, &["u64"]);
     }
     let with_floor = [&lossless[..], &["hardware-floor"]].concat();
     seqcast_benches::print_ratios("pingpong", "ring-spmc-bounded", &with_floor, &["u64"]);

@@ -19,6 +19,23 @@
 //! the copy is whole. The writer must therefore write each slot with
 //! increasing sequences, and only one writer may write a slot at a time;
 //! [`Slot::write`] is `unsafe` for those two rules.
+//!
+//! **Held reads.** The second stamp load exists only to catch a later write
+//! racing the copy. A reader that *holds* the slot (the writer starts no
+//! later write of it until the reader releases it: a gating subscriber of a
+//! bounded ring, whose publisher overwrites slot `s` only after an Acquire
+//! load of the subscriber's cursor, stored with Release past `s` after the
+//! read) can skip it: [`Slot::try_read_held`] is `s1 = stamp` (Acquire);
+//! `2s+2` → payload words, done. The Acquire load read `s`'s completed stamp,
+//! so `s`'s payload stores happen before the loads, which read those stores
+//! or later ones (coherence); later ones cannot exist yet, because the next
+//! write of the slot happens after the reader's release, which follows the
+//! loads in program order. So every word is `s`'s. [`Slot::read_published`]
+//! drops the first load as well, for a reader that already knows `s` is
+//! complete through another Acquire edge (the ring's publish cursor, stored
+//! with Release after the write). Both are `unsafe`: the hold is the caller's
+//! to prove, and a reader that cannot (a lossy subscriber, whose slot may be
+//! overwritten mid-copy) uses [`Slot::try_read`] and its two checks.
 
 use core::fmt;
 
@@ -255,6 +272,92 @@ impl<T: Copy> Slot<T> {
                 stamp: Stamp::from_raw(s2),
             }
         }
+    }
+
+    /// Copies out sequence `seq` with one stamp check, for a reader that
+    /// *holds* the slot: the writer starts no later write of this slot
+    /// until the reader lets it (a gating subscriber of a bounded ring,
+    /// whose writer waits for the subscriber's cursor to pass `seq`).
+    ///
+    /// The second stamp load of [`try_read`](Slot::try_read) only catches a
+    /// later write racing the copy; a held slot has none, so the Acquire
+    /// load that saw `seq` complete is enough (module docs). Saves a load
+    /// and a branch per value, and a second touch of a line the writer may
+    /// be taking back to write the next slot.
+    ///
+    /// # Safety
+    ///
+    /// No write of a later sequence to this slot may begin before this call
+    /// returns. A writer that loads (Acquire, directly or through a chain)
+    /// a "released" mark that the caller stores (Release) only after this
+    /// call, and waits for it before writing the slot again, satisfies it.
+    /// If a write could race, the copy could be torn, which is undefined
+    /// behaviour for types with invalid bit patterns.
+    ///
+    /// ```
+    /// use ring_core::{ReadResult, Slot};
+    ///
+    /// let slot = Slot::<u64>::new();
+    /// // SAFETY: one writer, first sequence.
+    /// unsafe { slot.write(0, 5) };
+    /// // SAFETY: this thread is also the writer and writes nothing until
+    /// // the read returns.
+    /// assert_eq!(unsafe { slot.try_read_held(0) }, ReadResult::Ready(5));
+    /// // SAFETY: as above.
+    /// assert_eq!(unsafe { slot.try_read_held(1) }, ReadResult::NotWritten);
+    /// ```
+    #[inline(always)]
+    pub unsafe fn try_read_held(&self, seq: u64) -> ReadResult<T> {
+        if seq > Stamp::MAX_SEQUENCE {
+            return ReadResult::NotWritten;
+        }
+        // Acquire: pairs with the Release store of the completed stamp in
+        // `commit`, making that write's payload visible to the loads below.
+        let s1 = self.stamp.load(Ordering::Acquire);
+        if s1 != Stamp::done(seq).into_raw() {
+            return Self::classify(Stamp::from_raw(s1), seq);
+        }
+        let mut staged = Words::uninit();
+        self.payload.load(&mut staged);
+        // SAFETY: the Acquire load saw `seq`'s completed stamp, so every
+        // payload store of that write happens before the loads above, which
+        // therefore read that write or a later one (coherence); no later
+        // write begins before this call returns (the caller's contract), so
+        // every word is from `seq`'s write, which stored a whole `T`.
+        ReadResult::Ready(unsafe { staged.value.assume_init() })
+    }
+
+    /// Copies out sequence `seq` with no stamp check at all, for a reader
+    /// that holds the slot and already knows `seq` is complete there.
+    ///
+    /// # Safety
+    ///
+    /// The contract of [`try_read_held`](Slot::try_read_held), and the
+    /// write of `seq` to this slot happens before this call (for example,
+    /// the caller loaded with Acquire a cursor that the writer stored with
+    /// Release after the write).
+    ///
+    /// ```
+    /// let slot = ring_core::Slot::<u64>::new();
+    /// // SAFETY: one writer, first sequence.
+    /// unsafe { slot.write(0, 5) };
+    /// // SAFETY: written above, on this thread, which writes nothing else.
+    /// assert_eq!(unsafe { slot.read_published(0) }, 5);
+    /// ```
+    #[inline(always)]
+    pub unsafe fn read_published(&self, seq: u64) -> T {
+        debug_assert!(
+            // Relaxed: a check of the caller's contract, not a synchronisation.
+            Stamp::from_raw(self.stamp.load(Ordering::Relaxed)) == Stamp::done(seq),
+            "read_published of a sequence the slot does not hold"
+        );
+        let mut staged = Words::uninit();
+        self.payload.load(&mut staged);
+        // SAFETY: `seq`'s write happens before the loads above (the caller's
+        // contract), so they read it or a later write; no later write begins
+        // before this call returns (held); so every word is from `seq`'s
+        // write, which stored a whole `T`.
+        unsafe { staged.value.assume_init() }
     }
 
     /// Sorts a stamp that is not `seq`'s completed stamp.

@@ -24,6 +24,24 @@ use crate::error::ChannelError;
 /// overwritten (or a downstream reads it) only after the reads it waited for.
 pub(crate) type Tracker = StdArc<Padded<AtomicU64>>;
 
+/// Where a new subscriber starts and what it may rely on.
+pub(crate) struct Registration {
+    /// The first sequence it reads.
+    pub(crate) start: u64,
+    /// From this sequence on, the subscriber *holds* the slot at its
+    /// cursor: no publisher writes that slot again until the subscriber's
+    /// tracker passes it, so one stamp check proves a read whole
+    /// ([`Slot::try_read_held`](ring_core::Slot::try_read_held)).
+    /// [`NEVER_HELD`] for subscribers that do not gate.
+    pub(crate) held_from: u64,
+    /// Its tracker, registered with the gate (bounded rings).
+    pub(crate) tracker: Option<Tracker>,
+}
+
+/// `held_from` of a subscriber that gates nothing (lossy rings, taps):
+/// every read validates the stamp twice.
+pub(crate) const NEVER_HELD: u64 = u64::MAX;
+
 /// The shared ring. See [`crate::raw`] for what a publisher must uphold.
 pub struct Shared<T> {
     pub(crate) slots: Slots<T>,
@@ -111,8 +129,8 @@ impl<T: Copy + Send> Shared<T> {
 
     /// Registers a gating tracker starting at the head, under the tracker
     /// lock so a publisher rescan cannot miss it (see `Publisher::has_room`).
-    /// Returns the start sequence and the tracker (`None` on a lossy ring).
-    pub(crate) fn register_at_head(&self) -> (u64, Option<Tracker>) {
+    /// Returns the registration (no tracker on a lossy ring).
+    pub(crate) fn register_at_head(&self) -> Registration {
         self.register(|head| head)
     }
 
@@ -122,18 +140,23 @@ impl<T: Copy + Send> Shared<T> {
     /// (which sees the tracker), so no value published after the
     /// registration is lapped. Reading the head before taking the lock let
     /// the publisher run on, and lap values published after that read.
-    pub(crate) fn register_at_oldest(&self) -> (u64, Option<Tracker>) {
+    pub(crate) fn register_at_oldest(&self) -> Registration {
         self.register(|head| self.cap.oldest_retained(head))
     }
 
     /// Registers a tracker at `start(head)`, the head read under the
     /// tracker lock (on a lossy ring, without a lock or a tracker).
-    fn register(&self, start: impl FnOnce(u64) -> u64) -> (u64, Option<Tracker>) {
+    fn register(&self, start: impl FnOnce(u64) -> u64) -> Registration {
         let Some(gate) = &self.gate else {
-            return (start(self.head()), None);
+            return Registration {
+                start: start(self.head()),
+                held_from: NEVER_HELD,
+                tracker: None,
+            };
         };
         let mut trackers = gate.trackers.lock();
-        let start = start(self.head());
+        let head = self.head();
+        let start = start(head);
         let tracker = StdArc::new(Padded(AtomicU64::new(start)));
         trackers.push(StdArc::clone(&tracker));
         // Relaxed: a hint that makes the publisher rescan, and the rescan
@@ -144,7 +167,16 @@ impl<T: Copy + Send> Shared<T> {
         // before this subscriber registered: the history
         // `subscribe_from_oldest` documents it may lose, and counts.
         gate.registrations.fetch_add(1, Ordering::Relaxed);
-        (start, Some(tracker))
+        Registration {
+            start,
+            // Every limit a publisher computed before this registration
+            // (from a scan or a floor that took this lock earlier) is at
+            // most `head + window`, and every later one at most this
+            // tracker's value plus the window: from `head` on, no slot is
+            // overwritten before this subscriber's cursor passes it.
+            held_from: head,
+            tracker: Some(tracker),
+        }
     }
 
     /// Removes a gating tracker (subscriber dropped): the publisher's next

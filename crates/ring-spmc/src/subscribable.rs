@@ -8,7 +8,7 @@ use ring_core::sync::atomic::AtomicU64;
 
 use crate::barrier::Padded;
 use crate::group::SubscriberGroup;
-use crate::shared::Shared;
+use crate::shared::{NEVER_HELD, Registration, Shared};
 use crate::subscriber::{ReadState, Subscriber};
 
 /// Creates subscribers of one ring. `Clone + Send + Sync`: hand a clone to
@@ -42,13 +42,8 @@ impl<T: Copy + Send> Clone for Subscribable<T> {
 }
 
 impl<T: Copy + Send> Subscribable<T> {
-    fn make(
-        &self,
-        cursor: u64,
-        tracker: Option<StdArc<Padded<AtomicU64>>>,
-        gating: bool,
-    ) -> Subscriber<T> {
-        let st = ReadState::new(cursor, tracker, gating);
+    fn make(&self, reg: Registration) -> Subscriber<T> {
+        let st = ReadState::new(reg);
         Subscriber::new(Arc::clone(&self.shared), st)
     }
 
@@ -64,9 +59,7 @@ impl<T: Copy + Send> Subscribable<T> {
     /// assert_eq!(s.try_recv(), Ok(2));
     /// ```
     pub fn subscribe(&self) -> Subscriber<T> {
-        let (start, tracker) = self.shared.register_at_head();
-        let gating = tracker.is_some();
-        self.make(start, tracker, gating)
+        self.make(self.shared.register_at_head())
     }
 
     /// A subscriber that never gates the publisher, even on a bounded ring:
@@ -87,7 +80,11 @@ impl<T: Copy + Send> Subscribable<T> {
     /// assert_eq!(tap.try_recv(), Err(TryRecvError::Lagged { skipped: 1 }));
     /// ```
     pub fn subscribe_lossy(&self) -> Subscriber<T> {
-        self.make(self.shared.head(), None, false)
+        self.make(Registration {
+            start: self.shared.head(),
+            held_from: NEVER_HELD,
+            tracker: None,
+        })
     }
 
     /// A subscriber that starts at the oldest value the ring still holds
@@ -109,9 +106,7 @@ impl<T: Copy + Send> Subscribable<T> {
     /// assert_eq!(s.drain().collect::<Vec<_>>(), [3, 4, 5, 6]);
     /// ```
     pub fn subscribe_from_oldest(&self) -> Subscriber<T> {
-        let (start, tracker) = self.shared.register_at_oldest();
-        let gating = tracker.is_some();
-        self.make(start, tracker, gating)
+        self.make(self.shared.register_at_oldest())
     }
 
     /// A subscriber that always has a tracker, for use as the upstream of a
@@ -124,10 +119,13 @@ impl<T: Copy + Send> Subscribable<T> {
     /// assert!(subs.subscribe_tracked().tracker().is_some());
     /// ```
     pub fn subscribe_tracked(&self) -> Subscriber<T> {
-        let (start, tracker) = self.shared.register_at_head();
-        let gating = tracker.is_some();
-        let tracker = tracker.or_else(|| Some(StdArc::new(Padded(AtomicU64::new(start)))));
-        self.make(start, tracker, gating)
+        let mut reg = self.shared.register_at_head();
+        if reg.tracker.is_none() {
+            // Lossy ring: a tracker for barriers only, gating nothing (so
+            // `held_from` stays `NEVER_HELD`).
+            reg.tracker = Some(StdArc::new(Padded(AtomicU64::new(reg.start))));
+        }
+        self.make(reg)
     }
 
     /// `N` logical subscribers that share one cursor: one seqlock read per

@@ -262,3 +262,54 @@ fn watermark_on_a_non_power_of_two_ring_is_exact() {
     );
     assert_eq!(s.total_lagged(), 0);
 }
+
+/// `recv_each` (the batch read): values in order, at most `max` per call,
+/// and the publisher gets the room back when it returns (one cursor store
+/// per batch, never left behind); a lossy tap reading with it skips and
+/// counts its lag.
+#[test]
+fn recv_each_delivers_in_order_and_frees_the_batch() {
+    let (mut p, subs) = channel_bounded::<u64>(4, 0);
+    let mut s = subs.subscribe();
+    let mut tap = subs.subscribe_lossy();
+    for i in 0..4 {
+        p.try_publish(i).unwrap();
+    }
+    assert_eq!(p.try_publish(4), Err(PublishError::Full(4)));
+    let mut got = Vec::new();
+    assert_eq!(s.recv_each(3, |v| got.push(v)), 3);
+    assert_eq!(got, [0, 1, 2]);
+    assert_eq!(p.fill_level(), 1);
+    for i in 4..7 {
+        assert_eq!(p.try_publish(i), Ok(()), "the batch freed three slots");
+    }
+    assert_eq!(p.try_publish(99), Err(PublishError::Full(99)));
+    assert_eq!(s.recv_each(usize::MAX, |v| got.push(v)), 4);
+    assert_eq!(got, [0, 1, 2, 3, 4, 5, 6]);
+    assert_eq!(s.recv_each(usize::MAX, |_| panic!("nothing is ready")), 0);
+    assert_eq!(s.total_received(), 7);
+    assert_eq!(s.recv_each(0, |_| panic!("max 0")), 0);
+
+    // The tap was lapped by 3 (values 0..3 were overwritten by 4..7).
+    let mut tapped = Vec::new();
+    assert_eq!(tap.recv_each(usize::MAX, |v| tapped.push(v)), 4);
+    assert_eq!(tapped, [3, 4, 5, 6]);
+    assert_eq!((tap.total_received(), tap.total_lagged()), (4, 3));
+}
+
+/// A subscriber that starts behind the head (`subscribe_from_oldest`)
+/// reads its history through `recv_each` too, and whatever was published
+/// after it registered arrives.
+#[test]
+fn recv_each_from_the_oldest_value() {
+    let (mut p, subs) = channel_bounded::<u64>(4, 0);
+    p.publish_batch(&[0, 1, 2, 3, 4, 5]);
+    let mut s = subs.subscribe_from_oldest();
+    // The history gates the publisher: no room until it is read.
+    assert_eq!(p.try_publish(6), Err(PublishError::Full(6)));
+    let mut got = Vec::new();
+    assert_eq!(s.recv_each(2, |v| got.push(v)), 2);
+    assert_eq!(p.try_publish(6), Ok(()));
+    while s.recv_each(2, |v| got.push(v)) > 0 {}
+    assert_eq!(got, [2, 3, 4, 5, 6]);
+}

@@ -433,3 +433,44 @@ fn try_publish_racing_gating_reads_and_drop() {
         assert!(fulls <= 2 * 64, "bounded retries");
     });
 }
+
+/// A gating subscriber's held reads (`try_recv` with one stamp check,
+/// `recv_each` with none) racing a blocking publisher on a two-slot ring:
+/// every value arrives whole (both words of one write) and in order, none
+/// lagged. A read racing an overwrite of its slot would show two words of
+/// different writes.
+#[test]
+fn held_reads_and_recv_each_racing_publish() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<[u64; 2]>(2, 0);
+        let mut s = subs.subscribe();
+        let publisher = thread::spawn(move || {
+            for i in 0..3 {
+                p.publish([i, i]);
+            }
+        });
+        let mut next = 0;
+        let mut turn = 0;
+        while next < 3 {
+            turn += 1;
+            if turn % 2 == 0 {
+                s.recv_each(usize::MAX, |v| {
+                    assert_eq!(v, [next, next], "whole, in order");
+                    next += 1;
+                });
+            } else {
+                match s.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, [next, next], "whole, in order");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Empty) => {}
+                    Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+                }
+            }
+            thread::yield_now();
+        }
+        publisher.join().unwrap();
+        assert_eq!(s.total_lagged(), 0);
+    });
+}

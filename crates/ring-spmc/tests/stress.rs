@@ -90,6 +90,38 @@ fn bounded_batches_lose_nothing() {
     assert_eq!(consumer.join().unwrap(), n);
 }
 
+/// `recv_each` against a publisher on another thread: one head load and
+/// one cursor store per batch, no stamp checks. A value read from a slot the
+/// publisher was already overwriting would show as torn or out of order.
+#[test]
+fn bounded_recv_each_loses_nothing() {
+    let _serial = seqcast_test_support::one_at_a_time();
+    let (mut p, subs) = channel_bounded::<[u64; 3]>(60, 0);
+    let mut s = subs.subscribe();
+    let consumer = std::thread::spawn(move || {
+        let mut expected = 0_u64;
+        let start = Instant::now();
+        while !s.is_closed() || s.pending() > 0 {
+            let n = s.recv_each(usize::MAX, |v| {
+                assert_eq!(v, [expected, !expected, expected ^ 0x55], "torn or lost");
+                expected += 1;
+            });
+            if n == 0 {
+                std::thread::yield_now();
+            }
+            assert!(start.elapsed() < DEADLINE);
+        }
+        assert_eq!(s.total_lagged(), 0);
+        expected
+    });
+    let n = VALUES / 2;
+    for i in 0..n {
+        p.publish([i, !i, i ^ 0x55]);
+    }
+    drop(p);
+    assert_eq!(consumer.join().unwrap(), n);
+}
+
 #[test]
 fn lossy_one_to_two_counts_every_loss() {
     let _serial = seqcast_test_support::one_at_a_time();
