@@ -153,12 +153,24 @@ macro_rules! photon_api_row {
                         Box::new(move |n: u64| {
                             let mut order = Order::new($lossless);
                             while sub.total_received() + sub.total_lagged() < n {
-                                // Acquire: pairs with the producers' Release
-                                // increment after their last publish.
-                                let done = finished.load(Ordering::Acquire) == $p;
                                 match sub.try_recv() {
                                     Ok(v) => order.check(<$ty as Payload>::tag(&v)),
-                                    Err(_) if done && !$lossless => break,
+                                    // The `finished` load only on the
+                                    // empty path, so a value costs what it
+                                    // costs disruptor's and crossbeam's
+                                    // consumers: a receive and the order
+                                    // check. Acquire: pairs with the
+                                    // producers' Release increment after
+                                    // their last publish, so after it one
+                                    // more empty receive means the end.
+                                    Err(_)
+                                        if !$lossless && finished.load(Ordering::Acquire) == $p =>
+                                    {
+                                        match sub.try_recv() {
+                                            Ok(v) => order.check(<$ty as Payload>::tag(&v)),
+                                            Err(_) => break,
+                                        }
+                                    }
                                     Err(_) => idle(yielding),
                                 }
                             }

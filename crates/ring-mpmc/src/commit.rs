@@ -32,14 +32,15 @@
 //!    payload words, stamp even with Release). Readers validate the stamp
 //!    before and after the copy, so they never return a half-written value;
 //!    they read `seq` only from a slot whose stamp says `seq` is complete.
-//! 5. **Commit** (advance the cursor in order): `fence(SeqCst)`, then load
-//!    the cursor. If it equals `seq`, every earlier sequence is written:
-//!    raise it to `seq + 1` with a compare-exchange (Release), then, after
-//!    another `fence(SeqCst)`, look at the next slot's stamp (Acquire) and
-//!    keep raising the cursor over every successor already complete. If
-//!    the cursor is below `seq`, return: the producer that raises it to
-//!    `seq` will see our stamp and carry on for us (below). If it is above,
-//!    someone already did.
+//! 5. **Commit** (advance the cursor in order): load the cursor
+//!    (Relaxed, a hint). If it is below `seq`, read it again with a
+//!    read-modify-write that changes nothing (`fetch_add(0)`, Release).
+//!    If the value read equals `seq`, every earlier sequence is written:
+//!    raise the cursor to `seq + 1` with a compare-exchange (AcqRel), then
+//!    look at the next slot's stamp (Acquire) and keep raising the cursor
+//!    over every successor already complete. If it is below `seq`, return:
+//!    the producer that raises it to `seq` will see our stamp and carry on
+//!    for us (below). If it is above, someone already did.
 //! 6. **Ring** the doorbell: parked subscribers re-check their slots.
 //!
 //! # Why nobody waits for a peer's commit, and nothing is skipped
@@ -50,33 +51,52 @@
 //! ring), not the other producers' `publish` calls. They return as soon as
 //! their own slot is written; the preempted one, when it resumes, raises
 //! the cursor over all of them. The only waits in `publish` are for ring
-//! room (3) and for a slot's previous lap (2), both with backoff: spin,
+//! room (2) and for a slot's previous lap (3), both with backoff: spin,
 //! then yield the thread (ring-core's `WaitStrategy::Adaptive`), never an
 //! unbounded busy spin.
 //!
 //! The cursor never skips an unwritten sequence: it moves only by
 //! compare-exchange from `m` to `m + 1`, by a thread that has seen slot `m`
-//! complete (its own write, or an Acquire load of the stamp). That Acquire
-//! load and the Release compare-exchange make the write of `m` happen
-//! before any subscriber's Acquire load of a cursor above `m` (later
-//! compare-exchanges are read-modify-writes, so they continue the release
-//! sequence).
+//! complete (its own write, or an Acquire load of the stamp), and the
+//! `fetch_add(0)` of step 5 leaves it unchanged. That Acquire load and the
+//! Release compare-exchange make the write of `m` happen before any
+//! subscriber's Acquire load of a cursor above `m` (every later cursor
+//! write is a read-modify-write, so it continues the release sequence).
 //!
-//! The cursor never stalls below a written sequence. Take producer `P` of
-//! `m`, which stored its complete stamp, then `fence(SeqCst)`, then loaded
-//! the cursor; and a thread `H` that raised the cursor to `m`, then
-//! `fence(SeqCst)`, then loaded stamp `m`. The two fences are ordered in
-//! the single total order of `SeqCst` operations. If `P`'s comes first,
-//! `H`'s stamp load sees `P`'s stamp (or a later one: it checks "complete
-//! or later"), and `H` carries on. If `H`'s comes first, `P`'s cursor load
-//! sees `m` or more, and `P` raises it (or finds it raised). This is
-//! Dekker's store-buffering pattern (C++20 \[atomics.fences\], the fence
-//! rules for `seq_cst`); without both fences each side could miss the
-//! other's store, and the cursor would stop for good (the hazard of
-//! photon-ring 3.0's "best effort" cursor CAS on weakly ordered CPUs). If
-//! both see each other, both try `m → m + 1`; exactly one wins and carries
-//! on, the other returns. So once every claimed sequence below `n` is
-//! written, the cursor reaches `n`.
+//! The cursor never stalls below a written sequence. Every write to the
+//! cursor of a multi-producer ring is a read-modify-write (it starts at 0
+//! and is never stored), and a read-modify-write reads the value just
+//! before its own write in the cursor's modification order (C++20
+//! \[atomics.order\] p10: the newest one). Take producer `P` of `m`, which
+//! stored its complete stamp (Release), and a thread `H` whose
+//! compare-exchange `C` raised the cursor to `m` and which then loads stamp
+//! `m`. If `P`'s hint shows the cursor at `m` or above, `P` raises it (a
+//! failed compare-exchange means someone else did) or finds it raised.
+//! Otherwise `P` makes its read-modify-write `X`, and `X` and `C` are
+//! ordered in the cursor's modification order:
+//!
+//! * `X` first: `C` reads `X`'s value or that of a later read-modify-write,
+//!   so it reads from `X`'s release sequence (\[intro.races\] p5); `X` is
+//!   Release and `C` Acquire, so `P`'s stamp store happens before `H`'s
+//!   stamp load, which finds `m` complete (or later: it checks "complete or
+//!   later"), and `H` carries on;
+//! * `C` first: `X` reads `m` or more, and `P` raises the cursor (or finds
+//!   it raised).
+//!
+//! If both see each other, both try `m → m + 1`; exactly one wins and
+//! carries on, the other returns. So once every claimed sequence below `n`
+//! is written, the cursor reaches `n`. `X` must be a write: a failed
+//! compare-exchange is only a load in the memory model, and a load may
+//! read an older cursor than `C`'s without `C` acquiring anything from it.
+//! This is the store-buffering handshake photon-ring 3.0 leaves out (its
+//! cursor compare-exchange is "best effort", and a producer that finds its
+//! predecessor unfinished spins on it instead), done on one location, so
+//! it needs no `SeqCst` fence: the common case, a producer that finds the
+//! cursor at its own sequence (always, with one producer), pays the claim's
+//! `fetch_add` and one compare-exchange. (On x86, LLVM compiles the
+//! idempotent `fetch_add(0)` to a locked no-op on the stack and a load,
+//! which is the same hardware fence; the argument above is about the source
+//! program, which is what the compiler preserves.)
 //!
 //! # What subscribers rely on
 //!
@@ -92,7 +112,7 @@
 //! Checked by `tests/loom_mpmc.rs` (loom, on these types) and
 //! `tests/stress.rs` (real threads, millions of values).
 
-use ring_core::sync::atomic::{AtomicU64, Ordering, fence};
+use ring_core::sync::atomic::{AtomicU64, Ordering};
 use ring_core::{Slot, Stamp, WaitStrategy};
 use ring_spmc::raw::Ring;
 
@@ -163,14 +183,24 @@ pub(crate) fn write_and_commit<T: Copy + Send>(ring: &Ring<T>, seq: u64, value: 
 /// producer that raises it to `seq`.
 #[inline(always)]
 fn commit<T: Copy + Send>(ring: &Ring<T>, seq: u64) {
-    // SeqCst: our stamp store (in `write`) before the cursor load below;
-    // pairs with the fence in `advance` (store-buffering, module docs).
-    fence(Ordering::SeqCst);
-    // Relaxed: ordered after our stamp store by the fence above; the
-    // compare-exchange in `advance` re-checks the value.
-    let head = ring.cursor().load(Ordering::Relaxed);
+    let cursor = ring.cursor();
+    // Relaxed: a hint that decides only which access comes next. Reading
+    // `seq` sends us to the compare-exchange, which re-checks it; reading
+    // more than `seq` means someone raised the cursor over `seq` already
+    // (it only grows); a stale lower value sends us to the read-modify-write
+    // below, which reads the newest value.
+    let mut head = cursor.load(Ordering::Relaxed);
+    if head < seq {
+        // The write that the raiser of `seq` cannot miss (module docs, "the
+        // cursor never stalls"): a read-modify-write reads the newest
+        // cursor, and one that lands before the raiser's compare-exchange
+        // releases our stamp store to it. Release: pairs with the Acquire of
+        // that compare-exchange in `advance`, through the release sequence
+        // (every later cursor write is a read-modify-write).
+        head = cursor.fetch_add(0, Ordering::Release);
+    }
     if head == seq {
-        advance(ring, ring.cursor(), seq);
+        advance(ring, cursor, seq);
     }
 }
 
@@ -180,18 +210,18 @@ fn advance<T: Copy + Send>(ring: &Ring<T>, cursor: &AtomicU64, mut m: u64) {
     loop {
         // Release: publishes the write of `m` (ours, or seen through an
         // Acquire stamp load) to subscribers' Acquire cursor loads; later
-        // compare-exchanges continue the release sequence. Relaxed on
-        // failure: someone else moved the cursor past `m` and carries on.
+        // cursor writes are read-modify-writes, so they continue the release
+        // sequence. Acquire: pairs with the Release `fetch_add` of a producer
+        // of `m + 1` that found the cursor below it, so its stamp store is
+        // visible to the stamp load below (module docs). Relaxed on failure:
+        // someone else moved the cursor past `m` and carries on.
         if cursor
-            .compare_exchange(m, m + 1, Ordering::Release, Ordering::Relaxed)
+            .compare_exchange(m, m + 1, Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
             return;
         }
         m += 1;
-        // SeqCst: our cursor store before the stamp load below; pairs with
-        // the fence in `commit` (store-buffering, module docs).
-        fence(Ordering::SeqCst);
         // Acquire (`Slot::stamp`): pairs with the Release store completing
         // `m`, so that write happens before our Release cursor store.
         if !reached(ring.slots().get(m).stamp(), m) {
