@@ -122,18 +122,9 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
             }
             _ => continue,
         };
-        if std::env::var_os("SPMC_TRACE").is_some() {
-            eprintln!("{step}: {what}: {a} | {b}");
-        }
-        *ran.entry(what).or_default() += 1;
-        if a.contains("Lagged") {
-            *ran.entry("lagged").or_default() += 1;
-        }
+        photon::tally(ran, "SPMC_TRACE", step, (what, &a, &b));
         if what == "try_publish" && a.contains("Full") {
             *ran.entry("try_publish: full").or_default() += 1;
-        }
-        if what == "latest" && a != "None" {
-            *ran.entry("latest: some").or_default() += 1;
         }
         assert_eq!(
             a, b,
@@ -146,11 +137,7 @@ fn run(seed: u64, steps: usize, ran: &mut BTreeMap<&'static str, usize>) {
 #[test]
 fn random_sequences_match_photon_ring() {
     let mut ran = BTreeMap::new();
-    let seeds = std::env::var("SPMC_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(0..1500, |s: u64| s..s + 1);
-    for seed in seeds {
+    for seed in photon::seeds("SPMC_SEED") {
         run(seed, 300, &mut ran);
     }
     // Not vacuous: every operation and the edge cases ran many times.

@@ -333,6 +333,36 @@ impl Reads {
     }
 }
 
+/// The seeds a suite runs: `0..1500`, or the one named by the environment
+/// variable `var` (to replay a failure).
+pub(crate) fn seeds(var: &str) -> std::ops::Range<u64> {
+    std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(0..1500, |s: u64| s..s + 1)
+}
+
+/// Counts one compared step in `ran` (what ran, and the edge cases every
+/// suite wants seen: a lag, a `latest` that returned a value), and prints
+/// it when the environment variable `trace` is set.
+pub(crate) fn tally(
+    ran: &mut std::collections::BTreeMap<&'static str, usize>,
+    trace: &str,
+    step: usize,
+    (what, a, b): (&'static str, &str, &str),
+) {
+    if std::env::var_os(trace).is_some() {
+        eprintln!("{step}: {what}: {a} | {b}");
+    }
+    *ran.entry(what).or_default() += 1;
+    if a.contains("Lagged") {
+        *ran.entry("lagged").or_default() += 1;
+    }
+    if what == "latest" && a != "None" {
+        *ran.entry("latest: some").or_default() += 1;
+    }
+}
+
 /// Detects at compile time whether `$t` implements `$tr` (an inherent
 /// associated const shadows the blanket trait's when the bound holds).
 macro_rules! implements {
