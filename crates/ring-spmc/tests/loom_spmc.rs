@@ -7,7 +7,9 @@
 #![cfg(ring_loom)]
 
 use loom::thread;
-use ring_spmc::{RecvError, TryRecvError, WaitStrategy, channel, channel_bounded};
+use ring_spmc::{
+    RecvError, Subscribable, Subscriber, TryRecvError, WaitStrategy, channel, channel_bounded,
+};
 
 /// Every model sets its own preemption bound, so `cargo test` with
 /// `--cfg ring_loom` alone finishes (no `LOOM_MAX_PREEMPTIONS` needed).
@@ -15,6 +17,44 @@ fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(bound);
     builder.check(f);
+}
+
+/// A gating subscriber's thread: reads the first value (it must be 0,
+/// never lagged), then leaves.
+fn read_zero_then_leave(mut s: Subscriber<u64>) {
+    loop {
+        match s.try_recv() {
+            Ok(v) => {
+                assert_eq!(v, 0);
+                break;
+            }
+            Err(TryRecvError::Empty) => thread::yield_now(),
+            Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+        }
+    }
+    drop(s);
+}
+
+/// A subscriber made by `subscribe` joins a bounded two-slot ring while
+/// `publish_batch` writes four values: its first value is the one at the
+/// cursor it started from (never lapped), or the close once all four are
+/// past it.
+fn subscribe_racing_publish_batch(subscribe: fn(&Subscribable<u64>) -> Subscriber<u64>) {
+    model(2, move || {
+        let (mut p, subs) = channel_bounded::<u64>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut s = subscribe(&subs);
+            let start = s.cursor();
+            match s.recv_blocking() {
+                Ok(v) => assert_eq!(v, start, "the first value after joining"),
+                Err(RecvError::Closed) => assert_eq!(start, 4),
+                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+            }
+        });
+        p.publish_batch(&[0, 1, 2, 3]);
+        drop(p);
+        subscriber.join().unwrap();
+    });
 }
 
 #[test]
@@ -52,21 +92,8 @@ fn publish_vs_try_recv_with_overwrites() {
 fn bounded_gating_with_a_subscriber_dropped_mid_run() {
     model(2, || {
         let (mut p, subs) = channel_bounded::<u64>(2, 0);
-        let mut s = subs.subscribe();
-        let subscriber = thread::spawn(move || {
-            // Read the first value (it must be 0, never lagged), then leave.
-            loop {
-                match s.try_recv() {
-                    Ok(v) => {
-                        assert_eq!(v, 0);
-                        break;
-                    }
-                    Err(TryRecvError::Empty) => thread::yield_now(),
-                    Err(e) => panic!("a gating subscriber lagged: {e}"),
-                }
-            }
-            drop(s);
-        });
+        let s = subs.subscribe();
+        let subscriber = thread::spawn(move || read_zero_then_leave(s));
         // Three values into two slots: the third waits for the read of 0 or
         // for the drop; neither may deadlock the publisher.
         for i in 0..3 {
@@ -134,41 +161,13 @@ fn blocking_receive_is_woken_by_publish() {
 /// part-way through must not be lapped (it used to lag by one).
 #[test]
 fn subscribe_racing_publish_batch_on_a_bounded_ring() {
-    model(2, || {
-        let (mut p, subs) = channel_bounded::<u64>(2, 0);
-        let subscriber = thread::spawn(move || {
-            let mut s = subs.subscribe();
-            let start = s.cursor();
-            match s.recv_blocking() {
-                Ok(v) => assert_eq!(v, start, "the first value after joining"),
-                Err(RecvError::Closed) => assert_eq!(start, 4),
-                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
-            }
-        });
-        p.publish_batch(&[0, 1, 2, 3]);
-        drop(p);
-        subscriber.join().unwrap();
-    });
+    subscribe_racing_publish_batch(Subscribable::subscribe);
 }
 
 /// `subscribe_tracked` registers like `subscribe`: the same race.
 #[test]
 fn subscribe_tracked_racing_publish_batch_on_a_bounded_ring() {
-    model(2, || {
-        let (mut p, subs) = channel_bounded::<u64>(2, 0);
-        let subscriber = thread::spawn(move || {
-            let mut s = subs.subscribe_tracked();
-            let start = s.cursor();
-            match s.recv_blocking() {
-                Ok(v) => assert_eq!(v, start, "the first value after joining"),
-                Err(RecvError::Closed) => assert_eq!(start, 4),
-                Err(e) => panic!("a gating subscriber lagged: {e:?}"),
-            }
-        });
-        p.publish_batch(&[0, 1, 2, 3]);
-        drop(p);
-        subscriber.join().unwrap();
-    });
+    subscribe_racing_publish_batch(Subscribable::subscribe_tracked);
 }
 
 /// A lossy subscription racing publishes: the subscriber starts at some
@@ -399,20 +398,8 @@ fn subscribe_from_oldest_racing_publish_on_a_bounded_ring() {
 fn try_publish_racing_gating_reads_and_drop() {
     model(2, || {
         let (mut p, subs) = channel_bounded::<u64>(2, 0);
-        let mut s = subs.subscribe();
-        let subscriber = thread::spawn(move || {
-            loop {
-                match s.try_recv() {
-                    Ok(v) => {
-                        assert_eq!(v, 0);
-                        break;
-                    }
-                    Err(TryRecvError::Empty) => thread::yield_now(),
-                    Err(e) => panic!("a gating subscriber lagged: {e:?}"),
-                }
-            }
-            drop(s);
-        });
+        let s = subs.subscribe();
+        let subscriber = thread::spawn(move || read_zero_then_leave(s));
         let mut fulls = 0;
         for i in 0..4 {
             loop {
