@@ -310,6 +310,14 @@ fn lib_args(head: &[&str]) -> Vec<String> {
     args
 }
 
+/// [`lib_args`] with the facade too: what is published and checked on
+/// the MSRV.
+fn published_args(head: &[&str]) -> Vec<String> {
+    let mut args = lib_args(head);
+    args.extend(["-p".into(), FACADE.into()]);
+    args
+}
+
 fn fmt(ctx: &Ctx) -> Result<(), String> {
     need(
         Cmd::cargo(ctx).args(["fmt", "--version"]).probe(),
@@ -390,10 +398,7 @@ fn msrv(ctx: &Ctx) -> Result<(), String> {
             "Rust {version} is missing: run `rustup toolchain install {version} --profile minimal`"
         ),
     )?;
-    let mut args = vec!["check".to_owned(), "--all-features".to_owned()];
-    for p in LIB_PACKAGES.iter().chain([&FACADE]) {
-        args.extend(["-p".into(), (*p).into()]);
-    }
+    let mut args = published_args(&["check", "--all-features"]);
     args.extend(["--target-dir".into(), "target/msrv".into()]);
     on_msrv(ctx).args(&args).run()
 }
@@ -403,11 +408,62 @@ fn package(ctx: &Ctx) -> Result<(), String> {
     // packages (cargo puts them in a local registry) rather than their
     // paths. `--allow-dirty` lets maintainers run it on a work tree; CI
     // runs it on a clean clone.
-    let mut args = vec!["package".to_owned(), "--allow-dirty".to_owned()];
-    for p in LIB_PACKAGES.iter().chain([&FACADE]) {
-        args.extend(["-p".into(), (*p).into()]);
-    }
+    //
+    // Cargo treats a registry package as immutable, so a second run after a
+    // change would verify against what the first one built or unpacked for
+    // the same version (a crate calling a method its dependency gained since
+    // then fails to build). Verify in a target dir of its own, emptied
+    // first, and drop what earlier runs unpacked from the local registry.
+    let verify = ctx.root.join("target/package-verify");
+    remove_if_present(&verify)?;
+    forget_unpacked_packages()?;
+    let mut args = published_args(&["package", "--allow-dirty"]);
+    args.extend(["--target-dir".into(), verify.to_string_lossy().into_owned()]);
     Cmd::cargo(ctx).args(&args).run()
+}
+
+/// Removes `dir` and everything in it, if it exists.
+fn remove_if_present(dir: &Path) -> Result<(), String> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("removing {}: {e}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes our packages' sources that `cargo package` unpacked from its
+/// local registries (`$CARGO_HOME/registry/src/-<hash>/<name>-<version>`:
+/// a local registry's directory name starts with `-`). Crates from
+/// crates.io are left alone.
+fn forget_unpacked_packages() -> Result<(), String> {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(src) = home.map(|h| h.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for package in LIB_PACKAGES.iter().chain([&FACADE]) {
+            let prefix = format!("{package}-");
+            for unpacked in std::fs::read_dir(registry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if unpacked.file_name().to_string_lossy().starts_with(&prefix) {
+                    remove_if_present(&unpacked.path())?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn test(ctx: &Ctx) -> Result<(), String> {
