@@ -196,13 +196,7 @@ impl<T: Copy + Send> Shared<T> {
         let trackers = gate.trackers.lock();
         // Relaxed: under the lock that every registration bumps it under.
         let registrations = gate.registrations.load(Ordering::Relaxed);
-        let slowest = trackers
-            .iter()
-            // Acquire: pairs with the subscriber's Release tracker store,
-            // so its reads of the slots below happened before we overwrite.
-            .map(|t| t.0.load(Ordering::Acquire))
-            .min();
-        (slowest, registrations)
+        (slowest_of(&trackers), registrations)
     }
 
     /// The gating registrations counted so far (0 on a lossy ring).
@@ -216,14 +210,7 @@ impl<T: Copy + Send> Shared<T> {
 
     /// The slowest gating subscriber's cursor, or `None` if none gates.
     pub(crate) fn slowest(&self) -> Option<u64> {
-        let gate = self.gate.as_ref()?;
-        let trackers = gate.trackers.lock();
-        trackers
-            .iter()
-            // Acquire: pairs with the subscriber's Release tracker store,
-            // so its reads of the slots below happened before we overwrite.
-            .map(|t| t.0.load(Ordering::Acquire))
-            .min()
+        self.scan().0
     }
 
     /// The slot array. Writers must keep [`Slot::write`](ring_core::Slot::write)'s
@@ -280,16 +267,15 @@ impl<T: Copy + Send> Shared<T> {
     pub fn gate_floor(&self) -> Option<GateFloor> {
         let gate = self.gate.as_ref()?;
         let trackers = gate.trackers.lock();
-        // Acquire (both): pair with the Release cursor stores of publishers
-        // and the Release tracker stores of subscribers, so the slot writes
-        // and reads below the floor happen before a write that relies on it.
+        // Acquire (`head` and `slowest_of`): pair with the Release cursor
+        // stores of publishers and the Release tracker stores of
+        // subscribers, so the slot writes and reads below the floor happen
+        // before a write that relies on it.
         let head = self.head();
+        let slowest = slowest_of(&trackers);
         Some(GateFloor {
-            floor: trackers
-                .iter()
-                .map(|t| t.0.load(Ordering::Acquire))
-                .fold(head, u64::min),
-            gated: !trackers.is_empty(),
+            floor: slowest.map_or(head, |s| s.min(head)),
+            gated: slowest.is_some(),
         })
     }
 
@@ -330,4 +316,15 @@ impl<T> core::fmt::Debug for Shared<T> {
             .field("bounded", &self.gate.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The slowest of the gating trackers (read under their lock), or `None`
+/// if none gates.
+fn slowest_of(trackers: &[Tracker]) -> Option<u64> {
+    trackers
+        .iter()
+        // Acquire: pairs with the subscriber's Release tracker store, so its
+        // reads of the slots below happened before a write that relies on it.
+        .map(|t| t.0.load(Ordering::Acquire))
+        .min()
 }
