@@ -1,7 +1,11 @@
-//! chan-watch against tokio 1.54's `sync::watch`, in one run.
+//! chan-watch against tokio 1.54's `sync::watch` and asyncband 0.7.4's
+//! `watch`, in one run.
 //!
 //! `cargo bench --bench watch` runs every row and prints the ratio table
-//! at the end (ours / tokio: below 1.0 we are faster). Rows:
+//! at the end (ours / peer: below 1.0 we are faster). asyncband's watch
+//! keeps its value under one mutex: `borrow` is its `get` (a clone under
+//! that mutex), and it has no `mark_unchanged`, so the `send` rows mark a
+//! value seen by polling `changed()` once, outside the timed part. Rows:
 //!
 //! * `send/<n>`: one `send` with `n` receivers each waiting in a polled
 //!   `changed()` future (registered with a no-op waker). `send/0` has one
@@ -83,6 +87,34 @@ impl Watch for Tokio {
     }
     fn mark_seen(rx: &mut Self::Rx) {
         rx.mark_unchanged();
+    }
+}
+
+/// asyncband 0.7.4's watch (`asyncband::watch`): one mutex around the
+/// value, the version and the waiters.
+struct Asyncband;
+impl Watch for Asyncband {
+    const NAME: &'static str = "asyncband";
+    type Tx = asyncband::watch::Sender<usize>;
+    type Rx = asyncband::watch::Receiver<usize>;
+    fn channel(init: usize) -> (Self::Tx, Self::Rx) {
+        asyncband::watch::channel(init)
+    }
+    fn send(tx: &Self::Tx, v: usize) {
+        tx.send(v).unwrap();
+    }
+    async fn changed(rx: &mut Self::Rx) -> bool {
+        rx.changed().await.is_ok()
+    }
+    fn borrow(rx: &Self::Rx) -> usize {
+        rx.get()
+    }
+    fn mark_seen(rx: &mut Self::Rx) {
+        // No `mark_unchanged`: a `changed()` that finds the unseen version
+        // resolves at once and marks it seen.
+        let mut cx = Context::from_waker(Waker::noop());
+        let changed = std::pin::pin!(rx.changed());
+        assert!(changed.poll(&mut cx).is_ready(), "the value was unseen");
     }
 }
 
@@ -240,27 +272,31 @@ fn main() {
     for n in WAITING {
         send::<Ours>(&mut g, n);
         send::<Tokio>(&mut g, n);
+        send::<Asyncband>(&mut g, n);
     }
     g.finish();
 
     let mut g = c.benchmark_group("watch_borrow_1w2r");
     borrow_1w2r::<Ours>(&mut g);
     borrow_1w2r::<Tokio>(&mut g);
+    borrow_1w2r::<Asyncband>(&mut g);
     g.finish();
 
     let mut g = c.benchmark_group("contention_resubscribe");
     for n in TASKS {
         contention_resubscribe::<Ours>(&mut g, &rt, n);
         contention_resubscribe::<Tokio>(&mut g, &rt, n);
+        contention_resubscribe::<Asyncband>(&mut g, &rt, n);
     }
     g.finish();
     c.final_summary();
 
     let waiting: Vec<String> = WAITING.iter().map(|n| n.to_string()).collect();
     let waiting: Vec<&str> = waiting.iter().map(String::as_str).collect();
-    seqcast_benches::print_ratios("watch_send", "chan-watch", &["tokio"], &waiting);
-    seqcast_benches::print_ratios_flat("watch_borrow_1w2r", "chan-watch", &["tokio"]);
+    let peers = ["tokio", "asyncband"];
+    seqcast_benches::print_ratios("watch_send", "chan-watch", &peers, &waiting);
+    seqcast_benches::print_ratios_flat("watch_borrow_1w2r", "chan-watch", &peers);
     let tasks: Vec<String> = TASKS.iter().map(|n| n.to_string()).collect();
     let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
-    seqcast_benches::print_ratios("contention_resubscribe", "chan-watch", &["tokio"], &tasks);
+    seqcast_benches::print_ratios("contention_resubscribe", "chan-watch", &peers, &tasks);
 }
