@@ -78,8 +78,17 @@ impl Bells {
         out
     }
 
-    /// [`Doorbell::cancel`] on the registration's shard.
+    /// [`Doorbell::cancel`] on the registration's shard. Inline for the
+    /// common case, no registration (every receive that found a value
+    /// calls this; out of line it was a call per receive).
+    #[inline(always)]
     pub(crate) fn cancel(&self, key: &mut BellKey) {
+        if key.0.is_some() {
+            self.cancel_registered(key);
+        }
+    }
+
+    fn cancel_registered(&self, key: &mut BellKey) {
         if let Some((shard, k)) = key.0.take() {
             self.shards[shard].cancel(&mut Some(k));
         }

@@ -102,7 +102,9 @@
 //!   word (senders contend on that cache line, not on a lock), writes its
 //!   slot under that slot's own one-word lock, waits for the sends claimed
 //!   before it to commit (commits are in claim order), and rings the
-//!   receivers' doorbell: one load when nobody waits;
+//!   receivers' doorbell: one load when nobody waits (a lossless send
+//!   takes the slot's lock first, to see that every receiver has read the
+//!   previous lap, and claims and writes in that one hold);
 //! * a receive that finds a value locks only that value's slot; on a
 //!   lossless channel, the receive that frees a value while senders wait
 //!   also takes the send queue's mutex to wake the head sender;

@@ -93,10 +93,10 @@ impl<T> LosslessSender<T> {
         if self.shared.send_queue.has_waiters() {
             return Err(TrySendError::Full(value));
         }
-        match self.shared.claim_lossless() {
-            Ok(q) => Ok(self.finish(q, value)?),
-            Err(ClaimError::Closed) => Err(TrySendError::Closed(value)),
-            Err(ClaimError::Full) => Err(TrySendError::Full(value)),
+        match self.shared.send_lossless(value) {
+            Ok(n) => Ok(n),
+            Err((ClaimError::Closed, value)) => Err(TrySendError::Closed(value)),
+            Err((ClaimError::Full, value)) => Err(TrySendError::Full(value)),
         }
     }
 
@@ -124,19 +124,6 @@ impl<T> LosslessSender<T> {
     #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<usize, SendError<T>> {
         crate::block::block_on(self.send(value))
-    }
-
-    /// Writes the claimed position `q`.
-    fn finish(&self, q: u64, value: T) -> Result<usize, SendError<T>> {
-        let n = self.shared.receivers_for_claim();
-        if n == 0 {
-            drop(self.shared.publish(q, None, 0));
-            return Err(SendError(value));
-        }
-        let old = self.shared.publish(q, Some(value), n);
-        debug_assert!(old.is_none(), "a lossless send overwrote a value");
-        drop(old);
-        Ok(n)
     }
 
     /// A new receiver that sees every value sent after this call.
@@ -449,19 +436,21 @@ impl<T> LosslessSend<'_, T> {
                     break;
                 }
             } else {
-                match shared.claim_lossless() {
-                    Ok(q) => {
-                        // Checked in `poll`, before the claim.
-                        let value = this.value.take().expect("value present");
-                        // Commit first: leaving the queue drops this
+                // Checked in `poll`, before anything touched the channel.
+                let value = this.value.take().expect("value present");
+                match shared.send_lossless(value) {
+                    Ok(n) => {
+                        // Committed first: leaving the queue drops this
                         // future's waker, and a waker's drop may use the
                         // channel, which must not wait on our claim.
-                        let out = this.tx.finish(q, value);
                         queue.leave(&mut this.ticket);
-                        return Poll::Ready(out);
+                        return Poll::Ready(Ok(n));
                     }
-                    Err(ClaimError::Closed) => break,
-                    Err(ClaimError::Full) => {}
+                    Err((ClaimError::Closed, value)) => {
+                        this.value = Some(value);
+                        break;
+                    }
+                    Err((ClaimError::Full, value)) => this.value = Some(value),
                 }
             }
             if registered {

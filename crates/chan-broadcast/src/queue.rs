@@ -110,8 +110,16 @@ impl SendQueue {
     }
 
     /// Removes `ticket` (if queued). If it was the head, wakes the new head:
-    /// space it was going to take may still be there.
+    /// space it was going to take may still be there. Inline for the
+    /// common case, a send that never waited (no ticket).
+    #[inline(always)]
     pub(crate) fn leave(&self, ticket: &mut Option<u64>) {
+        if ticket.is_some() {
+            self.leave_queued(ticket);
+        }
+    }
+
+    fn leave_queued(&self, ticket: &mut Option<u64>) {
         let Some(t) = ticket.take() else { return };
         let mut inner = self.inner.lock();
         let Some(at) = inner.entries.iter().position(|e| e.ticket == t) else {

@@ -37,7 +37,10 @@
 //!
 //! In the lossless mode a sender claims `q` only when the slot's previous
 //! lap has been read by every receiver (`rem == 0`), so nothing is ever
-//! overwritten; senders that find it full queue in `queue.rs`.
+//! overwritten; senders that find it full queue in `queue.rs`. It looks at
+//! the slot under the slot's lock, and claims (step 1), reads the count
+//! (2) and writes (3) in that same hold: only the claimer of `q` may write
+//! slot `q`, so holding on saves a second acquire and release per value.
 
 use std::mem;
 
@@ -234,21 +237,39 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Claims the next position only if its slot is free (every receiver
-    /// read the previous lap); `Full` when it is not. A sender that then
-    /// registers in the send queue looks again with this before it sleeps
+    /// A lossless send: claims the next position only if its slot is free
+    /// (every receiver read the previous lap), writes `value` there in the
+    /// same hold of the slot's lock, then commits it (`commit`). Returns the
+    /// number of receivers it went to.
+    ///
+    /// One hold of the slot lock for the claim and the write: the free
+    /// check must be under the lock anyway, and once the claim succeeds
+    /// only this sender may write the slot, so keeping the lock for the
+    /// write saves a second acquire and release per value (measured with
+    /// callgrind on the lossless bench, see the commit).
+    ///
+    /// # Errors
+    ///
+    /// `(Full, value)` when the slot's previous lap is unread; a sender that
+    /// then registers in the send queue calls this again before it sleeps
     /// (`queue.rs`: the look under the slot lock is what loses no wake-up).
-    pub(crate) fn claim_lossless(&self) -> Result<u64, ClaimError> {
-        enum Step {
-            Claimed(u64),
-            Retry,
-            Full,
+    /// `(Closed, value)` when the channel is closed, or when there is no
+    /// receiver: then the position is committed empty, as a lossy send to
+    /// no receiver does.
+    pub(crate) fn send_lossless(&self, value: T) -> Result<usize, (ClaimError, T)> {
+        enum Step<T> {
+            Sent(u64, usize),
+            /// Claimed with no receiver: nothing written.
+            Unread(u64, T),
+            Retry(T),
+            Full(T),
         }
+        let mut value = value;
         let mut iter = 0;
         loop {
             let cur = self.tail.load();
             if cur.closed() {
-                return Err(ClaimError::Closed);
+                return Err((ClaimError::Closed, value));
             }
             if cur.gated() {
                 backoff(&mut iter);
@@ -259,21 +280,37 @@ impl<T> Shared<T> {
             let step = self.slot(q).with(|slot| {
                 if slot.pos == prev_lap && slot.rem == 0 {
                     // Free, and only the claimer of `q` can change that.
-                    return match self.tail.try_claim(cur) {
-                        Ok(q) => Step::Claimed(q),
-                        Err(_) => Step::Retry,
-                    };
+                    if self.tail.try_claim(cur).is_err() {
+                        return Step::Retry(value);
+                    }
+                    // After the claim: the receivers that will read `q`.
+                    let n = self.receivers_for_claim();
+                    debug_assert!(slot.val.is_none(), "a free slot holds no value");
+                    slot.pos = q;
+                    slot.rem = n;
+                    if n == 0 {
+                        return Step::Unread(q, value);
+                    }
+                    slot.val = Some(value);
+                    return Step::Sent(q, n);
                 }
                 if self.tail.load() != cur {
                     // Someone claimed or gated meanwhile: look again.
-                    return Step::Retry;
+                    return Step::Retry(value);
                 }
-                Step::Full
+                Step::Full(value)
             });
             match step {
-                Step::Claimed(q) => return Ok(q),
-                Step::Retry => continue,
-                Step::Full => return Err(ClaimError::Full),
+                Step::Sent(q, n) => {
+                    self.commit(q, n);
+                    return Ok(n);
+                }
+                Step::Unread(q, v) => {
+                    self.commit(q, 0);
+                    return Err((ClaimError::Closed, v));
+                }
+                Step::Retry(v) => value = v,
+                Step::Full(v) => return Err((ClaimError::Full, v)),
             }
         }
     }
@@ -309,6 +346,14 @@ impl<T> Shared<T> {
             // more senders in flight than slots).
             backoff(&mut iter);
         };
+        self.commit(q, rem);
+        old
+    }
+
+    /// Commits the written position `q` (for `rem` receivers) in order and
+    /// wakes receivers.
+    #[inline(always)]
+    fn commit(&self, q: u64, rem: usize) {
         let mut iter = 0;
         // Acquire: pairs with the predecessor's swap below, so our commit
         // carries its writes too.
@@ -328,7 +373,6 @@ impl<T> Shared<T> {
             // flight; nobody will read it, so it is free now.
             self.send_queue.wake_head();
         }
-        old
     }
 
     /// Marks the channel closed; the call that closes it wakes everyone who

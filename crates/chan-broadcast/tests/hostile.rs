@@ -849,7 +849,7 @@ fn lossless_send_panicking_next_waker_wedges_the_channel() {
 }
 
 /// A lossless send that finds the ring full and is re-polled with a
-/// different waker replaces its queued waker *inside* `claim_lossless`,
+/// different waker replaces its queued waker *inside* its claim (`Shared::send_lossless` now),
 /// i.e. while it holds the full slot's lock; the old waker is dropped
 /// there. A waker whose drop releases a receiver (the receiver's drop
 /// walks its unread slots, including the locked one) spins for ever on
