@@ -20,6 +20,12 @@
 //!   `broadcast::mpmc::bounded`: one sender task, `n` receiver tasks on
 //!   the 2-worker runtime, capacity 256, 20 000 values, every receiver
 //!   checking order. Time per run.
+//! * `lossless_1thread/<n>`: the same on a current-thread runtime: every
+//!   task runs on one thread, so this is the channels' serial cost per
+//!   value, with no cross-core traffic and no parallelism. With another
+//!   CPU-bound process on the second core the 2-worker rows drift towards
+//!   it (the workers share one core), so it is the reproducible stand-in
+//!   for that case on a quiet machine.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -126,6 +132,14 @@ impl Chan for AsyncBroadcast {
     fn try_recv(rx: &mut Self::Rx) -> Option<usize> {
         rx.try_recv().ok()
     }
+}
+
+/// One thread runs every task (`lossless_1thread`).
+fn current_thread_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn runtime() -> Runtime {
@@ -408,6 +422,16 @@ fn main() {
         lossless::<Asyncband>(&mut g, &rt, n);
     }
     g.finish();
+
+    let ct = current_thread_runtime();
+    let mut g = c.benchmark_group("lossless_1thread");
+    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
+    for n in LOSSLESS_RECEIVERS {
+        lossless::<Ours>(&mut g, &ct, n);
+        lossless::<AsyncBroadcast>(&mut g, &ct, n);
+        lossless::<Asyncband>(&mut g, &ct, n);
+    }
+    g.finish();
     c.final_summary();
 
     let peers = ["tokio", "async-broadcast"];
@@ -420,10 +444,12 @@ fn main() {
     seqcast_benches::print_ratios_flat("throughput_1to4", "chan-broadcast", &peers);
     let rxs: Vec<String> = LOSSLESS_RECEIVERS.iter().map(|n| n.to_string()).collect();
     let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
-    seqcast_benches::print_ratios(
-        "lossless",
-        "chan-broadcast",
-        &["async-broadcast", "asyncband"],
-        &rxs,
-    );
+    for group in ["lossless", "lossless_1thread"] {
+        seqcast_benches::print_ratios(
+            group,
+            "chan-broadcast",
+            &["async-broadcast", "asyncband"],
+            &rxs,
+        );
+    }
 }
