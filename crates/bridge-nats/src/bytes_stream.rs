@@ -212,3 +212,82 @@ impl Stream for RemoteByteStream {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The byte path without a server: chunks with holes, exact byte counts.
+
+    use super::*;
+    use crate::feed::{Body, Event};
+    use crate::wire::{Kind, Meta};
+    use futures::StreamExt;
+
+    fn chunk(seq: u64, offset: u64, text: &'static str) -> Event<Bytes> {
+        Event::Frame {
+            meta: Meta {
+                kind: Kind::Data,
+                session: 1,
+                seq,
+                offset: Some(offset),
+            },
+            len: text.len() as u64,
+            body: Body::Value(Bytes::from_static(text.as_bytes())),
+        }
+    }
+
+    #[test]
+    fn lost_chunks_are_an_error_with_the_exact_byte_count_then_the_stream_goes_on() {
+        let (tx, rx) = chan_broadcast::channel(16);
+        let mut s = RemoteByteStream {
+            core: Core::new(rx),
+            state: State::Open,
+        };
+        // "ab" "cde" "f" "ghij": "cde" and "f" lost, then a 3-byte tail.
+        tx.send(chunk(1, 0, "ab")).unwrap();
+        tx.send(chunk(4, 6, "ghij")).unwrap();
+        tx.send(Event::Frame {
+            meta: Meta {
+                kind: Kind::Close,
+                session: 1,
+                seq: 5,
+                offset: Some(13),
+            },
+            len: 0,
+            body: Body::Empty,
+        })
+        .unwrap();
+        drop(tx);
+        futures::executor::block_on(async {
+            assert_eq!(s.next().await.unwrap().unwrap(), "ab");
+            let e = s.next().await.unwrap().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::Other);
+            let lost = e.get_ref().unwrap().downcast_ref::<LostBytes>().unwrap();
+            assert_eq!((lost.chunks(), lost.bytes()), (2, 4));
+            assert_eq!(s.next().await.unwrap().unwrap(), "ghij");
+            let e = s.next().await.unwrap().unwrap_err();
+            let lost = e.get_ref().unwrap().downcast_ref::<LostBytes>().unwrap();
+            assert_eq!((lost.chunks(), lost.bytes()), (1, 3));
+            assert_eq!(s.next().await.unwrap().unwrap(), ""); // the close
+            assert!(s.next().await.is_none());
+            assert!(s.next().await.is_none());
+        });
+    }
+
+    #[test]
+    fn a_lost_publisher_ends_the_stream_with_connection_aborted() {
+        let (tx, rx) = chan_broadcast::channel(16);
+        let mut s = RemoteByteStream {
+            core: Core::new(rx),
+            state: State::Open,
+        };
+        tx.send(chunk(1, 0, "x")).unwrap();
+        tx.send(Event::Silent(std::time::Duration::from_secs(2)))
+            .unwrap();
+        futures::executor::block_on(async {
+            assert_eq!(s.next().await.unwrap().unwrap(), "x");
+            let e = s.next().await.unwrap().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted);
+            assert!(s.next().await.is_none());
+        });
+    }
+}

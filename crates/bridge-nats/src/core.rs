@@ -126,7 +126,15 @@ impl<T: Clone> Core<T> {
                 *self.local_lag.get_or_insert(0) += n;
             }
             Some(Ok(Event::Frame { meta, len, body })) => {
-                self.local_lag = None;
+                if self.seq.started() {
+                    // The sequence numbers count this lag exactly.
+                    self.local_lag = None;
+                } else {
+                    // Overwritten before this receiver saw any frame: no
+                    // number to count from; the channel's count of events
+                    // (an upper bound on values) is reported.
+                    self.flush_local_lag();
+                }
                 let v = self.seq.on_frame(&meta, len);
                 if v.restarted {
                     self.queue.push_back(Out::Restarted);

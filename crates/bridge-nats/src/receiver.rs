@@ -417,3 +417,170 @@ impl<T: Clone> Stream for RemoteReceiver<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The receiving path without a server: frames with holes fed into the
+    //! local channel, as the feed task would.
+
+    use super::*;
+    use crate::feed::Body;
+    use crate::wire::{Kind, Meta};
+    use futures::StreamExt;
+
+    fn frame(kind: Kind, session: u64, seq: u64, value: Option<u64>) -> Event<u64> {
+        Event::Frame {
+            meta: Meta {
+                kind,
+                session,
+                seq,
+                offset: None,
+            },
+            len: 0,
+            body: value.map_or(Body::Empty, Body::Value),
+        }
+    }
+
+    fn data(seq: u64) -> Event<u64> {
+        frame(Kind::Data, 7, seq, Some(seq * 10))
+    }
+
+    fn pair(capacity: usize) -> (chan_broadcast::Sender<Event<u64>>, RemoteReceiver<u64>) {
+        let (tx, rx) = chan_broadcast::channel(capacity);
+        (
+            tx,
+            RemoteReceiver {
+                core: Core::new(rx),
+            },
+        )
+    }
+
+    #[test]
+    fn a_network_gap_is_lagged_before_the_next_value() {
+        let (tx, mut rx) = pair(16);
+        for q in [1, 2, 5, 6] {
+            tx.send(data(q)).unwrap();
+        }
+        tx.send(frame(Kind::Close, 7, 8, None)).unwrap();
+        assert_eq!(rx.try_recv(), Ok(10));
+        assert_eq!(rx.try_recv(), Ok(20));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(2)));
+        assert_eq!(rx.try_recv(), Ok(50));
+        assert_eq!(rx.try_recv(), Ok(60));
+        // 7 and 8 lost: the close frame says 8 was the last sent.
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(2)));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[test]
+    fn a_local_lag_is_counted_in_values_not_events() {
+        let (tx, mut rx) = pair(4);
+        tx.send(data(1)).unwrap();
+        assert_eq!(rx.try_recv(), Ok(10));
+        // 7 events into 4 slots: a heartbeat and values 2 and 3 are
+        // overwritten (3 events, 2 values).
+        for e in [
+            frame(Kind::Heartbeat, 7, 1, None),
+            data(2),
+            data(3),
+            frame(Kind::Heartbeat, 7, 3, None),
+            data(4),
+            data(5),
+            data(6),
+        ] {
+            tx.send(e).unwrap();
+        }
+        drop(tx);
+        let got: Vec<_> = futures::executor::block_on(rx.collect());
+        assert_eq!(got, [Err(Lagged(2)), Ok(40), Ok(50), Ok(60)]);
+    }
+
+    #[test]
+    fn a_local_lag_before_any_frame_reports_the_channel_count() {
+        let (tx, mut rx) = pair(2);
+        for q in 1..=5 {
+            tx.send(data(q)).unwrap();
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+        assert_eq!(rx.try_recv(), Ok(40));
+        assert_eq!(rx.try_recv(), Ok(50));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn bad_payloads_and_foreign_messages_are_error_items() {
+        let (tx, mut rx) = pair(16);
+        tx.send(data(1)).unwrap();
+        tx.send(Event::Frame {
+            meta: Meta {
+                kind: Kind::Data,
+                session: 7,
+                seq: 2,
+                offset: None,
+            },
+            len: 3,
+            body: Body::Bad("unexpected end of input".into()),
+        })
+        .unwrap();
+        tx.send(Event::Foreign("no header".into())).unwrap();
+        tx.send(data(3)).unwrap();
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv_item().await, Ok(10));
+            assert_eq!(
+                rx.recv_item().await,
+                Err(RemoteError::Decode {
+                    seq: 2,
+                    error: "unexpected end of input".into()
+                })
+            );
+            assert_eq!(
+                rx.recv_item().await,
+                Err(RemoteError::Foreign("no header".into()))
+            );
+            assert_eq!(rx.recv().await, Ok(30));
+        });
+    }
+
+    #[test]
+    fn publisher_lost_is_terminal() {
+        let (tx, mut rx) = pair(16);
+        tx.send(data(1)).unwrap();
+        tx.send(Event::Silent(Duration::from_secs(3))).unwrap();
+        tx.send(data(2)).unwrap(); // never handed out
+        let mut second = rx.resubscribe();
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv().await, Ok(10));
+            assert_eq!(
+                rx.recv_item().await,
+                Err(RemoteError::PublisherLost {
+                    silent_for: Duration::from_secs(3)
+                })
+            );
+            assert_eq!(rx.recv().await, Err(RecvError::Closed));
+            assert_eq!(rx.recv_item().await, Err(RemoteError::Closed));
+            // A resubscribed receiver sees only later events.
+            drop(tx);
+            assert_eq!(second.recv().await, Err(RecvError::Closed));
+        });
+    }
+
+    #[test]
+    fn a_new_session_is_reported_and_recv_skips_it() {
+        let (tx, mut rx) = pair(16);
+        let mut detailed = rx.resubscribe();
+        tx.send(data(1)).unwrap();
+        tx.send(frame(Kind::Data, 8, 2, Some(99))).unwrap();
+        // recv: the restart is no loss of its own; the new session's
+        // value 1 was missed.
+        assert_eq!(rx.try_recv(), Ok(10));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+        assert_eq!(rx.try_recv(), Ok(99));
+        futures::executor::block_on(async {
+            assert_eq!(detailed.recv_item().await, Ok(10));
+            assert_eq!(detailed.recv_item().await, Err(RemoteError::Restarted));
+            assert_eq!(detailed.recv_item().await, Err(RemoteError::Lagged(1)));
+            assert_eq!(detailed.recv_item().await, Ok(99));
+        });
+    }
+}

@@ -40,6 +40,11 @@ pub(crate) struct Sequencer {
 }
 
 impl Sequencer {
+    /// Whether a frame was seen (a position to count gaps from).
+    pub(crate) fn started(&self) -> bool {
+        self.session.is_some()
+    }
+
     /// Takes in one frame; `len` is its payload's length (bytes streams).
     pub(crate) fn on_frame(&mut self, meta: &Meta, len: u64) -> Verdict {
         let mut v = Verdict::default();
