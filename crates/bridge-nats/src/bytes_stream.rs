@@ -202,7 +202,9 @@ impl Stream for RemoteByteStream {
                 this.state = State::Ending;
                 Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
-                    format!("bridge-nats: the forwarder was silent for {d:?} (no heartbeat): publisher lost"),
+                    format!(
+                        "bridge-nats: the forwarder was silent for {d:?} (no heartbeat): publisher lost"
+                    ),
                 ))
             }
             Out::Closed => {

@@ -24,11 +24,7 @@ use crate::wire::{Kind, Meta};
 #[derive(Debug, Clone)]
 pub(crate) enum Event<T> {
     /// A bridge frame: its header, payload length and decoded payload.
-    Frame {
-        meta: Meta,
-        len: u64,
-        body: Body<T>,
-    },
+    Frame { meta: Meta, len: u64, body: Body<T> },
     /// A message on the subject that is not a bridge frame.
     Foreign(Arc<str>),
     /// No frame from the followed forwarder for this long: it is lost.

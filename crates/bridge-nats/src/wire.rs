@@ -100,7 +100,9 @@ impl Meta {
             .headers
             .as_ref()
             .and_then(|h| h.get(HEADER))
-            .ok_or_else(|| format!("message without a `{HEADER}` header (not sent by bridge-nats?)"))?;
+            .ok_or_else(|| {
+                format!("message without a `{HEADER}` header (not sent by bridge-nats?)")
+            })?;
         Meta::parse(value.as_str())
     }
 

@@ -126,7 +126,10 @@ async fn a_vanished_forwarder_is_detected_by_heartbeat() {
     assert_eq!(within(rx.recv()).await, Ok(7));
     // Alive but idle for well over the timeout: heartbeats keep it alive.
     let idle = tokio::time::timeout(Duration::from_millis(2_000), rx.recv_item()).await;
-    assert!(idle.is_err(), "an idle, live forwarder was reported: {idle:?}");
+    assert!(
+        idle.is_err(),
+        "an idle, live forwarder was reported: {idle:?}"
+    );
     // The forwarder vanishes without a close: its task and client go.
     forwarder.abort();
     let started = std::time::Instant::now();
@@ -161,9 +164,13 @@ async fn bad_payloads_and_foreign_messages_are_error_items() {
         .await
         .unwrap();
     // Truncated: the string's length says 6 bytes, 2 follow.
-    raw.publish_with_headers("bad", frame("data", 2), bytes::Bytes::from_static(&[2, 6, b't', b'i']))
-        .await
-        .unwrap();
+    raw.publish_with_headers(
+        "bad",
+        frame("data", 2),
+        bytes::Bytes::from_static(&[2, 6, b't', b'i']),
+    )
+    .await
+    .unwrap();
     raw.publish("bad", "not a frame".into()).await.unwrap();
     raw.publish_with_headers("bad", frame("nonsense", 3), good(3))
         .await

@@ -113,7 +113,11 @@ impl NatsServer {
             if TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).is_ok() {
                 return;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!(
                     "nats-server exited with {status} at start: {}",
                     std::fs::read_to_string(self.dir.join("nats.log")).unwrap_or_default()
