@@ -11,6 +11,9 @@
 //!   chan-broadcast lossless channel of `(u64, u64, [u8; 32], [u8; 16])`
 //!   (postcard: about 60 bytes) to `receivers` `RemoteReceiver`s; raw
 //!   async-nats publishes 64-byte payloads to as many subscriptions.
+//! * `async-nats-header` rows: raw async-nats with the bridge's one
+//!   header (`Seqcast: data <session> <seq>`) on every message: what the
+//!   header costs the client and the server, apart from the bridge.
 //! * `nats_4KiB/<side>/<receivers>`: 4096-byte chunks. The bridge forwards
 //!   a stream-bytes `ByteWriter`'s stream to `RemoteByteStream`s; raw
 //!   async-nats publishes the same `Bytes`.
@@ -73,6 +76,9 @@ impl Size {
 enum Side {
     Bridge,
     Raw,
+    /// Raw async-nats with the bridge's one header on every message (what
+    /// the header alone costs in the client and the server).
+    RawHeader,
 }
 
 impl Side {
@@ -80,6 +86,7 @@ impl Side {
         match self {
             Side::Bridge => "bridge-nats",
             Side::Raw => "async-nats",
+            Side::RawHeader => "async-nats-header",
         }
     }
 }
@@ -120,6 +127,7 @@ enum Pub {
         tokio::task::JoinHandle<Result<bridge_nats::Forwarded, bridge_nats::ForwardError>>,
     ),
     Raw(async_nats::Client, usize),
+    RawHeader(async_nats::Client, usize),
 }
 
 impl Pub {
@@ -133,6 +141,16 @@ impl Pub {
                 .publish(SUBJECT, payload(*len, seq, stamp))
                 .await
                 .unwrap(),
+            Pub::RawHeader(c, len) => {
+                let mut h = async_nats::HeaderMap::new();
+                h.insert(
+                    async_nats::HeaderName::from_static("Seqcast"),
+                    format!("data 5eed5eed5eed5eed {seq}"),
+                );
+                c.publish_with_headers(SUBJECT, h, payload(*len, seq, stamp))
+                    .await
+                    .unwrap()
+            }
         }
     }
 
@@ -146,7 +164,7 @@ impl Pub {
                 w.close();
                 f.await.unwrap().unwrap();
             }
-            Pub::Raw(c, len) => {
+            Pub::Raw(c, len) | Pub::RawHeader(c, len) => {
                 c.publish(SUBJECT, payload(len, END, 0)).await.unwrap();
                 c.flush().await.unwrap();
             }
@@ -190,7 +208,8 @@ impl Rig {
         for _ in 0..n {
             let client = async_nats::connect(server.url()).await.unwrap();
             let progress = progress.clone();
-            let capacity = 4 * size.batch() as usize;
+            // As a user would size it: a few thousand messages of slack.
+            let capacity = 4096;
             let handle = match (side, size) {
                 (Side::Bridge, Size::B64) => {
                     let mut rx = bridge_nats::subscribe_with::<Value, _>(
@@ -234,7 +253,7 @@ impl Rig {
                         }
                     }))
                 }
-                (Side::Raw, _) => {
+                (Side::Raw | Side::RawHeader, _) => {
                     let mut sub = client.subscribe(SUBJECT).await.unwrap();
                     client.flush().await.unwrap();
                     tokio::spawn(receive(progress, base, async move || {
@@ -269,6 +288,7 @@ impl Rig {
                 Pub::Chunks(w, f)
             }
             (Side::Raw, size) => Pub::Raw(client, size.len()),
+            (Side::RawHeader, size) => Pub::RawHeader(client, size.len()),
         };
         Rig {
             publisher,
@@ -389,7 +409,7 @@ fn main() {
         let mut g = c.benchmark_group(size.group());
         g.throughput(Throughput::Elements(size.batch()));
         for n in RECEIVERS {
-            for side in [Side::Bridge, Side::Raw] {
+            for side in [Side::Bridge, Side::Raw, Side::RawHeader] {
                 let mut rig = rt.block_on(Rig::new(&server, side, size, n));
                 g.bench_function(BenchmarkId::new(side.name(), n), |b| {
                     b.iter_custom(|iters| {
@@ -437,8 +457,8 @@ fn main() {
 
     println!(
         "\nbridge-nats vs raw async-nats (same payload sizes, same server, same run)\n\
-         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | bridge p50/p99 µs | raw p50/p99 µs |\n\
-         |---|---|---|---|---|---|---|"
+         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | bridge p50/p99 µs | raw p50/p99 µs |\n\
+         |---|---|---|---|---|---|---|---|---|"
     );
     for size in [Size::B64, Size::K4] {
         for n in RECEIVERS {
@@ -453,17 +473,20 @@ fn main() {
                     .find(|l| l.0 == size && l.1 == n && l.2 == side)
                     .map_or("-".to_owned(), |l| format!("{:.0} / {:.0}", l.3, l.4))
             };
-            let (b, r) = (rate(Side::Bridge), rate(Side::Raw));
+            let (b, r, h) = (rate(Side::Bridge), rate(Side::Raw), rate(Side::RawHeader));
             let fmt = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.0}"));
-            let overhead = match (b, r) {
+            let overhead = |r: Option<f64>| match (b, r) {
                 (Some(b), Some(r)) => format!("{:+.1}%", (r / b - 1.0) * 100.0),
                 _ => "-".to_owned(),
             };
             println!(
-                "| {} | 1→{n} | {} | {} | {overhead} | {} | {} |",
+                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} |",
                 if size == Size::B64 { "64 B" } else { "4 KiB" },
                 fmt(b),
                 fmt(r),
+                overhead(r),
+                fmt(h),
+                overhead(h),
                 lat(Side::Bridge),
                 lat(Side::Raw)
             );

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_nats::Subscriber;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::CodecError;
@@ -68,22 +68,28 @@ pub(crate) async fn run<T, D>(
                     // The client closed: dropping `tx` closes the channel.
                     break;
                 };
-                let (event, close) = match Meta::of(&message) {
-                    Err(e) => (Event::Foreign(e.into()), false),
-                    Ok(meta) => {
-                        last_frame = Some(Instant::now());
-                        let body = match meta.kind {
-                            Kind::Data => match decode(&message.payload) {
-                                Ok(v) => Body::Value(v),
-                                Err(e) => Body::Bad(e.to_string().into()),
-                            },
-                            Kind::Heartbeat | Kind::Close => Body::Empty,
-                        };
-                        let len = message.payload.len() as u64;
-                        (Event::Frame { meta, len, body }, meta.kind == Kind::Close)
+                if !take(message, &tx, &decode, &mut last_frame) {
+                    break;
+                }
+                // Then what is already there, without going back through
+                // the select (up to a batch, so the checks get their turn).
+                let mut more = true;
+                for _ in 0..BATCH {
+                    match sub.next().now_or_never() {
+                        Some(Some(message)) => {
+                            if !take(message, &tx, &decode, &mut last_frame) {
+                                more = false;
+                                break;
+                            }
+                        }
+                        Some(None) => {
+                            more = false;
+                            break;
+                        }
+                        None => break,
                     }
-                };
-                if tx.send(event).is_err() || close {
+                }
+                if !more {
                     break;
                 }
             }
@@ -103,4 +109,37 @@ pub(crate) async fn run<T, D>(
     }
     // Best effort: the server drops the interest with the client anyway.
     let _ = sub.unsubscribe().await;
+}
+
+/// Messages the feed takes from the subscription per wake-up at most.
+const BATCH: usize = 64;
+
+/// Parses, decodes and broadcasts one message; false when the feed ends
+/// (a close frame, or no receiver left).
+fn take<T, D>(
+    message: async_nats::Message,
+    tx: &chan_broadcast::Sender<Event<T>>,
+    decode: &D,
+    last_frame: &mut Option<Instant>,
+) -> bool
+where
+    T: Clone,
+    D: Fn(&Bytes) -> Result<T, CodecError>,
+{
+    let (event, close) = match Meta::of(&message) {
+        Err(e) => (Event::Foreign(e.into()), false),
+        Ok(meta) => {
+            *last_frame = Some(Instant::now());
+            let body = match meta.kind {
+                Kind::Data => match decode(&message.payload) {
+                    Ok(v) => Body::Value(v),
+                    Err(e) => Body::Bad(e.to_string().into()),
+                },
+                Kind::Heartbeat | Kind::Close => Body::Empty,
+            };
+            let len = message.payload.len() as u64;
+            (Event::Frame { meta, len, body }, meta.kind == Kind::Close)
+        }
+    };
+    tx.send(event).is_ok() && !close
 }

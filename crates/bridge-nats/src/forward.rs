@@ -6,7 +6,7 @@ use std::io;
 use async_nats::{Client, Subject, ToSubject};
 use bytes::Bytes;
 use chan_broadcast::Receiver;
-use chan_broadcast::error::RecvError;
+use chan_broadcast::error::{RecvError, TryRecvError};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
 use tokio::task::JoinHandle;
@@ -149,28 +149,20 @@ impl Link {
             seq: self.seq,
             offset: self.offset,
         };
-        let header = meta.encode();
-        // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n": what async-nats
-        // and the server count against max_payload with the payload.
-        let size = payload.len() + 10 + HEADER.len() + 2 + header.len() + 2 + 2;
-        let max_payload = self.client.server_info().max_payload;
-        if max_payload > 0 && size > max_payload {
-            return Err(ForwardError::Oversize {
-                seq: self.seq,
-                size,
-                max_payload,
-            });
-        }
         let len = payload.len() as u64;
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(HEADER, header);
+        // async-nats checks the size against the server's max_payload (it
+        // keeps it in an atomic): no per-message `server_info()`, which
+        // clones the whole INFO, strings and all.
         match self
             .client
-            .publish_with_headers(self.subject.clone(), headers, payload)
+            .publish_with_headers(self.subject.clone(), meta.headers(), payload)
             .await
         {
             Ok(()) => {}
             Err(e) if e.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded => {
+                // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n", as
+                // async-nats and the server count it, and the payload.
+                let size = len as usize + 10 + HEADER.len() + 2 + meta.encode().len() + 2 + 2;
                 return Err(ForwardError::Oversize {
                     seq: self.seq,
                     size,
@@ -301,24 +293,57 @@ where
         loop {
             tokio::select! {
                 biased;
-                r = rx.recv() => match r {
-                    Ok(v) => {
-                        let payload = codec.encode(&v).map_err(|error| ForwardError::Encode {
-                            seq: link.seq + 1,
-                            error,
-                        })?;
-                        link.data(Bytes::from(payload)).await?;
+                r = rx.recv() => {
+                    if link.value(r, &codec).await? {
+                        return link.close().await;
                     }
-                    Err(RecvError::Lagged(n)) => {
-                        link.seq += n;
-                        link.stats.lost += n;
+                    // Then what is already there, without going back
+                    // through the select (up to a batch, so heartbeats
+                    // still get their turn).
+                    for _ in 0..BATCH {
+                        let r = match rx.try_recv() {
+                            Err(TryRecvError::Empty) => break,
+                            Ok(v) => Ok(v),
+                            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                        };
+                        if link.value(r, &codec).await? {
+                            return link.close().await;
+                        }
                     }
-                    Err(RecvError::Closed) => return link.close().await,
-                },
+                }
                 _ = beat.tick() => link.control(Kind::Heartbeat).await?,
             }
         }
     })
+}
+
+/// Values a forwarder takes from its receiver per wake-up at most.
+const BATCH: usize = 64;
+
+impl Link {
+    /// Handles one receive of a forwarded channel; true at its close.
+    async fn value<T: Serialize, C: Codec>(
+        &mut self,
+        r: Result<T, RecvError>,
+        codec: &C,
+    ) -> Result<bool, ForwardError> {
+        match r {
+            Ok(v) => {
+                let payload = codec.encode(&v).map_err(|error| ForwardError::Encode {
+                    seq: self.seq + 1,
+                    error,
+                })?;
+                self.data(Bytes::from(payload)).await?;
+            }
+            Err(RecvError::Lagged(n)) => {
+                self.seq += n;
+                self.stats.lost += n;
+            }
+            Err(RecvError::Closed) => return Ok(true),
+        }
+        Ok(false)
+    }
 }
 
 /// Spawns a task that publishes every chunk of a byte stream (a

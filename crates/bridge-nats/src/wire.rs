@@ -21,6 +21,12 @@ use std::fmt::Write as _;
 /// The header's name.
 pub(crate) const HEADER: &str = "Seqcast";
 
+/// The header's name as async-nats keys it: built once, from a static
+/// string (a `HeaderName` made from a `&str` at each use copies it).
+fn header_name() -> async_nats::HeaderName {
+    async_nats::HeaderName::from_static(HEADER)
+}
+
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -99,7 +105,7 @@ impl Meta {
         let value = message
             .headers
             .as_ref()
-            .and_then(|h| h.get(HEADER))
+            .and_then(|h| h.get(header_name()))
             .ok_or_else(|| {
                 format!("message without a `{HEADER}` header (not sent by bridge-nats?)")
             })?;
@@ -109,7 +115,7 @@ impl Meta {
     /// A header map holding this frame's header.
     pub(crate) fn headers(&self) -> async_nats::HeaderMap {
         let mut h = async_nats::HeaderMap::new();
-        h.insert(HEADER, self.encode());
+        h.insert(header_name(), self.encode());
         h
     }
 }
