@@ -90,6 +90,7 @@ impl std::error::Error for LostBytes {}
 ///
 /// ```no_run
 /// use futures::StreamExt;
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let mut stream = bridge_nats::subscribe_bytes(&client, "video", 1024, Default::default()).await?;
@@ -150,8 +151,9 @@ impl RemoteByteStream {
     /// A new stream of the same subscription, from the next chunk on.
     ///
     /// ```no_run
+    /// # #[allow(dead_code)]
     /// # fn demo(s: bridge_nats::RemoteByteStream) {
-    /// let second = s.resubscribe();
+    /// let _second = s.resubscribe();
     /// # }
     /// ```
     pub fn resubscribe(&self) -> Self {

@@ -222,6 +222,7 @@ fn ticker(options: &Options) -> tokio::time::Interval {
 /// Outside a tokio runtime (it spawns the task).
 ///
 /// ```no_run
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let (tx, rx) = chan_broadcast::channel::<u64>(1024);
@@ -265,6 +266,7 @@ where
 ///
 /// ```no_run
 /// use std::time::Duration;
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let (tx, rx) = chan_broadcast::channel::<String>(1024);
@@ -367,6 +369,7 @@ impl Link {
 ///
 /// ```no_run
 /// use std::io::Write;
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let mut writer = stream_bytes::ByteWriter::default();

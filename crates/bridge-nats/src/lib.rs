@@ -4,6 +4,7 @@
 //! never silent** and **close is observable**.
 //!
 //! ```no_run
+//! # #[allow(dead_code)]
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use chan_broadcast::error::RecvError;
 //!

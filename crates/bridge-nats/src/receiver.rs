@@ -176,6 +176,7 @@ where
 /// is 0 (as `chan_broadcast::channel`).
 ///
 /// ```no_run
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let mut rx = bridge_nats::subscribe::<u64>(&client, "prices", 1024).await?;
@@ -223,6 +224,7 @@ where
 ///
 /// ```no_run
 /// use std::time::Duration;
+/// # #[allow(dead_code)]
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = async_nats::connect("127.0.0.1:4222").await?;
 /// let options = bridge_nats::Options::default().heartbeat_timeout(Duration::from_secs(2));
@@ -281,6 +283,7 @@ impl<T: Clone> RemoteReceiver<T> {
     /// forwarder closed, or was lost).
     ///
     /// ```no_run
+    /// # #[allow(dead_code)]
     /// # async fn demo(mut rx: bridge_nats::RemoteReceiver<u64>) {
     /// while let Ok(v) = rx.recv().await {
     ///     println!("{v}");
@@ -305,6 +308,7 @@ impl<T: Clone> RemoteReceiver<T> {
     /// returns `Closed`.
     ///
     /// ```no_run
+    /// # #[allow(dead_code)]
     /// # async fn demo(mut rx: bridge_nats::RemoteReceiver<u64>) {
     /// use bridge_nats::RemoteError;
     /// loop {
@@ -332,6 +336,7 @@ impl<T: Clone> RemoteReceiver<T> {
     /// `Empty` when nothing is ready; otherwise as [`recv`](Self::recv).
     ///
     /// ```no_run
+    /// # #[allow(dead_code)]
     /// # fn demo(mut rx: bridge_nats::RemoteReceiver<u64>) {
     /// use chan_broadcast::error::TryRecvError;
     /// match rx.try_recv() {
@@ -363,6 +368,7 @@ impl<T: Clone> RemoteReceiver<T> {
     /// NATS subscription), which gets the values that arrive from now on.
     ///
     /// ```no_run
+    /// # #[allow(dead_code)]
     /// # async fn demo(rx: bridge_nats::RemoteReceiver<u64>) {
     /// let mut second = rx.resubscribe();
     /// let _ = second.recv().await;
