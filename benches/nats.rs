@@ -137,10 +137,7 @@ impl Pub {
                 tx.send((seq, stamp, [7; 32], [9; 16])).await.unwrap();
             }
             Pub::Chunks(w, _) => w.write_bytes(payload(4096, seq, stamp)).unwrap(),
-            Pub::Raw(c, len) => c
-                .publish(SUBJECT, payload(*len, seq, stamp))
-                .await
-                .unwrap(),
+            Pub::Raw(c, len) => c.publish(SUBJECT, payload(*len, seq, stamp)).await.unwrap(),
             Pub::RawHeader(c, len) => {
                 let mut h = async_nats::HeaderMap::new();
                 h.insert(
@@ -233,10 +230,9 @@ impl Rig {
                     }))
                 }
                 (Side::Bridge, Size::K4) => {
-                    let mut s =
-                        bridge_nats::subscribe_bytes(&client, SUBJECT, capacity, options())
-                            .await
-                            .unwrap();
+                    let mut s = bridge_nats::subscribe_bytes(&client, SUBJECT, capacity, options())
+                        .await
+                        .unwrap();
                     tokio::spawn(receive(progress, base, async move || {
                         match s.next().await {
                             Some(Ok(b)) if b.is_empty() => Got::End,
@@ -395,7 +391,9 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 fn main() {
     let Some(server) = NatsServer::start() else {
-        println!("nats bench: nats-server not found; nothing measured (apt-get install nats-server)");
+        println!(
+            "nats bench: nats-server not found; nothing measured (apt-get install nats-server)"
+        );
         return;
     };
     let test_mode = std::env::args().any(|a| a == "--test");

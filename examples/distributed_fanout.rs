@@ -227,7 +227,9 @@ fn coordinator() -> ExitCode {
     }
     drop(server);
     if ok {
-        println!("both readers got all {QUOTES} quotes in order, then the close; the forwarder exited cleanly");
+        println!(
+            "both readers got all {QUOTES} quotes in order, then the close; the forwarder exited cleanly"
+        );
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
