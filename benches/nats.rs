@@ -423,7 +423,7 @@ fn main() {
                 let (_, lost) = rt.block_on(rig.finish());
                 if lost > 0 {
                     eprintln!(
-                        "note: {} {} x{n}: core NATS dropped {lost} messages (reported as lag)",
+                        "note: {} {} x{n}: {lost} messages lost on the way (core NATS or the receiver's local channel; reported as lag, counted as delivered in the rate)",
                         size.group(),
                         side.name()
                     );
