@@ -123,23 +123,23 @@
 //! Measured with `cargo bench -p seqcast-benches --bench nats` (the bridge
 //! against raw async-nats publish/subscribe of payloads of the same size,
 //! and raw async-nats with the bridge's one header, same server, same
-//! run) on a 2-core VM shared with other builds (load average 9–10: the
-//! rates move by ±30% between runs). Two runs:
+//! run) on a 2-core VM shared with other builds (load average 5–10: the
+//! rates move by ±30% between runs). Ranges over three runs:
 //!
 //! | payload | receivers | bridge msgs/s | raw msgs/s | bridge overhead |
 //! |---|---|---|---|---|
-//! | 64 B | 1→1 | 279 k, 288 k | 745 k, 575 k | +167%, +100% |
-//! | 64 B | 1→4 | 129 k, 143 k | 299 k, 345 k | +131%, +141% |
-//! | 4 KiB | 1→1 | 50 k, 102 k | 73 k, 127 k | +46%, +24% |
-//! | 4 KiB | 1→4 | 18 k, 31 k | 21 k, 28 k | +11%, −9% |
+//! | 64 B | 1→1 | 279–311 k | 575–928 k | +100% to +198% |
+//! | 64 B | 1→4 | 129–148 k | 299–517 k | +131% to +249% |
+//! | 4 KiB | 1→1 | 50–102 k | 73–127 k | +14% to +46% |
+//! | 4 KiB | 1→4 | 18–31 k | 21–31 k | −9% to +11% |
 //!
 //! Latency from `send` to a remote `recv` at one message a millisecond:
-//! p50 93–155 µs for the bridge against 74–142 µs raw (about 20 µs more).
+//! p50 93–200 µs for the bridge against 74–180 µs raw (10–25 µs more).
 //! Small values pay most: the header alone (an async-nats `HeaderMap`, a
-//! hash map, built for every message and parsed again on arrival) takes a
-//! third of raw async-nats' 64-byte rate in the quieter run, and each
-//! value crosses two more tasks (the forwarder, the feed) and serde. For
-//! the highest small-message rates, batch several values into one (a
+//! hash map, built for every message and parsed again on arrival) leaves
+//! raw async-nats 52–67% of its 64-byte rate, and each value crosses two
+//! more tasks (the forwarder, the feed) and serde. For the highest
+//! small-message rates, batch several values into one (a
 //! `Vec<T>` as the value type).
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
