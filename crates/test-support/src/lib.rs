@@ -14,6 +14,8 @@
 //! assert_eq!(count.count(), 1);
 //! ```
 
+pub mod nats;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Wake, Waker};

@@ -1,0 +1,494 @@
+//! bridge-nats against raw async-nats publish/subscribe of payloads of the
+//! same size, through a `nats-server` this bench starts on loopback (it
+//! prints why and measures nothing when `nats-server` is not installed).
+//!
+//! `cargo bench --bench nats` runs every row, then a bounded latency pass,
+//! and prints a table: messages per second for each side, the bridge's
+//! throughput overhead (raw rate / bridge rate - 1), and the p50/p99
+//! latency from `send` to a remote `recv`. Rows:
+//!
+//! * `nats_64B/<side>/<receivers>`: 64-byte values. The bridge forwards a
+//!   chan-broadcast lossless channel of `(u64, u64, [u8; 32], [u8; 16])`
+//!   (postcard: about 60 bytes) to `receivers` `RemoteReceiver`s; raw
+//!   async-nats publishes 64-byte payloads to as many subscriptions.
+//! * `async-nats-header` rows: raw async-nats with the bridge's one
+//!   header (`Seqcast: data <session> <seq>`) on every message: what the
+//!   header costs the client and the server, apart from the bridge.
+//! * `nats_4KiB/<side>/<receivers>`: 4096-byte chunks. The bridge forwards
+//!   a stream-bytes `ByteWriter`'s stream to `RemoteByteStream`s; raw
+//!   async-nats publishes the same `Bytes`.
+//!
+//! Each receiver has a client (a connection) of its own, as separate
+//! processes would; everything runs on one 2-worker tokio runtime (this
+//! machine has 2 cores, shared with the server). One iteration sends a
+//! batch of messages and waits until every receiver has it (or was told
+//! it lost it: core NATS may drop; losses are counted and printed).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use futures::StreamExt;
+use seqcast_test_support::nats::NatsServer;
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+
+/// Messages per iteration.
+const BATCH_64: u64 = 10_000;
+const BATCH_4K: u64 = 2_000;
+/// The latency pass: messages, one per millisecond.
+const LATENCY_MESSAGES: u64 = 1_000;
+const RECEIVERS: [usize; 2] = [1, 4];
+/// The end marker of a raw stream (the bridge has its close frame).
+const END: u64 = u64::MAX;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Size {
+    B64,
+    K4,
+}
+
+impl Size {
+    fn group(self) -> &'static str {
+        match self {
+            Size::B64 => "nats_64B",
+            Size::K4 => "nats_4KiB",
+        }
+    }
+    fn batch(self) -> u64 {
+        match self {
+            Size::B64 => BATCH_64,
+            Size::K4 => BATCH_4K,
+        }
+    }
+    fn len(self) -> usize {
+        match self {
+            Size::B64 => 64,
+            Size::K4 => 4096,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Bridge,
+    Raw,
+    /// Raw async-nats with the bridge's one header on every message (what
+    /// the header alone costs in the client and the server).
+    RawHeader,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Bridge => "bridge-nats",
+            Side::Raw => "async-nats",
+            Side::RawHeader => "async-nats-header",
+        }
+    }
+}
+
+/// The bridge's 64-byte value: sequence number, send stamp, padding.
+type Value = (u64, u64, [u8; 32], [u8; 16]);
+
+/// A payload of `len` bytes carrying `seq` and `stamp` in its first 16.
+fn payload(len: usize, seq: u64, stamp: u64) -> Bytes {
+    let mut b = BytesMut::zeroed(len);
+    b[..8].copy_from_slice(&seq.to_le_bytes());
+    b[8..16].copy_from_slice(&stamp.to_le_bytes());
+    b.freeze()
+}
+
+fn read_payload(b: &[u8]) -> (u64, u64) {
+    (
+        u64::from_le_bytes(b[..8].try_into().unwrap()),
+        u64::from_le_bytes(b[8..16].try_into().unwrap()),
+    )
+}
+
+/// What a receiver got from its source.
+enum Got {
+    Value { seq: u64, stamp: u64 },
+    Lost(u64),
+    End,
+}
+
+/// The publishing end of a rig.
+enum Pub {
+    Values(
+        chan_broadcast::LosslessSender<Value>,
+        tokio::task::JoinHandle<Result<bridge_nats::Forwarded, bridge_nats::ForwardError>>,
+    ),
+    Chunks(
+        stream_bytes::ByteWriter,
+        tokio::task::JoinHandle<Result<bridge_nats::Forwarded, bridge_nats::ForwardError>>,
+    ),
+    Raw(async_nats::Client, usize),
+    RawHeader(async_nats::Client, usize),
+}
+
+impl Pub {
+    async fn send(&mut self, seq: u64, stamp: u64) {
+        match self {
+            Pub::Values(tx, _) => {
+                tx.send((seq, stamp, [7; 32], [9; 16])).await.unwrap();
+            }
+            Pub::Chunks(w, _) => w.write_bytes(payload(4096, seq, stamp)).unwrap(),
+            Pub::Raw(c, len) => c.publish(SUBJECT, payload(*len, seq, stamp)).await.unwrap(),
+            Pub::RawHeader(c, len) => {
+                let mut h = async_nats::HeaderMap::new();
+                h.insert(
+                    async_nats::HeaderName::from_static("Seqcast"),
+                    format!("data 5eed5eed5eed5eed {seq}"),
+                );
+                c.publish_with_headers(SUBJECT, h, payload(*len, seq, stamp))
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
+    async fn close(self) {
+        match self {
+            Pub::Values(tx, f) => {
+                drop(tx);
+                f.await.unwrap().unwrap();
+            }
+            Pub::Chunks(mut w, f) => {
+                w.close();
+                f.await.unwrap().unwrap();
+            }
+            Pub::Raw(c, len) | Pub::RawHeader(c, len) => {
+                c.publish(SUBJECT, payload(len, END, 0)).await.unwrap();
+                c.flush().await.unwrap();
+            }
+        }
+    }
+}
+
+const SUBJECT: &str = "bench";
+
+/// Where the receivers of one rig report.
+#[derive(Default)]
+struct Progress {
+    /// The sequence number that ends the current batch.
+    target: AtomicU64,
+    /// Receivers that have not reached it.
+    remaining: AtomicUsize,
+    done: Notify,
+    lost: AtomicU64,
+    record: AtomicBool,
+}
+
+/// One publisher and its remote receivers, kept across iterations.
+struct Rig {
+    publisher: Pub,
+    receivers: Vec<tokio::task::JoinHandle<Vec<u64>>>,
+    progress: Arc<Progress>,
+    next: u64,
+    base: Instant,
+    n: usize,
+}
+
+fn options() -> bridge_nats::Options {
+    bridge_nats::Options::default().heartbeat_interval(Duration::from_millis(200))
+}
+
+impl Rig {
+    async fn new(server: &NatsServer, side: Side, size: Size, n: usize) -> Rig {
+        let progress = Arc::new(Progress::default());
+        let base = Instant::now();
+        let mut receivers = Vec::new();
+        for _ in 0..n {
+            let client = async_nats::connect(server.url()).await.unwrap();
+            let progress = progress.clone();
+            // As a user would size it: a few thousand messages of slack.
+            let capacity = 4096;
+            let handle = match (side, size) {
+                (Side::Bridge, Size::B64) => {
+                    let mut rx = bridge_nats::subscribe_with::<Value, _>(
+                        &client,
+                        SUBJECT,
+                        capacity,
+                        options(),
+                        bridge_nats::Postcard,
+                    )
+                    .await
+                    .unwrap();
+                    tokio::spawn(receive(progress, base, async move || {
+                        match rx.recv().await {
+                            Ok(v) => Got::Value {
+                                seq: black_box(v).0,
+                                stamp: v.1,
+                            },
+                            Err(chan_broadcast::error::RecvError::Lagged(n)) => Got::Lost(n),
+                            Err(chan_broadcast::error::RecvError::Closed) => Got::End,
+                        }
+                    }))
+                }
+                (Side::Bridge, Size::K4) => {
+                    let mut s = bridge_nats::subscribe_bytes(&client, SUBJECT, capacity, options())
+                        .await
+                        .unwrap();
+                    tokio::spawn(receive(progress, base, async move || {
+                        match s.next().await {
+                            Some(Ok(b)) if b.is_empty() => Got::End,
+                            Some(Ok(b)) => {
+                                let (seq, stamp) = read_payload(&b);
+                                Got::Value { seq, stamp }
+                            }
+                            Some(Err(e)) => Got::Lost(
+                                e.get_ref()
+                                    .and_then(|e| e.downcast_ref::<bridge_nats::LostBytes>())
+                                    .map_or(1, bridge_nats::LostBytes::chunks),
+                            ),
+                            None => Got::End,
+                        }
+                    }))
+                }
+                (Side::Raw | Side::RawHeader, _) => {
+                    let mut sub = client.subscribe(SUBJECT).await.unwrap();
+                    client.flush().await.unwrap();
+                    tokio::spawn(receive(progress, base, async move || {
+                        match sub.next().await {
+                            Some(m) => match read_payload(&m.payload) {
+                                (END, _) => Got::End,
+                                (seq, stamp) => Got::Value { seq, stamp },
+                            },
+                            None => Got::End,
+                        }
+                    }))
+                }
+            };
+            receivers.push(handle);
+        }
+        let client = async_nats::connect(server.url()).await.unwrap();
+        let publisher = match (side, size) {
+            (Side::Bridge, Size::B64) => {
+                let (tx, rx) = chan_broadcast::channel_lossless(1024);
+                let f = bridge_nats::forward_with(
+                    rx,
+                    client,
+                    SUBJECT,
+                    options(),
+                    bridge_nats::Postcard,
+                );
+                Pub::Values(tx, f)
+            }
+            (Side::Bridge, Size::K4) => {
+                let w = stream_bytes::ByteWriter::default();
+                let f = bridge_nats::forward_bytes(w.stream(), client, SUBJECT, options());
+                Pub::Chunks(w, f)
+            }
+            (Side::Raw, size) => Pub::Raw(client, size.len()),
+            (Side::RawHeader, size) => Pub::RawHeader(client, size.len()),
+        };
+        Rig {
+            publisher,
+            receivers,
+            progress,
+            next: 1,
+            base,
+            n,
+        }
+    }
+
+    /// Sends `count` messages (`gap` apart, if any) and waits until every
+    /// receiver has them; the time it took.
+    async fn batch(&mut self, count: u64, gap: Option<Duration>) -> Duration {
+        let last = self.next + count - 1;
+        // Set before the batch's first send, which the receivers can see
+        // only after (through the server): no receiver reads a stale target.
+        self.progress.target.store(last, Ordering::SeqCst);
+        self.progress.remaining.store(self.n, Ordering::SeqCst);
+        let done = self.progress.done.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        let start = Instant::now();
+        for seq in self.next..=last {
+            let stamp = self.base.elapsed().as_nanos() as u64;
+            self.publisher.send(seq, stamp).await;
+            if let Some(g) = gap {
+                tokio::time::sleep(g).await;
+            }
+        }
+        if tokio::time::timeout(Duration::from_secs(30), done)
+            .await
+            .is_err()
+        {
+            panic!("a batch did not arrive within 30 s");
+        }
+        self.next = last + 1;
+        start.elapsed()
+    }
+
+    /// Closes the publisher; every receiver's latencies (ns).
+    async fn finish(self) -> (Vec<u64>, u64) {
+        self.publisher.close().await;
+        let mut all = Vec::new();
+        for r in self.receivers {
+            all.extend(
+                tokio::time::timeout(Duration::from_secs(30), r)
+                    .await
+                    .expect("a receiver did not end")
+                    .unwrap(),
+            );
+        }
+        (all, self.progress.lost.load(Ordering::SeqCst))
+    }
+}
+
+/// A receiver's loop: counts, records latency when asked, reports the end
+/// of each batch.
+async fn receive(
+    progress: Arc<Progress>,
+    base: Instant,
+    mut next: impl AsyncFnMut() -> Got,
+) -> Vec<u64> {
+    let mut latencies = Vec::new();
+    let mut position = 0u64;
+    loop {
+        match next().await {
+            Got::Value { seq, stamp } => {
+                position = seq;
+                // Relaxed: set once before the latency batch is sent, and
+                // seen after it through the server's round trip.
+                if progress.record.load(Ordering::Relaxed) {
+                    latencies.push((base.elapsed().as_nanos() as u64).saturating_sub(stamp));
+                }
+            }
+            Got::Lost(n) => {
+                position += n;
+                progress.lost.fetch_add(n, Ordering::SeqCst);
+            }
+            Got::End => return latencies,
+        }
+        let target = progress.target.load(Ordering::SeqCst);
+        if position == target && progress.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            progress.done.notify_one();
+        }
+    }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() {
+    let Some(server) = NatsServer::start() else {
+        println!(
+            "nats bench: nats-server not found; nothing measured (apt-get install nats-server)"
+        );
+        return;
+    };
+    let test_mode = std::env::args().any(|a| a == "--test");
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10)
+        .configure_from_args();
+    let rt = runtime();
+    for size in [Size::B64, Size::K4] {
+        let mut g = c.benchmark_group(size.group());
+        g.throughput(Throughput::Elements(size.batch()));
+        for n in RECEIVERS {
+            for side in [Side::Bridge, Side::Raw, Side::RawHeader] {
+                let mut rig = rt.block_on(Rig::new(&server, side, size, n));
+                g.bench_function(BenchmarkId::new(side.name(), n), |b| {
+                    b.iter_custom(|iters| {
+                        rt.block_on(async {
+                            let mut t = Duration::ZERO;
+                            for _ in 0..iters {
+                                t += rig.batch(size.batch(), None).await;
+                            }
+                            t
+                        })
+                    });
+                });
+                let (_, lost) = rt.block_on(rig.finish());
+                if lost > 0 {
+                    eprintln!(
+                        "note: {} {} x{n}: {lost} messages lost on the way (core NATS or the receiver's local channel; reported as lag, counted as delivered in the rate)",
+                        size.group(),
+                        side.name()
+                    );
+                }
+            }
+        }
+        g.finish();
+    }
+    c.final_summary();
+
+    // The latency pass: one message a millisecond (tokio's timer
+    // granularity), so latency is not queueing behind a burst.
+    let messages = if test_mode { 20 } else { LATENCY_MESSAGES };
+    let mut latency = Vec::new();
+    for size in [Size::B64, Size::K4] {
+        for n in RECEIVERS {
+            for side in [Side::Bridge, Side::Raw] {
+                let (mut l, _) = rt.block_on(async {
+                    let mut rig = Rig::new(&server, side, size, n).await;
+                    rig.progress.record.store(true, Ordering::SeqCst);
+                    rig.batch(messages, Some(Duration::from_millis(1))).await;
+                    rig.finish().await
+                });
+                l.sort_unstable();
+                latency.push((size, n, side, percentile(&l, 0.5), percentile(&l, 0.99)));
+            }
+        }
+    }
+
+    println!(
+        "\nbridge-nats vs raw async-nats (same payload sizes, same server, same run)\n\
+         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | bridge p50/p99 µs | raw p50/p99 µs |\n\
+         |---|---|---|---|---|---|---|---|---|"
+    );
+    for size in [Size::B64, Size::K4] {
+        for n in RECEIVERS {
+            let p = n.to_string();
+            let rate = |side: Side| {
+                seqcast_benches::mean_ns(size.group(), side.name(), &p)
+                    .map(|ns| size.batch() as f64 / ns * 1e9)
+            };
+            let lat = |side: Side| {
+                latency
+                    .iter()
+                    .find(|l| l.0 == size && l.1 == n && l.2 == side)
+                    .map_or("-".to_owned(), |l| format!("{:.0} / {:.0}", l.3, l.4))
+            };
+            let (b, r, h) = (rate(Side::Bridge), rate(Side::Raw), rate(Side::RawHeader));
+            let fmt = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.0}"));
+            let overhead = |r: Option<f64>| match (b, r) {
+                (Some(b), Some(r)) => format!("{:+.1}%", (r / b - 1.0) * 100.0),
+                _ => "-".to_owned(),
+            };
+            println!(
+                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} |",
+                if size == Size::B64 { "64 B" } else { "4 KiB" },
+                fmt(b),
+                fmt(r),
+                overhead(r),
+                fmt(h),
+                overhead(h),
+                lat(Side::Bridge),
+                lat(Side::Raw)
+            );
+        }
+    }
+    drop(server);
+}

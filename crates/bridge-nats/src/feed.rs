@@ -1,0 +1,145 @@
+//! The receiving side's shared half: one task per remote subscription
+//! reads the NATS subscription, parses each frame's header, decodes its
+//! payload once, and broadcasts the result to the local receivers through
+//! a chan-broadcast channel. It also watches the forwarder's heartbeats.
+//!
+//! Gaps are not decided here but by each local receiver (its own
+//! [`Sequencer`](crate::sequencer::Sequencer)): a receiver that lags on
+//! the local channel then finds the exact number of values it missed from
+//! the sequence numbers, wherever they were lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::Subscriber;
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::codec::CodecError;
+use crate::options::Options;
+use crate::wire::{Kind, Meta};
+
+/// What the feed task broadcasts.
+#[derive(Debug, Clone)]
+pub(crate) enum Event<T> {
+    /// A bridge frame: its header, payload length and decoded payload.
+    Frame { meta: Meta, len: u64, body: Body<T> },
+    /// A message on the subject that is not a bridge frame.
+    Foreign(Arc<str>),
+    /// No frame from the followed forwarder for this long: it is lost.
+    /// The last event.
+    Silent(Duration),
+}
+
+/// A frame's payload.
+#[derive(Debug, Clone)]
+pub(crate) enum Body<T> {
+    Value(T),
+    /// A data payload the codec rejected.
+    Bad(Arc<str>),
+    /// Heartbeat and close frames.
+    Empty,
+}
+
+/// Reads `sub` until the forwarder closes or is lost, the client closes,
+/// or every local receiver is gone (checked at each heartbeat check).
+pub(crate) async fn run<T, D>(
+    mut sub: Subscriber,
+    tx: chan_broadcast::Sender<Event<T>>,
+    decode: D,
+    options: Options,
+) where
+    T: Clone + Send + 'static,
+    D: Fn(&Bytes) -> Result<T, CodecError> + Send + 'static,
+{
+    let timeout = options.timeout();
+    let every = (timeout / 4).max(Duration::from_millis(5));
+    let mut check = tokio::time::interval_at(Instant::now() + every, every);
+    check.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The clock of silence starts at the first frame: a receiver waits for
+    // a forwarder that has not started yet.
+    let mut last_frame: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            biased;
+            message = sub.next() => {
+                let Some(message) = message else {
+                    // The client closed: dropping `tx` closes the channel.
+                    break;
+                };
+                if !take(message, &tx, &decode, &mut last_frame) {
+                    break;
+                }
+                // Then what is already there, without going back through
+                // the select (up to a batch, so the checks get their turn).
+                let mut more = true;
+                for _ in 0..BATCH {
+                    match sub.next().now_or_never() {
+                        Some(Some(message)) => {
+                            if !take(message, &tx, &decode, &mut last_frame) {
+                                more = false;
+                                break;
+                            }
+                        }
+                        Some(None) => {
+                            more = false;
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                if !more {
+                    break;
+                }
+            }
+            _ = check.tick() => {
+                if tx.receiver_count() == 0 {
+                    break;
+                }
+                if let Some(at) = last_frame {
+                    let silent = at.elapsed();
+                    if silent >= timeout {
+                        let _ = tx.send(Event::Silent(silent));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    // Best effort: the server drops the interest with the client anyway.
+    let _ = sub.unsubscribe().await;
+}
+
+/// Messages the feed takes from the subscription per wake-up at most.
+const BATCH: usize = 64;
+
+/// Parses, decodes and broadcasts one message; false when the feed ends
+/// (a close frame, or no receiver left).
+fn take<T, D>(
+    message: async_nats::Message,
+    tx: &chan_broadcast::Sender<Event<T>>,
+    decode: &D,
+    last_frame: &mut Option<Instant>,
+) -> bool
+where
+    T: Clone,
+    D: Fn(&Bytes) -> Result<T, CodecError>,
+{
+    let (event, close) = match Meta::of(&message) {
+        Err(e) => (Event::Foreign(e.into()), false),
+        Ok(meta) => {
+            *last_frame = Some(Instant::now());
+            let body = match meta.kind {
+                Kind::Data => match decode(&message.payload) {
+                    Ok(v) => Body::Value(v),
+                    Err(e) => Body::Bad(e.to_string().into()),
+                },
+                Kind::Heartbeat | Kind::Close => Body::Empty,
+            };
+            let len = message.payload.len() as u64;
+            (Event::Frame { meta, len, body }, meta.kind == Kind::Close)
+        }
+    };
+    tx.send(event).is_ok() && !close
+}

@@ -1,0 +1,424 @@
+//! The sending side: a task per forwarded channel or byte stream.
+
+use std::fmt;
+use std::io;
+
+use async_nats::{Client, Subject, ToSubject};
+use bytes::Bytes;
+use chan_broadcast::Receiver;
+use chan_broadcast::error::{RecvError, TryRecvError};
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::codec::{Codec, CodecError, Postcard};
+use crate::options::Options;
+use crate::wire::{HEADER, Kind, Meta, new_session};
+
+/// What a forwarder did, returned by its task when the forwarded channel
+/// or stream closed and the close frame was flushed to the server.
+///
+/// ```
+/// let f = bridge_nats::Forwarded::default();
+/// assert_eq!((f.values, f.bytes, f.lost, f.lost_bytes), (0, 0, 0, 0));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Forwarded {
+    /// Values (or chunks) published.
+    pub values: u64,
+    /// Payload bytes published (byte streams; encoded bytes for values).
+    pub bytes: u64,
+    /// Values the forwarder's own receiver lagged past before it could
+    /// publish them (each one still took a sequence number, so remote
+    /// receivers report it as lost).
+    pub lost: u64,
+    /// Bytes the forwarded byte stream lost before the forwarder read them
+    /// (a `Disconnected` stream); carried in the close frame's offset.
+    pub lost_bytes: u64,
+    /// Heartbeats published.
+    pub heartbeats: u64,
+}
+
+/// Why a forwarder stopped before the close. The task's `JoinHandle`
+/// returns it: a forwarder never dies silently (a panic or an abort shows
+/// as the handle's `JoinError`). Remote receivers see no close frame from
+/// a forwarder that stopped on an error, so they report it lost after the
+/// heartbeat timeout.
+///
+/// ```
+/// let e = bridge_nats::ForwardError::Oversize { seq: 3, size: 2_000_000, max_payload: 1_048_576 };
+/// assert_eq!(
+///     e.to_string(),
+///     "bridge-nats: value 3 is 2000000 bytes on the wire, over the server's max_payload of 1048576 bytes"
+/// );
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ForwardError {
+    /// A value (payload plus frame header) larger than the server accepts
+    /// (`max_payload` in the server's INFO, 1 MiB by default).
+    Oversize {
+        /// The value's sequence number.
+        seq: u64,
+        /// Its size on the wire (payload and header).
+        size: usize,
+        /// The server's limit.
+        max_payload: usize,
+    },
+    /// The codec could not encode a value.
+    Encode {
+        /// The value's sequence number.
+        seq: u64,
+        /// What the codec said.
+        error: CodecError,
+    },
+    /// The forwarded byte stream failed (an error other than a
+    /// disconnect, which is counted in [`Forwarded::lost_bytes`]).
+    Stream(io::Error),
+    /// The client refused the publish (closed client, invalid subject).
+    Publish(async_nats::PublishError),
+    /// The close frame could not be flushed to the server.
+    Flush(async_nats::client::FlushError),
+}
+
+impl fmt::Display for ForwardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ForwardError::Oversize {
+                seq,
+                size,
+                max_payload,
+            } => write!(
+                f,
+                "bridge-nats: value {seq} is {size} bytes on the wire, over the server's max_payload of {max_payload} bytes"
+            ),
+            ForwardError::Encode { seq, error } => {
+                write!(f, "bridge-nats: value {seq} could not be encoded: {error}")
+            }
+            ForwardError::Stream(e) => write!(f, "bridge-nats: the forwarded stream failed: {e}"),
+            ForwardError::Publish(e) => write!(f, "bridge-nats: publish failed: {e}"),
+            ForwardError::Flush(e) => write!(f, "bridge-nats: flush failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ForwardError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ForwardError::Encode { error, .. } => Some(&**error),
+            ForwardError::Stream(e) => Some(e),
+            ForwardError::Publish(e) => Some(e),
+            ForwardError::Flush(e) => Some(e),
+            ForwardError::Oversize { .. } => None,
+        }
+    }
+}
+
+/// The state one forwarder keeps: session, position, client.
+struct Link {
+    client: Client,
+    subject: Subject,
+    session: u64,
+    /// Last sequence number used (published or skipped).
+    seq: u64,
+    /// Bytes forwarded or lost so far (byte streams); `None` for values.
+    offset: Option<u64>,
+    stats: Forwarded,
+}
+
+impl Link {
+    fn new(client: Client, subject: Subject, bytes: bool) -> Self {
+        Link {
+            client,
+            subject,
+            session: new_session(),
+            seq: 0,
+            offset: bytes.then_some(0),
+            stats: Forwarded::default(),
+        }
+    }
+
+    /// Publishes the next data frame.
+    async fn data(&mut self, payload: Bytes) -> Result<(), ForwardError> {
+        self.seq += 1;
+        let meta = Meta {
+            kind: Kind::Data,
+            session: self.session,
+            seq: self.seq,
+            offset: self.offset,
+        };
+        let len = payload.len() as u64;
+        // async-nats checks the size against the server's max_payload (it
+        // keeps it in an atomic): no per-message `server_info()`, which
+        // clones the whole INFO, strings and all.
+        match self
+            .client
+            .publish_with_headers(self.subject.clone(), meta.headers(), payload)
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded => {
+                // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n", as
+                // async-nats and the server count it, and the payload.
+                let size = len as usize + 10 + HEADER.len() + 2 + meta.encode().len() + 2 + 2;
+                return Err(ForwardError::Oversize {
+                    seq: self.seq,
+                    size,
+                    max_payload: self.client.server_info().max_payload,
+                });
+            }
+            Err(e) => return Err(ForwardError::Publish(e)),
+        }
+        if let Some(o) = &mut self.offset {
+            *o += len;
+        }
+        self.stats.values += 1;
+        self.stats.bytes += len;
+        Ok(())
+    }
+
+    /// Publishes a heartbeat or close frame (carrying the last sequence
+    /// number and offset).
+    async fn control(&mut self, kind: Kind) -> Result<(), ForwardError> {
+        let meta = Meta {
+            kind,
+            session: self.session,
+            seq: self.seq,
+            offset: self.offset,
+        };
+        self.client
+            .publish_with_headers(self.subject.clone(), meta.headers(), Bytes::new())
+            .await
+            .map_err(ForwardError::Publish)?;
+        if kind == Kind::Heartbeat {
+            self.stats.heartbeats += 1;
+        }
+        Ok(())
+    }
+
+    /// Sends the close frame and waits until the server has it.
+    async fn close(mut self) -> Result<Forwarded, ForwardError> {
+        self.control(Kind::Close).await?;
+        self.client.flush().await.map_err(ForwardError::Flush)?;
+        Ok(self.stats)
+    }
+}
+
+/// A heartbeat ticker: first tick after one interval (the first heartbeat
+/// goes out at once, from the caller).
+fn ticker(options: &Options) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(Instant::now() + options.interval(), options.interval());
+    t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    t
+}
+
+/// Forwards every value of `rx` to `subject`, encoded with [`Postcard`],
+/// with the default [`Options`]. See [`forward_with`].
+///
+/// # Panics
+///
+/// Outside a tokio runtime (it spawns the task).
+///
+/// ```no_run
+/// # #[allow(dead_code)]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = async_nats::connect("127.0.0.1:4222").await?;
+/// let (tx, rx) = chan_broadcast::channel::<u64>(1024);
+/// let task = bridge_nats::forward(rx, client, "prices");
+/// tx.send(42)?;
+/// drop(tx); // close: remote receivers drain, then see `Closed`
+/// let stats = task.await??;
+/// assert_eq!(stats.values, 1);
+/// # Ok(()) }
+/// ```
+/// (Run against a real server in `tests/broadcast.rs`.)
+pub fn forward<T>(
+    rx: Receiver<T>,
+    client: Client,
+    subject: impl ToSubject,
+) -> JoinHandle<Result<Forwarded, ForwardError>>
+where
+    T: Serialize + Clone + Send + 'static,
+{
+    forward_with(rx, client, subject, Options::default(), Postcard)
+}
+
+/// Spawns a task that publishes every value of `rx` to `subject` until
+/// the channel closes (its last sender dropped or closed), then publishes
+/// a close frame, flushes it to the server and returns what it did.
+///
+/// Each value goes out as one NATS message with the `Seqcast` header
+/// (session, sequence number) and the codec's payload; a heartbeat goes
+/// out every `options.interval()`. If `rx` itself lags (the forwarder
+/// could not keep up with the local senders), the values it missed still
+/// take sequence numbers, so remote receivers report them as lost.
+///
+/// The task stops with a [`ForwardError`] on a value it cannot send (too
+/// large for the server, not encodable) or a client that refuses the
+/// publish; abort its handle to stop it without a close (remote receivers
+/// then report it lost after their heartbeat timeout).
+///
+/// # Panics
+///
+/// Outside a tokio runtime (it spawns the task).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// # #[allow(dead_code)]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = async_nats::connect("127.0.0.1:4222").await?;
+/// let (tx, rx) = chan_broadcast::channel::<String>(1024);
+/// let options = bridge_nats::Options::default().heartbeat_interval(Duration::from_millis(200));
+/// let task = bridge_nats::forward_with(rx, client, "log", options, bridge_nats::Postcard);
+/// tx.send("started".to_owned())?;
+/// drop(tx);
+/// task.await??;
+/// # Ok(()) }
+/// ```
+pub fn forward_with<T, C>(
+    mut rx: Receiver<T>,
+    client: Client,
+    subject: impl ToSubject,
+    options: Options,
+    codec: C,
+) -> JoinHandle<Result<Forwarded, ForwardError>>
+where
+    T: Serialize + Clone + Send + 'static,
+    C: Codec,
+{
+    let mut link = Link::new(client, subject.to_subject(), false);
+    tokio::spawn(async move {
+        let mut beat = ticker(&options);
+        link.control(Kind::Heartbeat).await?;
+        loop {
+            tokio::select! {
+                biased;
+                r = rx.recv() => {
+                    if link.value(r, &codec).await? {
+                        return link.close().await;
+                    }
+                    // Then what is already there, without going back
+                    // through the select (up to a batch, so heartbeats
+                    // still get their turn).
+                    for _ in 0..BATCH {
+                        let r = match rx.try_recv() {
+                            Err(TryRecvError::Empty) => break,
+                            Ok(v) => Ok(v),
+                            Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
+                            Err(TryRecvError::Closed) => Err(RecvError::Closed),
+                        };
+                        if link.value(r, &codec).await? {
+                            return link.close().await;
+                        }
+                    }
+                }
+                _ = beat.tick() => link.control(Kind::Heartbeat).await?,
+            }
+        }
+    })
+}
+
+/// Values a forwarder takes from its receiver per wake-up at most.
+const BATCH: usize = 64;
+
+impl Link {
+    /// Handles one receive of a forwarded channel; true at its close.
+    async fn value<T: Serialize, C: Codec>(
+        &mut self,
+        r: Result<T, RecvError>,
+        codec: &C,
+    ) -> Result<bool, ForwardError> {
+        match r {
+            Ok(v) => {
+                let payload = codec.encode(&v).map_err(|error| ForwardError::Encode {
+                    seq: self.seq + 1,
+                    error,
+                })?;
+                self.data(Bytes::from(payload)).await?;
+            }
+            Err(RecvError::Lagged(n)) => {
+                self.seq += n;
+                self.stats.lost += n;
+            }
+            Err(RecvError::Closed) => return Ok(true),
+        }
+        Ok(false)
+    }
+}
+
+/// Spawns a task that publishes every chunk of a byte stream (a
+/// [`stream_bytes::ByteStream`] of a `ByteWriter`, or any stream of
+/// `io::Result<Bytes>`) to `subject`, one NATS message per chunk, the
+/// chunk's `Bytes` handed to the client as they are (no copy). Chunk
+/// boundaries and order are kept. Empty chunks (stream-bytes yields one at
+/// the close) are not sent. When the stream ends, a close frame goes out
+/// and is flushed, and the task returns what it did.
+///
+/// A stream that reports bytes it lost (stream-bytes'
+/// [`Disconnected`](stream_bytes::Disconnected)) is not an error: the lost
+/// bytes are added to the offset the close frame carries, so remote
+/// streams report them. Other stream errors stop the task with
+/// [`ForwardError::Stream`]; a chunk larger than the server's
+/// `max_payload` with [`ForwardError::Oversize`] (chunks are never split).
+///
+/// # Panics
+///
+/// Outside a tokio runtime (it spawns the task).
+///
+/// ```no_run
+/// use std::io::Write;
+/// # #[allow(dead_code)]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = async_nats::connect("127.0.0.1:4222").await?;
+/// let mut writer = stream_bytes::ByteWriter::default();
+/// let task = bridge_nats::forward_bytes(writer.stream(), client, "video", Default::default());
+/// writer.write_all(b"frame 1")?;
+/// writer.close();
+/// let stats = task.await??;
+/// assert_eq!(stats.bytes, 7);
+/// # Ok(()) }
+/// ```
+/// (Run against a real server in `tests/bytes.rs`.)
+pub fn forward_bytes<S>(
+    mut stream: S,
+    client: Client,
+    subject: impl ToSubject,
+    options: Options,
+) -> JoinHandle<Result<Forwarded, ForwardError>>
+where
+    S: Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static,
+{
+    let mut link = Link::new(client, subject.to_subject(), true);
+    tokio::spawn(async move {
+        let mut beat = ticker(&options);
+        link.control(Kind::Heartbeat).await?;
+        loop {
+            tokio::select! {
+                biased;
+                item = stream.next() => match item {
+                    Some(Ok(chunk)) if chunk.is_empty() => {}
+                    Some(Ok(chunk)) => link.data(chunk).await?,
+                    Some(Err(e)) => {
+                        let lost = e
+                            .get_ref()
+                            .and_then(|e| e.downcast_ref::<stream_bytes::Disconnected>())
+                            .map(stream_bytes::Disconnected::lost_bytes);
+                        match lost {
+                            Some(n) => {
+                                if let Some(o) = &mut link.offset {
+                                    *o += n;
+                                }
+                                link.stats.lost_bytes += n;
+                            }
+                            None => return Err(ForwardError::Stream(e)),
+                        }
+                    }
+                    None => return link.close().await,
+                },
+                _ = beat.tick() => link.control(Kind::Heartbeat).await?,
+            }
+        }
+    })
+}
