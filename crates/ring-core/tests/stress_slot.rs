@@ -141,7 +141,11 @@ fn wide_payloads_in_both_alignments_are_never_torn() {
     let offsets: Vec<usize> = (0..CAP as u64)
         .map(|i| (ring.get(i) as *const Slot<[u64; 18]> as usize + 8) % 16)
         .collect();
+    // Miri's default build adds a copy lock to each slot (`payload.rs`),
+    // which changes the stride.
+    #[cfg(not(all(miri, not(ring_miri_words))))]
     assert!(offsets.contains(&0) && offsets.contains(&8), "{offsets:?}");
+    let _ = offsets;
     let value = |seq: u64| core::array::from_fn::<u64, 18, _>(|k| seq ^ ((k as u64) << 48));
     let total = WRITES / 8;
     let reader = {
