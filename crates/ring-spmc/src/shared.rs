@@ -57,6 +57,24 @@ pub struct Shared<T> {
     pub(crate) closed: AtomicBool,
     /// Bounded rings only.
     pub(crate) gate: Option<Gate>,
+    /// Bounded rings: the room a [`gate_floor`](Shared::gate_floor) that
+    /// found nobody gating computed (the cursor then, plus the window), kept for the
+    /// publishers that follow; 0 once a gating subscriber registers. Written
+    /// only under the gate's tracker lock, by those scans (raised) and by every
+    /// gating registration (reset), so a subscriber registering behind the
+    /// head (`subscribe_from_oldest`) gates the very next publish, as
+    /// photon-ring's rescan does, without a lock per publish while nobody
+    /// gates (a lock per publish was 3x on `benches/spmc.rs`,
+    /// `publish/ring-spmc-bounded`, and on `benches/mpmc.rs`,
+    /// `mpmc_publish/ring-mpmc-bounded`). One word, shared by every
+    /// publisher, so ring-mpmc's producers read one value (a count of
+    /// registrations beside a limit would be two words, read apart). Kept
+    /// here, not in `Gate`, so the check is one load with no `Option` to
+    /// test: inlined into `MpPublisher::publish`, that test made even the
+    /// lossy publish, which never runs it, slower (`mpmc_publish/ring-mpmc`
+    /// 4.37 -> 4.57 ns, best of 4 alternated runs; 4.40 without it). 0 on
+    /// a lossy ring.
+    ungated_limit: CachePadded<AtomicU64>,
     /// Rung after every publish and on close; parks blocking and async
     /// receivers.
     pub(crate) bell: Doorbell,
@@ -70,19 +88,6 @@ pub(crate) struct Gate {
     window: u64,
     /// The gating subscribers' trackers.
     trackers: Mutex<Vec<Tracker>>,
-    /// The room a [`gate_floor`](Shared::gate_floor) that found nobody
-    /// gating computed (the cursor then, plus the window), kept for the
-    /// publishers that follow; 0 once a gating subscriber registers. Written
-    /// only under `trackers`' lock, by those scans (raised) and by every
-    /// gating registration (reset), so a subscriber registering behind the
-    /// head (`subscribe_from_oldest`) gates the very next publish, as
-    /// photon-ring's rescan does, without a lock per publish while nobody
-    /// gates (a lock per publish was 3x on `benches/spmc.rs`,
-    /// `publish/ring-spmc-bounded`, and on `benches/mpmc.rs`,
-    /// `mpmc_publish/ring-mpmc-bounded`). One word, shared by every
-    /// publisher, so ring-mpmc's producers read one value (a count of
-    /// registrations beside a limit would be two words, read apart).
-    ungated_limit: CachePadded<AtomicU64>,
 }
 
 impl<T: Copy + Send> Shared<T> {
@@ -108,8 +113,8 @@ impl<T: Copy + Send> Shared<T> {
                 watermark: w as u64,
                 window: (capacity - w) as u64,
                 trackers: Mutex::new(Vec::new()),
-                ungated_limit: CachePadded::new(AtomicU64::new(0)),
             }),
+            ungated_limit: CachePadded::new(AtomicU64::new(0)),
             bell: Doorbell::new(),
         })
     }
@@ -177,7 +182,7 @@ impl<T: Copy + Send> Shared<T> {
         // the window), so it overwrites only values published before this
         // subscriber registered: the history `subscribe_from_oldest`
         // documents it may lose, and counts.
-        gate.ungated_limit.store(0, Ordering::Release);
+        self.ungated_limit.store(0, Ordering::Release);
         Registration {
             start,
             // Every limit a publisher computed before this registration
@@ -213,9 +218,7 @@ impl<T: Copy + Send> Shared<T> {
         // Acquire: pairs with the Release stores under the tracker lock (a
         // scan's room, a registration's reset), so a publisher that
         // happens after a registration sees its reset or a later room.
-        self.gate
-            .as_ref()
-            .map_or(0, |g| g.ungated_limit.load(Ordering::Acquire))
+        self.ungated_limit.load(Ordering::Acquire)
     }
 
     /// The slot array. Writers must keep [`Slot::write`](ring_core::Slot::write)'s
@@ -282,9 +285,9 @@ impl<T: Copy + Send> Shared<T> {
         let slowest = slowest_of(&trackers);
         if slowest.is_none() {
             // Relaxed load: every store to it is made under this lock.
-            let old = gate.ungated_limit.load(Ordering::Relaxed);
+            let old = self.ungated_limit.load(Ordering::Relaxed);
             // Release: pairs with the Acquire load in `ungated_limit`.
-            gate.ungated_limit
+            self.ungated_limit
                 .store(old.max(head + gate.window), Ordering::Release);
         }
         Some(GateFloor {
