@@ -10,6 +10,11 @@
 //! what they lost), for `u64` and 64-byte payloads: group
 //! `mpmc_<lossy|lossless>_<p>p<s>s`, parameter `u64` or `64B`.
 //!
+//! `mpmc_publish/<name>/u64`: one producer thread, no subscriber, publish
+//! only: the cost of a publish's own bookkeeping. `ring-mpmc-bounded` is a
+//! bounded ring that nobody gates (only lossy taps, or nobody yet), which
+//! must not take the tracker lock on each publish.
+//!
 //! These machines have two cores: with more threads than cores, consumers
 //! and waiting producers yield instead of spinning (disruptor's producers
 //! go through `try_publish` and yield on a full ring, as ours and
@@ -358,16 +363,43 @@ where
     }
 }
 
+/// One thread publishing, nobody reading (a lossy tap would not gate).
+fn publish_only(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mpmc_publish");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("ring-mpmc", "u64"), |b| {
+        let (p, _s) = ring_mpmc::channel_mpmc::<u64>(CAP);
+        b.iter(|| p.publish(std::hint::black_box(3)));
+    });
+    g.bench_function(BenchmarkId::new("ring-mpmc-bounded", "u64"), |b| {
+        let (p, _s) = ring_mpmc::channel_mpmc_bounded::<u64>(CAP, 0);
+        b.iter(|| p.publish(std::hint::black_box(3)));
+    });
+    g.bench_function(BenchmarkId::new("photon-ring", "u64"), |b| {
+        let (p, _s) = photon_ring::channel_mpmc::<u64>(CAP);
+        b.iter(|| p.publish(std::hint::black_box(3)));
+    });
+    g.finish();
+}
+
 fn main() {
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
         .sample_size(10)
         .configure_from_args();
+    publish_only(&mut c);
     rows::<1>(&mut c, "u64");
     rows::<8>(&mut c, "64B");
     c.final_summary();
 
+    seqcast_benches::print_ratios("mpmc_publish", "ring-mpmc", &["photon-ring"], &["u64"]);
+    seqcast_benches::print_ratios(
+        "mpmc_publish",
+        "ring-mpmc-bounded",
+        &["photon-ring"],
+        &["u64"],
+    );
     let params = ["u64", "64B"];
     for p in PRODUCERS {
         for s in SUBSCRIBERS {

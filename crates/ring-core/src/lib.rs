@@ -51,6 +51,9 @@
 //!   into integers. So padding, `bool`, enums and `Option` are all fine, and
 //!   there is no size limit: the copy is `ceil(size_of::<T>() / word)` relaxed
 //!   word moves (plain `mov`s on x86-64). Nothing to reject at compile time.
+//!   On x86-64 CPUs that enumerate AVX, payloads over 8 words move 16 bytes
+//!   per access instead (an aligned `movdqa`, which Intel and AMD guarantee
+//!   single-copy atomic there), in inline asm as well.
 //! * **Miri** cannot run inline asm. By default it copies the payload under
 //!   a per-slot lock, which is correct for every `T: Copy` (padding and
 //!   `Option<u32>` included): run Miri on your own code that uses seqcast's

@@ -145,49 +145,238 @@ fn copy_count<T>() -> usize {
 
 #[cfg(not(any(miri, ring_loom)))]
 impl<T> Payload<T> {
-    /// Copies `src` into the slot, one atomic word at a time.
+    /// Copies `src` into the slot with atomic stores: 16 bytes at a time
+    /// where the CPU makes that single-copy atomic (see [`wide`]), else one
+    /// word at a time.
     #[inline(always)]
     pub(crate) fn store(&self, src: &Words<T>) {
-        use atomic_maybe_uninit::AtomicMaybeUninit;
         let src = (src as *const Words<T>).cast::<MaybeUninit<usize>>();
         self.cell.with_mut(|dst| {
             let dst = dst.cast::<MaybeUninit<usize>>();
-            for i in 0..copy_count::<T>() {
-                // SAFETY: `i < COUNT`, so the word lies inside the caller's
-                // `Words<T>`, which is word-aligned; reading a
-                // `MaybeUninit<usize>` accepts uninitialised (padding) bytes.
-                let word = unsafe { src.wrapping_add(i).read() };
-                // SAFETY: the word lies inside this slot's `Words<T>` (in
-                // bounds, word-aligned, alive as long as `self`), and every
-                // access to it is an atomic operation of this same size.
-                let atomic = unsafe { AtomicMaybeUninit::from_ptr(dst.wrapping_add(i)) };
-                // Relaxed: ordered by the slot's release fence before and its
-                // release stamp store after (see `Slot::commit`).
-                atomic.store(word, Ordering::Relaxed);
+            #[cfg(target_arch = "x86_64")]
+            if Words::<T>::COUNT >= wide::MIN_WORDS && wide::available() {
+                // SAFETY: `src` and `dst` each hold `COUNT` words (the
+                // caller's buffer, this slot's), word-aligned; every
+                // access to the slot's words by any thread goes through
+                // `wide::store`/`wide::load` with the same address, so the
+                // same split (`wide` docs); the CPU enumerates AVX.
+                unsafe { wide::store(src, dst, copy_count::<T>()) };
+                return;
             }
+            // SAFETY: as above, with word-sized atomics throughout.
+            unsafe { store_words(src, dst, copy_count::<T>()) };
         });
     }
 
-    /// Copies the slot into `dst`, one atomic word at a time. The result may
-    /// be torn; the caller validates it with the stamp before reading it.
+    /// Copies the slot into `dst` with atomic loads (16 bytes or one word
+    /// at a time, as `store`). The result may be torn; the caller
+    /// validates it with the stamp before reading it.
     #[inline(always)]
     pub(crate) fn load(&self, dst: &mut Words<T>) {
-        use atomic_maybe_uninit::AtomicMaybeUninit;
         let dst = (dst as *mut Words<T>).cast::<MaybeUninit<usize>>();
         self.cell.with_mut(|src| {
             let src = src.cast::<MaybeUninit<usize>>();
-            for i in 0..copy_count::<T>() {
-                // SAFETY: `i < COUNT`: in bounds and word-aligned inside this
-                // slot's `Words<T>`; every access to it is atomic of this size.
-                let atomic = unsafe { AtomicMaybeUninit::from_ptr(src.wrapping_add(i)) };
-                // Relaxed: ordered by the slot's acquire load before and its
-                // acquire fence after (see `Slot::try_read`).
-                let word = atomic.load(Ordering::Relaxed);
-                // SAFETY: `i < COUNT`: in bounds of the caller's exclusive,
-                // word-aligned `Words<T>`.
-                unsafe { dst.wrapping_add(i).write(word) };
+            #[cfg(target_arch = "x86_64")]
+            if Words::<T>::COUNT >= wide::MIN_WORDS && wide::available() {
+                // SAFETY: as in `store`, the other way round.
+                unsafe { wide::load(src, dst, copy_count::<T>()) };
+                return;
             }
+            // SAFETY: as in `store`, the other way round.
+            unsafe { load_words(src, dst, copy_count::<T>()) };
         });
+    }
+}
+
+/// Stores `n` words from the private buffer `src` into the shared `dst`,
+/// each with one word-sized atomic store.
+///
+/// # Safety
+///
+/// `src` and `dst` are word-aligned and valid for `n` words; every access to
+/// `dst`'s words is atomic, of this size.
+#[cfg(not(any(miri, ring_loom)))]
+#[inline(always)]
+unsafe fn store_words(src: *const MaybeUninit<usize>, dst: *mut MaybeUninit<usize>, n: usize) {
+    use atomic_maybe_uninit::AtomicMaybeUninit;
+    for i in 0..n {
+        // SAFETY: `i < n`, so the word lies inside the caller's buffer,
+        // which is word-aligned; reading a `MaybeUninit<usize>` accepts
+        // uninitialised (padding) bytes.
+        let word = unsafe { src.wrapping_add(i).read() };
+        // SAFETY: the word lies inside the slot (in bounds, word-aligned,
+        // alive for the call), and every access to it is an atomic
+        // operation of this same size (the function's contract).
+        let atomic = unsafe { AtomicMaybeUninit::from_ptr(dst.wrapping_add(i)) };
+        // Relaxed: ordered by the slot's release fence before and its
+        // release stamp store after (see `Slot::commit`).
+        atomic.store(word, Ordering::Relaxed);
+    }
+}
+
+/// Loads `n` words from the shared `src` into the private buffer `dst`,
+/// each with one word-sized atomic load.
+///
+/// # Safety
+///
+/// As [`store_words`], the other way round.
+#[cfg(not(any(miri, ring_loom)))]
+#[inline(always)]
+unsafe fn load_words(src: *mut MaybeUninit<usize>, dst: *mut MaybeUninit<usize>, n: usize) {
+    use atomic_maybe_uninit::AtomicMaybeUninit;
+    for i in 0..n {
+        // SAFETY: `i < n`: in bounds and word-aligned inside the slot; every
+        // access to it is atomic of this size.
+        let atomic = unsafe { AtomicMaybeUninit::from_ptr(src.wrapping_add(i)) };
+        // Relaxed: ordered by the slot's acquire load before and its
+        // acquire fence after (see `Slot::try_read`).
+        let word = atomic.load(Ordering::Relaxed);
+        // SAFETY: `i < n`: in bounds of the caller's exclusive, word-aligned
+        // buffer.
+        unsafe { dst.wrapping_add(i).write(word) };
+    }
+}
+
+/// x86-64: the payload moved 16 bytes per atomic access.
+///
+/// Intel's SDM (vol. 3A, 10.1.1 "Guaranteed Atomic Operations": "Processors
+/// that enumerate support for Intel AVX ... guarantee that the 16-byte
+/// memory operations performed by the following instructions will always
+/// be carried out atomically: MOVAPD, MOVAPS, and MOVDQA ...") and AMD's APM
+/// (vol. 2, 7.3.2 "Access Atomicity": with AVX, cacheable naturally aligned
+/// single loads and stores of up to a double quadword are atomic) make an
+/// aligned `movdqa` single-copy atomic on every CPU that enumerates AVX
+/// (CPUID.01H:ECX bit 28), whatever the OS enabled. So on those CPUs a
+/// 16-byte-aligned chunk of the slot is moved by one `movdqa` in inline asm:
+/// an atomic access, as `atomic-maybe-uninit`'s own 128-bit load (which is
+/// the same instruction, but needs `cmpxchg16b` enabled at compile time,
+/// which `x86_64-unknown-linux-gnu` does not). Without AVX the word path
+/// runs. The private staging side is moved with `movdqu` (no atomicity
+/// needed: only this thread touches it).
+///
+/// The split of a slot's words into chunks depends only on the slot's
+/// address (a first single word when it is 8 bytes off a 16-byte boundary,
+/// a last single word when one is left over) and on `available()`, which
+/// is the same for every thread of a process: writer and readers access
+/// each byte with accesses of the same size, so no mixed-size race.
+#[cfg(all(target_arch = "x86_64", not(any(miri, ring_loom))))]
+mod wide {
+    use core::mem::MaybeUninit;
+
+    use super::{load_words, store_words};
+    use crate::sync::atomic::{AtomicU8, Ordering};
+
+    /// Payloads of more words than this take the wide path. Up to 8
+    /// words the word copy is unrolled and the compiler keeps the value in
+    /// registers; there the wide path measured slower (`benches/spmc.rs`,
+    /// `roundtrip/ring-spmc/64B`: 16-18 ns word path, 46-64 ns wide).
+    pub(super) const MIN_WORDS: usize = 9;
+
+    /// 0: not checked yet; 1: no AVX; 2: AVX.
+    static AVX: AtomicU8 = AtomicU8::new(0);
+
+    /// Whether this CPU enumerates AVX (cached after the first call).
+    #[inline(always)]
+    pub(super) fn available() -> bool {
+        // Relaxed: a cache of a fact about the CPU; every thread that
+        // computes it computes the same value.
+        match AVX.load(Ordering::Relaxed) {
+            0 => detect(),
+            v => v == 2,
+        }
+    }
+
+    #[cold]
+    fn detect() -> bool {
+        // CPUID leaf 1 exists on every x86-64 CPU.
+        let ecx = core::arch::x86_64::__cpuid(1).ecx;
+        let avx = ecx & (1 << 28) != 0;
+        // Relaxed: as in `available`.
+        AVX.store(if avx { 2 } else { 1 }, Ordering::Relaxed);
+        avx
+    }
+
+    /// Whether the shared side is 8 bytes off a 16-byte boundary (then its
+    /// first word is moved alone), and how many 16-byte chunks follow.
+    #[inline(always)]
+    fn split(shared: *const MaybeUninit<usize>, n: usize) -> (usize, usize) {
+        let peel = (shared as usize / 8) & 1;
+        (peel, (n - peel) / 2)
+    }
+
+    /// [`store_words`], 16 bytes per atomic store where aligned.
+    ///
+    /// # Safety
+    ///
+    /// [`store_words`]'s contract with "atomic of this size" meaning the
+    /// split above; the CPU enumerates AVX.
+    #[inline(always)]
+    pub(super) unsafe fn store(
+        src: *const MaybeUninit<usize>,
+        dst: *mut MaybeUninit<usize>,
+        n: usize,
+    ) {
+        let (peel, chunks) = split(dst, n);
+        // SAFETY: `peel <= n` words at the start (contract).
+        unsafe { store_words(src, dst, peel) };
+        for c in 0..chunks {
+            let i = peel + 2 * c;
+            let (s, d) = (src.wrapping_add(i), dst.wrapping_add(i));
+            // SAFETY: words `i, i + 1 < n` lie inside both buffers; `d` is
+            // 16-byte aligned (`split`), so the `movdqa` store is a
+            // single-copy atomic access (module docs), the only kind any
+            // thread makes to these 16 bytes; `s` is private and needs no
+            // alignment (`movdqu`). Neither touches the stack or flags.
+            unsafe {
+                core::arch::asm!(
+                    "movdqu {x}, xmmword ptr [{s}]",
+                    "movdqa xmmword ptr [{d}], {x}",
+                    s = in(reg) s,
+                    d = in(reg) d,
+                    x = out(xmm_reg) _,
+                    options(nostack, preserves_flags),
+                );
+            }
+        }
+        let done = peel + 2 * chunks;
+        // SAFETY: the remaining `n - done` (0 or 1) words, in bounds.
+        unsafe { store_words(src.wrapping_add(done), dst.wrapping_add(done), n - done) };
+    }
+
+    /// [`load_words`], 16 bytes per atomic load where aligned.
+    ///
+    /// # Safety
+    ///
+    /// As [`store`].
+    #[inline(always)]
+    pub(super) unsafe fn load(
+        src: *mut MaybeUninit<usize>,
+        dst: *mut MaybeUninit<usize>,
+        n: usize,
+    ) {
+        let (peel, chunks) = split(src, n);
+        // SAFETY: `peel <= n` words at the start (contract).
+        unsafe { load_words(src, dst, peel) };
+        for c in 0..chunks {
+            let i = peel + 2 * c;
+            let (s, d) = (src.wrapping_add(i), dst.wrapping_add(i));
+            // SAFETY: as in `store`: `s` is the 16-byte-aligned shared
+            // side, loaded by one single-copy atomic `movdqa`; `d` is the
+            // caller's private buffer.
+            unsafe {
+                core::arch::asm!(
+                    "movdqa {x}, xmmword ptr [{s}]",
+                    "movdqu xmmword ptr [{d}], {x}",
+                    s = in(reg) s,
+                    d = in(reg) d,
+                    x = out(xmm_reg) _,
+                    options(nostack, preserves_flags),
+                );
+            }
+        }
+        let done = peel + 2 * chunks;
+        // SAFETY: the remaining `n - done` (0 or 1) words, in bounds.
+        unsafe { load_words(src.wrapping_add(done), dst.wrapping_add(done), n - done) };
     }
 }
 

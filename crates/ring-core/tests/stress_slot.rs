@@ -127,6 +127,62 @@ fn ring_reader_sees_whole_values_in_order_and_exact_gaps() {
     assert!(received > 0);
 }
 
+/// Payloads over 8 words, which x86-64 CPUs with AVX move 16 bytes per
+/// atomic access (`payload.rs`, `wide`): a `[u64; 18]` slot is 152 bytes,
+/// so consecutive slots' payloads sit 8 and 0 bytes off a 16-byte boundary
+/// (a first word alone, 16-byte chunks, a last word alone; or chunks only).
+/// A reader racing the writer over both kinds of slot never accepts a value
+/// mixed from two writes.
+#[test]
+fn wide_payloads_in_both_alignments_are_never_torn() {
+    let _serial = seqcast_test_support::one_at_a_time();
+    const CAP: usize = 4;
+    let ring = Arc::new(Slots::<[u64; 18]>::new(Capacity::new(CAP)));
+    let offsets: Vec<usize> = (0..CAP as u64)
+        .map(|i| (ring.get(i) as *const Slot<[u64; 18]> as usize + 8) % 16)
+        .collect();
+    // Miri's default build adds a copy lock to each slot (`payload.rs`),
+    // which changes the stride.
+    #[cfg(not(all(miri, not(ring_miri_words))))]
+    assert!(offsets.contains(&0) && offsets.contains(&8), "{offsets:?}");
+    let _ = offsets;
+    let value = |seq: u64| core::array::from_fn::<u64, 18, _>(|k| seq ^ ((k as u64) << 48));
+    let total = WRITES / 8;
+    let reader = {
+        let ring = Arc::clone(&ring);
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let (mut cursor, mut received) = (0_u64, 0_u64);
+            while cursor < total {
+                assert!(start.elapsed() < DEADLINE, "reader stalled at {cursor}");
+                match ring.get(cursor).try_read(cursor) {
+                    ReadResult::Ready(v) => {
+                        assert_eq!(v, value(cursor), "torn or misplaced value");
+                        cursor += 1;
+                        received += 1;
+                    }
+                    ReadResult::Overwritten { stamp } => {
+                        cursor = stamp.sequence().unwrap() + 1 - CAP as u64;
+                    }
+                    ReadResult::NotWritten | ReadResult::Writing => std::thread::yield_now(),
+                }
+            }
+            received
+        })
+    };
+    for seq in 0..total {
+        // SAFETY: only writer; each slot's sequences grow by `CAP`.
+        unsafe { ring.get(seq).write(seq, value(seq)) };
+        if seq % 1024 == 0 || cfg!(miri) {
+            std::thread::yield_now();
+        }
+    }
+    assert!(reader.join().unwrap() > 0);
+    for seq in total - CAP as u64..total {
+        assert_eq!(ring.get(seq).try_read(seq), ReadResult::Ready(value(seq)));
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Msg {
     Quote { bid: i64, ask: i64, live: bool },

@@ -18,6 +18,10 @@
 //!    read with Acquire: the chain subscriber read → Release tracker store →
 //!    Acquire scan → Release `fetch_max` → Acquire limit load makes every
 //!    gating subscriber's read of the slot happen before our overwrite.
+//!    While nobody gates, the limit is the cursor plus the window and is
+//!    kept in the ring (`Ring::ungated_limit`, written under the tracker
+//!    lock and reset by every gating registration), not in `limit`: a
+//!    subscriber registered behind the cursor then gates the next claim.
 //! 3. **Wait for the previous lap** of the slot: `seq ≥ capacity` waits
 //!    until the slot's stamp shows `seq - capacity` complete (or later).
 //!    The stamp load is Acquire and pairs with the Release store that

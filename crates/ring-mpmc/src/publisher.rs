@@ -226,12 +226,21 @@ impl<T: Copy + Send> MpPublisher<T> {
     }
 
     /// Whether `seq` may be written now (bounded rings); rescans the
-    /// trackers only when the cached limit says no.
+    /// trackers only when the cached limits say no: `limit` (computed with
+    /// a subscriber gating) or, while nobody gates, the ring's
+    /// [`ungated_limit`](Ring::ungated_limit), which a gating registration
+    /// resets so that a subscriber registered behind the cursor
+    /// (`subscribe_from_oldest`) gates the very next publish
+    /// (`tests/bounded.rs`). Without it a ring that nobody gates took the
+    /// tracker lock on every publish past the first window
+    /// (`benches/mpmc.rs`, `mpmc_publish`).
     #[inline(always)]
     fn has_room(&self, seq: u64) -> bool {
         // Acquire: pairs with the AcqRel `fetch_max` in `rescan`, which
         // acquired the gating subscribers' tracker stores.
-        seq < self.producers.limit.load(Ordering::Acquire) || seq < self.rescan()
+        seq < self.producers.limit.load(Ordering::Acquire)
+            || seq < self.ring.ungated_limit()
+            || seq < self.rescan()
     }
 
     /// Recomputes the limit from the trackers and the cursor, raises the
@@ -243,9 +252,10 @@ impl<T: Copy + Send> MpPublisher<T> {
         };
         let fresh = floor + self.producers.window;
         if !gated {
-            // Nobody gates: the room is a window past the cursor, for this
-            // publish only. Cached, it let a subscriber registered behind
-            // the cursor (`subscribe_from_oldest`) be lapped by the next
+            // Nobody gates: the room is a window past the cursor, kept by
+            // `gate_floor` in the ring's `ungated_limit`, never in `limit`.
+            // Cached there, it let a subscriber registered behind the
+            // cursor (`subscribe_from_oldest`) be lapped by the next
             // publishes (`tests/bounded.rs`), where ring-spmc's publisher
             // and photon-ring's scan again and refuse.
             return fresh;

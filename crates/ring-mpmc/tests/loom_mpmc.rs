@@ -4,8 +4,9 @@
 //! with two producers and a subscriber dropped mid-run, close on the last
 //! producer drop, a waiting publisher released by a subscriber's read,
 //! `latest` racing a producer preempted between claim and write,
-//! `subscribe` racing two producers on a bounded ring, and `try_publish`
-//! mixed with `publish_with` on a bounded ring.
+//! `subscribe` and `subscribe_from_oldest` racing two producers on a
+//! bounded ring, and `try_publish` mixed with `publish_with` on a bounded
+//! ring.
 #![cfg(ring_loom)]
 
 use loom::thread;
@@ -255,6 +256,59 @@ fn subscribe_racing_two_producers_on_a_bounded_ring() {
         assert_eq!(p.published(), 3);
         assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(s.total_lagged(), 0);
+    });
+}
+
+/// `subscribe_from_oldest` racing two producers on a bounded ring that
+/// nobody else gates: the subscriber starts behind the cursor, so the
+/// producers may lap the history it starts with (each loss counted as
+/// `Lagged`), but never a value published after the registration (at or
+/// above the cursor read after it returns), whether a producer's room was
+/// cached before the registration (the ring's `ungated_limit`, which the
+/// registration resets) or computed after it. Every value is received or
+/// counted once, in each producer's order.
+#[test]
+fn subscribe_from_oldest_racing_two_producers_on_a_bounded_ring() {
+    model(2, || {
+        let (p, subs) = channel_mpmc_bounded::<u64>(2, 0);
+        let q = p.clone();
+        let other = thread::spawn(move || {
+            q.publish(tag(1, 0));
+            q.publish(tag(1, 1));
+        });
+        p.publish(tag(0, 0));
+        let mut s = subs.subscribe_from_oldest();
+        // Every value from here on was published after the registration.
+        let protected = p.published();
+        let start = s.cursor();
+        assert!(start <= protected && protected <= 3);
+        // The sequence `s` reads next: one up per value, `skipped` up per
+        // lag (which jumps to the oldest value retained).
+        let mut pos = start;
+        let mut last_of = [None::<u64>; 2];
+        while pos < 3 {
+            match s.try_recv() {
+                Ok(v) => {
+                    let (id, i) = ((v / 100) as usize, v % 100);
+                    assert!(last_of[id].is_none_or(|l| i > l), "duplicated or reordered");
+                    last_of[id] = Some(i);
+                    pos += 1;
+                }
+                Err(TryRecvError::Lagged { skipped }) => {
+                    assert!(
+                        pos + skipped <= protected,
+                        "lapped a value published after the registration: \
+                         {skipped} skipped from {pos}, registered at {protected}"
+                    );
+                    pos += skipped;
+                }
+                Err(TryRecvError::Empty) => thread::yield_now(),
+            }
+        }
+        other.join().unwrap();
+        assert_eq!(p.published(), 3);
+        assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(s.total_received() + s.total_lagged(), 3 - start);
     });
 }
 

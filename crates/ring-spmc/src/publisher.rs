@@ -9,7 +9,7 @@ use ring_core::sync::atomic::Ordering;
 use ring_core::{WaitStrategy, prefetch_write};
 
 use crate::error::PublishError;
-use crate::shared::Shared;
+use crate::shared::{GateFloor, Shared};
 
 /// The write side of a ring: one per channel, `Send` but not `Sync`
 /// (publishing takes `&mut self`).
@@ -40,9 +40,6 @@ pub struct Publisher<T: Copy + Send> {
     /// The head last stored by `commit`: what a subscriber registering now
     /// starts at. `seq` runs ahead of it inside `publish_batch`.
     committed: u64,
-    /// `Some(registrations)` when `limit` was computed with nobody gating:
-    /// it holds only while no subscriber has registered since.
-    ungated: Option<u64>,
     /// `Send` but not `Sync`, as photon-ring's.
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -64,7 +61,6 @@ impl<T: Copy + Send> Publisher<T> {
             limit,
             window,
             committed: 0,
-            ungated: None,
             _not_sync: PhantomData,
         }
     }
@@ -87,43 +83,37 @@ impl<T: Copy + Send> Publisher<T> {
     /// batch lap it.
     ///
     /// With no gating subscriber the room is a window past the committed
-    /// head, cached together with the count of gating registrations, which
-    /// each publish checks (one load of a line that only registrations
-    /// write): a subscriber that registers *behind* the head
-    /// (`subscribe_from_oldest`) changes the count, and so gates the very
-    /// next publish, as photon-ring's rescan does. Caching that window
-    /// without the count let it be lapped (`tests/bounded.rs`,
+    /// head, kept not in `limit` but in the ring's
+    /// [`ungated_limit`](Shared::ungated_limit), which each publish past
+    /// `limit` loads (one line that only scans and registrations write):
+    /// a subscriber that registers *behind* the head
+    /// (`subscribe_from_oldest`) resets it, and so gates the very next
+    /// publish, as photon-ring's rescan does. Caching that window in
+    /// `limit` let it be lapped (`tests/bounded.rs`,
     /// `subscribe_from_oldest_is_seen_at_once_when_nobody_else_gates`);
     /// rescanning on every publish instead cost a lock per publish (3x on
-    /// `benches/spmc.rs`, `publish/ring-spmc-bounded`).
+    /// `benches/spmc.rs`, `publish/ring-spmc-bounded`). ring-mpmc's
+    /// producers share the same word.
     #[inline]
     fn has_room(&mut self) -> bool {
-        if self.seq < self.limit
-            && self
-                .ungated
-                .is_none_or(|seen| seen == self.shared.registrations())
-        {
-            return true;
-        }
-        self.rescan()
+        self.seq < self.limit || self.seq < self.shared.ungated_limit() || self.rescan()
     }
 
-    /// Scans the gating trackers; caches the limit if any gates. Returns
-    /// whether `seq` may be written now.
+    /// Scans the gating trackers; caches the limit if any gates (if none
+    /// does, `gate_floor` keeps the room in the ring). Returns whether
+    /// `seq` may be written now.
     #[cold]
     fn rescan(&mut self) -> bool {
-        let (slowest, registrations) = self.shared.scan();
-        match slowest {
-            Some(slowest) => {
-                self.limit = slowest.min(self.committed) + self.window;
-                self.ungated = None;
-            }
-            None => {
-                self.limit = self.committed + self.window;
-                self.ungated = Some(registrations);
-            }
+        // The floor is at most the committed head (this publisher's last
+        // cursor store), never `seq`, which runs ahead inside a batch.
+        let Some(GateFloor { floor, gated }) = self.shared.gate_floor() else {
+            return true; // lossy: `limit` is u64::MAX, never called
+        };
+        let fresh = floor + self.window;
+        if gated {
+            self.limit = fresh;
         }
-        self.seq < self.limit
+        self.seq < fresh
     }
 
     /// Writes `seq`'s slot and advances the head. Room was checked.

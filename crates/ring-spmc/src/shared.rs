@@ -57,6 +57,24 @@ pub struct Shared<T> {
     pub(crate) closed: AtomicBool,
     /// Bounded rings only.
     pub(crate) gate: Option<Gate>,
+    /// Bounded rings: the room a [`gate_floor`](Shared::gate_floor) that
+    /// found nobody gating computed (the cursor then, plus the window), kept for the
+    /// publishers that follow; 0 once a gating subscriber registers. Written
+    /// only under the gate's tracker lock, by those scans (raised) and by every
+    /// gating registration (reset), so a subscriber registering behind the
+    /// head (`subscribe_from_oldest`) gates the very next publish, as
+    /// photon-ring's rescan does, without a lock per publish while nobody
+    /// gates (a lock per publish was 3x on `benches/spmc.rs`,
+    /// `publish/ring-spmc-bounded`, and on `benches/mpmc.rs`,
+    /// `mpmc_publish/ring-mpmc-bounded`). One word, shared by every
+    /// publisher, so ring-mpmc's producers read one value (a count of
+    /// registrations beside a limit would be two words, read apart). Kept
+    /// here, not in `Gate`, so the check is one load with no `Option` to
+    /// test: inlined into `MpPublisher::publish`, that test made even the
+    /// lossy publish, which never runs it, slower (`mpmc_publish/ring-mpmc`
+    /// 4.37 -> 4.57 ns, best of 4 alternated runs; 4.40 without it). 0 on
+    /// a lossy ring.
+    ungated_limit: CachePadded<AtomicU64>,
     /// Rung after every publish and on close; parks blocking and async
     /// receivers.
     pub(crate) bell: Doorbell,
@@ -66,14 +84,10 @@ pub(crate) struct Gate {
     /// Slots kept free: the publisher refuses when
     /// `seq - slowest >= capacity - watermark`.
     pub(crate) watermark: u64,
+    /// `capacity - watermark`: how far past the floor a write may go.
+    window: u64,
     /// The gating subscribers' trackers.
     trackers: Mutex<Vec<Tracker>>,
-    /// Gating registrations so far, bumped under `trackers`' lock. A
-    /// publisher that found nobody gating caches its room with this count
-    /// and checks it on each publish: a subscriber registering behind the
-    /// head (`subscribe_from_oldest`) then gates the very next publish,
-    /// without a lock per publish.
-    registrations: AtomicU64,
 }
 
 impl<T: Copy + Send> Shared<T> {
@@ -97,9 +111,10 @@ impl<T: Copy + Send> Shared<T> {
             closed: AtomicBool::new(false),
             gate: watermark.map(|w| Gate {
                 watermark: w as u64,
+                window: (capacity - w) as u64,
                 trackers: Mutex::new(Vec::new()),
-                registrations: AtomicU64::new(0),
             }),
+            ungated_limit: CachePadded::new(AtomicU64::new(0)),
             bell: Doorbell::new(),
         })
     }
@@ -159,14 +174,15 @@ impl<T: Copy + Send> Shared<T> {
         let start = start(head);
         let tracker = StdArc::new(Padded(AtomicU64::new(start)));
         trackers.push(StdArc::clone(&tracker));
-        // Relaxed: a hint that makes the publisher rescan, and the rescan
-        // takes this lock, which orders the tracker's registration before
-        // it. A publisher that misses the hint writes only within its
-        // cached room (`committed + window` as of a scan that preceded
-        // this registration), so it overwrites only values published
-        // before this subscriber registered: the history
-        // `subscribe_from_oldest` documents it may lose, and counts.
-        gate.registrations.fetch_add(1, Ordering::Relaxed);
+        // Release: pairs with the Acquire load in `ungated_limit`; a
+        // publisher that loads this 0 rescans, and the rescan takes this
+        // lock, which orders the tracker's registration before it. A
+        // publish that loaded the old room first writes only within it
+        // (the cursor as of a scan that preceded this registration, plus
+        // the window), so it overwrites only values published before this
+        // subscriber registered: the history `subscribe_from_oldest`
+        // documents it may lose, and counts.
+        self.ungated_limit.store(0, Ordering::Release);
         Registration {
             start,
             // Every limit a publisher computed before this registration
@@ -187,30 +203,22 @@ impl<T: Copy + Send> Shared<T> {
         }
     }
 
-    /// [`slowest`](Self::slowest), with the gating registrations counted
-    /// so far (read under the same lock).
-    pub(crate) fn scan(&self) -> (Option<u64>, u64) {
-        let Some(gate) = self.gate.as_ref() else {
-            return (None, 0);
-        };
-        let trackers = gate.trackers.lock();
-        // Relaxed: under the lock that every registration bumps it under.
-        let registrations = gate.registrations.load(Ordering::Relaxed);
-        (slowest_of(&trackers), registrations)
-    }
-
-    /// The gating registrations counted so far (0 on a lossy ring).
-    #[inline]
-    pub(crate) fn registrations(&self) -> u64 {
-        // Relaxed: a hint to rescan (see `Gate::registrations`).
-        self.gate
-            .as_ref()
-            .map_or(0, |g| g.registrations.load(Ordering::Relaxed))
-    }
-
     /// The slowest gating subscriber's cursor, or `None` if none gates.
     pub(crate) fn slowest(&self) -> Option<u64> {
-        self.scan().0
+        let gate = self.gate.as_ref()?;
+        slowest_of(&gate.trackers.lock())
+    }
+
+    /// The room the last [`gate_floor`](Self::gate_floor) that found
+    /// nobody gating left: while no gating subscriber has registered since,
+    /// a sequence below it may be written without a scan. 0 otherwise, and
+    /// on a lossy ring.
+    #[inline(always)]
+    pub fn ungated_limit(&self) -> u64 {
+        // Acquire: pairs with the Release stores under the tracker lock (a
+        // scan's room, a registration's reset), so a publisher that
+        // happens after a registration sees its reset or a later room.
+        self.ungated_limit.load(Ordering::Acquire)
     }
 
     /// The slot array. Writers must keep [`Slot::write`](ring_core::Slot::write)'s
@@ -263,7 +271,9 @@ impl<T: Copy + Send> Shared<T> {
     /// [`gated`](GateFloor::gated) false must serve the current publish
     /// only, never be cached, so that such a subscriber gates the very next
     /// publish when nobody else gates (as [`Publisher`](crate::Publisher)
-    /// and photon-ring do). `None` on a lossy ring.
+    /// and photon-ring do): such a limit is kept instead in
+    /// [`ungated_limit`](Self::ungated_limit), which this call raises to
+    /// it and every gating registration resets. `None` on a lossy ring.
     pub fn gate_floor(&self) -> Option<GateFloor> {
         let gate = self.gate.as_ref()?;
         let trackers = gate.trackers.lock();
@@ -273,6 +283,13 @@ impl<T: Copy + Send> Shared<T> {
         // before a write that relies on it.
         let head = self.head();
         let slowest = slowest_of(&trackers);
+        if slowest.is_none() {
+            // Relaxed load: every store to it is made under this lock.
+            let old = self.ungated_limit.load(Ordering::Relaxed);
+            // Release: pairs with the Acquire load in `ungated_limit`.
+            self.ungated_limit
+                .store(old.max(head + gate.window), Ordering::Release);
+        }
         Some(GateFloor {
             floor: slowest.map_or(head, |s| s.min(head)),
             gated: slowest.is_some(),
