@@ -46,8 +46,9 @@
 //!   sends nothing; the close is one empty `Bytes`, then the end.
 //! * [`TypedWriter`] / [`TypedStream`] do the same for any `T: Clone + Send`.
 //! * Memory: [`ByteWriter::builder`]`().max_buffered_bytes(n).on_full(policy)`
-//!   bounds the bytes held for the streams, exactly (a chunk is freed when
-//!   the last stream that needs it reads it or is dropped). [`Policy`]:
+//!   bounds the bytes held for the streams, exactly (a chunk is counted
+//!   until the last stream that needs it hands it out or is dropped, and
+//!   freed then). [`Policy`]:
 //!   `Unbounded` (default), `Block` (writes wait for the slowest stream)
 //!   or `DisconnectSlowest` (the slowest stream gets an `io::Error`
 //!   holding a [`Disconnected`] with the bytes it lost, then ends).
@@ -84,8 +85,8 @@
 //! many bytes it lost. Expressing that over a slot ring would mean a
 //! second byte ledger beside it plus a lossless ring whose capacity must
 //! guess the chunk count. Here the log holds `Bytes` handles (each chunk
-//! stored once) and the ledger in one place (written up in the source, the
-//! repository's `crates/stream-bytes/src/shared.rs`).
+//! stored once), and the ledger is one offset per stream (written up in
+//! the source, the repository's `crates/stream-bytes/src/shared.rs`).
 //!
 //! # Costs
 //!

@@ -566,38 +566,33 @@ impl<T> Shared<T> {
             };
             if r.taken < tail {
                 let start = (r.taken - head) as usize;
-                let mut n = ((tail - r.taken) as usize).min(BATCH);
-                // The clones before any bookkeeping: a `T::clone` that
-                // panics leaves the counts as they were. The first
-                // entry's panic is the caller's (as with one entry per
-                // read); a later one ends the run before that entry, so
-                // the entries before it are still handed out first, and
-                // the entry is cloned again (its panic, if it repeats,
-                // reaches the caller) when the run reaches it.
-                for (i, e) in inner.log.range(start..start + n).enumerate() {
+                let n = ((tail - r.taken) as usize).min(BATCH);
+                // Each entry's clone before its bookkeeping: a `T::clone`
+                // that panics leaves that entry's count as it was. The
+                // first entry's panic is the caller's (as with one entry
+                // per read); a later one ends the run before that entry
+                // (the entries before it are taken and will be handed out
+                // first), and the entry is cloned again when the stream
+                // reaches it (its panic, if it repeats, reaches the
+                // caller then).
+                for (i, e) in inner.log.range_mut(start..start + n).enumerate() {
                     let value = if i == 0 {
                         e.value.clone()
                     } else {
-                        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            e.value.clone()
-                        })) {
+                        let clone = std::panic::AssertUnwindSafe(|| e.value.clone());
+                        match std::panic::catch_unwind(clone) {
                             Ok(v) => v,
-                            Err(_) => {
-                                n = i;
-                                break;
-                            }
+                            Err(_) => break,
                         }
                     };
+                    e.rem -= 1;
                     scratch.push(Taken {
                         value,
                         size: e.size,
                         at: e.at,
                     });
                 }
-                for e in inner.log.range_mut(start..start + n) {
-                    e.rem -= 1;
-                }
-                r.taken += n as u64;
+                r.taken += scratch.len() as u64;
                 // Lock order: the writer's mutex, then the port's.
                 port.batch.lock().chunks.extend(scratch.drain(..));
                 inner.trim(dead);
