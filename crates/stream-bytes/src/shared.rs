@@ -158,10 +158,11 @@ struct Entry<T> {
 pub(crate) struct Taken<T> {
     value: T,
     size: usize,
-    at: u64,
 }
 
-/// What a port's lock guards.
+/// What a port's lock guards (used under `DisconnectSlowest` only: under
+/// the other policies nobody but the stream ever touches its batch, which
+/// it keeps in its own `VecDeque`, with no lock).
 #[derive(Debug)]
 struct Batch<T> {
     /// Taken from the log, charged to the stream, not handed out.
@@ -183,6 +184,10 @@ pub(crate) struct Port<T> {
     /// handshake with a `Block` writer orders it with SeqCst fences (module
     /// doc), and a disconnect reads it under the port's lock.
     consumed: AtomicU64,
+    /// The chunks handed out so far, as a sequence number (`taken -
+    /// handed` is the batch's length). Written by the stream only; read by
+    /// [`Shared::stalled`]: a statistic, every access `Relaxed`.
+    handed: AtomicU64,
     /// [`clock::now`] when the stream last handed out a chunk: a
     /// statistic for [`Shared::stalled`]; every access is `Relaxed`
     /// (nothing is published through it, nothing pairs with it).
@@ -430,6 +435,7 @@ impl<T> Shared<T> {
                 lost: None,
             }),
             consumed: AtomicU64::new(inner.tail_off),
+            handed: AtomicU64::new(taken),
             read_at: AtomicU64::new(clock::now()),
         });
         inner.streams.insert(
@@ -499,36 +505,57 @@ impl<T> Shared<T> {
     }
 
     /// Hands out the next chunk of the stream's batch into `slot`,
-    /// advancing its `consumed` in the same locked step (the port's lock,
-    /// not the writer's). Then, if a `Block` writer waits, lets it know.
-    /// `None`: the batch is empty; `Some(Err(lost))`: disconnected.
-    pub(crate) fn hand_out(&self, port: &Port<T>, slot: &mut Option<T>) -> Option<Result<(), u64>> {
-        {
+    /// advancing its `consumed` in the same step: under the port's lock
+    /// with `DisconnectSlowest` (a disconnect may empty the batch), from
+    /// the stream's own `local` batch otherwise (nobody else touches it).
+    /// Then, under `Block`, lets a waiting writer know. `None`: the batch
+    /// is empty; `Some(Err(lost))`: disconnected.
+    pub(crate) fn hand_out(
+        &self,
+        port: &Port<T>,
+        local: &mut VecDeque<Taken<T>>,
+        slot: &mut Option<T>,
+    ) -> Option<Result<(), u64>> {
+        // Only this stream writes `consumed` and `handed` (so a load and a
+        // store, not a read-modify-write); Relaxed: see the fields.
+        let advance = |size: usize| {
+            let c = port.consumed.load(Ordering::Relaxed);
+            port.consumed.store(c + size as u64, Ordering::Relaxed);
+            let h = port.handed.load(Ordering::Relaxed);
+            port.handed.store(h + 1, Ordering::Relaxed);
+        };
+        if self.policy == Policy::DisconnectSlowest {
             let mut b = port.batch.lock();
             if let Some(lost) = b.lost {
                 return Some(Err(lost));
             }
             let t = b.chunks.pop_front()?;
-            // Relaxed: see the field. Under the port's lock: a
-            // disconnect reads the final value.
-            port.consumed.fetch_add(t.size as u64, Ordering::Relaxed);
+            // Under the port's lock: a disconnect reads the final value.
+            advance(t.size);
+            *slot = Some(t.value);
+        } else {
+            let t = local.pop_front()?;
+            advance(t.size);
             *slot = Some(t.value);
         }
         // Relaxed: a statistic (see `Port::read_at`).
         port.read_at.store(clock::now(), Ordering::Relaxed);
-        // The stream's half of the handshake with a `Block` writer
-        // (module doc): the add above, this fence, then the flag. Pairs
-        // with the fence in `write_locked` between the flag's store and
-        // the scan of `consumed`.
-        fence(Ordering::SeqCst);
-        // Relaxed: ordered by the fence.
-        if self.writer_waiting.load(Ordering::Relaxed) {
-            let writer = self.room_made(&mut self.lock());
-            // The value is in `slot` already: a writer waker that panics
-            // here does not lose it (the stream hands it out at its next
-            // poll).
-            if let Some(w) = writer {
-                w.wake();
+        if self.policy == Policy::Block {
+            // The stream's half of the handshake with a `Block` writer
+            // (module doc): the store of `consumed` above, this fence,
+            // then the flag. Pairs with the fence in `write_locked`
+            // between the flag's store and the scan of `consumed`. (Only
+            // `Block` ever sets the flag.)
+            fence(Ordering::SeqCst);
+            // Relaxed: ordered by the fence.
+            if self.writer_waiting.load(Ordering::Relaxed) {
+                let writer = self.room_made(&mut self.lock());
+                // The value is in `slot` already: a writer waker that
+                // panics here does not lose it (the stream hands it out
+                // at its next poll).
+                if let Some(w) = writer {
+                    w.wake();
+                }
             }
         }
         Some(Ok(()))
@@ -536,15 +563,17 @@ impl<T> Shared<T> {
 
     /// The stream's batch is empty: takes the next run of entries into
     /// it (clones, for `Bytes` a reference-count increment: no copy), or
-    /// registers `waker`. `scratch` is the stream's reusable buffer for
-    /// the clones; entries popped are moved to `dead`, which the caller
-    /// drops after the lock.
+    /// registers `waker`. The batch is the port's under
+    /// `DisconnectSlowest`, `local` otherwise (see [`Shared::hand_out`]).
+    /// `scratch` is the stream's reusable buffer for the clones; entries
+    /// popped are moved to `dead`, which the caller drops after the lock.
     pub(crate) fn refill(
         &self,
         id: u64,
         port: &Port<T>,
         waker: Option<&Waker>,
         scratch: &mut Vec<Taken<T>>,
+        local: &mut VecDeque<Taken<T>>,
         dead: &mut Vec<T>,
     ) -> Read
     where
@@ -589,12 +618,16 @@ impl<T> Shared<T> {
                     scratch.push(Taken {
                         value,
                         size: e.size,
-                        at: e.at,
                     });
                 }
                 r.taken += scratch.len() as u64;
-                // Lock order: the writer's mutex, then the port's.
-                port.batch.lock().chunks.extend(scratch.drain(..));
+                if self.policy == Policy::DisconnectSlowest {
+                    // Where a disconnect can empty it. Lock order: the
+                    // writer's mutex, then the port's.
+                    port.batch.lock().chunks.extend(scratch.drain(..));
+                } else {
+                    local.extend(scratch.drain(..));
+                }
                 inner.trim(dead);
                 Read::Value
             } else if inner.closed {
@@ -768,26 +801,30 @@ impl<T> Shared<T> {
         let tail = inner.tail();
         let mut out = Vec::new();
         for (&id, r) in &inner.streams {
-            // Lock order: the writer's mutex, then the port's.
-            let b = r.port.batch.lock();
-            let in_log = tail - r.taken;
-            let unread_chunks = b.chunks.len() as u64 + in_log;
+            // Relaxed: statistics (see the fields); a stream handing out
+            // meanwhile makes the report at most one chunk old.
+            let handed = r.port.handed.load(Ordering::Relaxed).min(r.taken);
+            let consumed = r.port.consumed.load(Ordering::Relaxed);
+            let last_read = r.port.read_at.load(Ordering::Relaxed);
+            let unread_chunks = tail - handed;
             if unread_chunks == 0 {
                 continue;
             }
-            let first_at = match b.chunks.front() {
-                Some(t) => t.at,
-                None => inner.log[(r.taken - inner.head) as usize].at,
+            // With chunks in its batch, the stream has had something to
+            // read since it took them, and it hands one out in the same
+            // poll as it takes them: since its last hand-out. Otherwise,
+            // since the first chunk waiting in the log was written, or
+            // its last hand-out if later.
+            let since = if handed < r.taken {
+                last_read
+            } else {
+                last_read.max(inner.log[(r.taken - inner.head) as usize].at)
             };
-            // Relaxed: a statistic (see `Port::read_at`).
-            let last_read = r.port.read_at.load(Ordering::Relaxed);
-            let waited = clock::since(now, last_read.max(first_at));
+            let waited = clock::since(now, since);
             if waited >= idle {
                 out.push(Stall {
                     id,
-                    // Relaxed: under the port's lock, the stream's final
-                    // count (see the field).
-                    unread: inner.tail_off - r.port.consumed.load(Ordering::Relaxed),
+                    unread: inner.tail_off.saturating_sub(consumed),
                     unread_chunks,
                     idle: waited,
                 });

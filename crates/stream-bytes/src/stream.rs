@@ -3,6 +3,7 @@
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::collections::VecDeque;
 use std::io;
 
 use bytes::Bytes;
@@ -110,6 +111,9 @@ pub(crate) struct Reader<T> {
     /// Reused buffers of a refill: the clones taken, the entries popped
     /// (dropped after the writer's lock).
     scratch: Vec<Taken<T>>,
+    /// The batch, except under `DisconnectSlowest` (where it is in the
+    /// port, for the writer to free; see `Shared::hand_out`).
+    local: VecDeque<Taken<T>>,
     dead: Vec<T>,
 }
 
@@ -127,6 +131,7 @@ impl<T: Clone> Reader<T> {
             slot: None,
             port,
             scratch: Vec::new(),
+            local: VecDeque::new(),
             dead: Vec::new(),
         }
     }
@@ -146,7 +151,10 @@ impl<T: Clone> Reader<T> {
             State::Done => return Poll::Ready(None),
         }
         while self.slot.is_none() {
-            match self.shared.hand_out(&self.port, &mut self.slot) {
+            match self
+                .shared
+                .hand_out(&self.port, &mut self.local, &mut self.slot)
+            {
                 Some(Ok(())) => {}
                 Some(Err(lost)) => return Poll::Ready(Some(Err(self.disconnected(lost)))),
                 None => match self.shared.refill(
@@ -154,6 +162,7 @@ impl<T: Clone> Reader<T> {
                     &self.port,
                     Some(cx.waker()),
                     &mut self.scratch,
+                    &mut self.local,
                     &mut self.dead,
                 ) {
                     Read::Value => {}
