@@ -93,32 +93,22 @@
 //! A write takes one mutex, pushes one log entry and wakes the streams
 //! that were waiting (each waiting stream must be woken by someone; the
 //! wakers run after the lock is released). A write with no waiting stream
-//! does not touch per-stream state. A stream takes the mutex once per
-//! chunk: it clones the `Bytes` (a reference-count increment) and reports
-//! it to the writer in the same lock, so a chunk a stream has handed out
-//! is never still charged to it, and every chunk alive for a stream is in
-//! the count. `DisconnectSlowest` scans the streams only when the limit is
-//! reached; [`ByteWriter::stalled`] scans them when called. Stall stamps
+//! does not touch per-stream state; under `Block` and `DisconnectSlowest`
+//! it scans the streams' offsets only when the limit may be reached. A
+//! stream takes the writer's mutex once per run of up to 32 chunks (it
+//! clones them, a reference-count increment each, into its own batch) and
+//! waits (registers its waker) only once it has handed out its whole
+//! batch and found the log empty. Handing a chunk out advances the
+//! stream's byte offset at that moment (a load and a store; under
+//! `DisconnectSlowest` under the stream's own lock, so that a disconnect
+//! can free the batch; under `Block` plus one fence, to meet a waiting
+//! writer): a chunk a stream has handed out is never still charged to it,
+//! and every chunk alive for a stream (in the log or its batch) is
+//! charged.
+//! [`ByteWriter::stalled`] scans the streams when called. Stall stamps
 //! use the coarse monotonic clock on Linux (one kernel tick, 1 to 10 ms).
 //!
-//! Measured with `cargo bench --bench bytes -- --quick` (in the repository) on the shared
-//! 2-core VM (noisy: other builds ran beside it), one writer thread and
-//! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
-//! write end to end, with one lock per chunk read (as now): at 16 streams
-//! 1009 ns, 1.24x tokio broadcast + a `BroadcastStream`-style adapter's
-//! time. A version that took up to 32 chunks per lock and reported them
-//! at the stream's next lock measured 425 ns against tokio's 808 ns,
-//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns (at 4
-//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs), but it charged a
-//! stream for chunks it had already handed out (a caught-up stream could
-//! be disconnected, a `Block` writer could wait on a reader that had
-//! everything), miscounted the loss after a `Pending`, and kept a
-//! disconnected stream's batch alive outside the limit (the repository's
-//! `crates/stream-bytes/tests/hostile.rs`):
-//! it was dropped for correctness; these figures were not re-measured
-//! since. The writer's own time per write grows with the streams waiting
-//! (311 ns against tokio's 48 at 64 streams, 64 B): it wakes every
-//! waiting stream itself, one waker per stream.
+//! MEASURED
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -25,10 +25,13 @@
 //!   to [`BATCH`] entries: it clones them (for `Bytes`, a reference-count
 //!   increment), takes its share off their `rem`, pops the front entries
 //!   whose `rem` reached zero, and moves the clones into its batch. It
-//!   then hands them out one per poll from its batch, under the port's
-//!   own mutex (the stream's and, rarely, the writer's), advancing
+//!   then hands them out one per poll from its batch, advancing
 //!   `consumed` at the moment each is handed out: nothing handed out is
-//!   still charged, and everything held for the stream is charged.
+//!   still charged, and everything held for the stream is charged. Under
+//!   `DisconnectSlowest` the batch sits in the stream's port, under the
+//!   port's own mutex (the stream's and, at a disconnect, the writer's);
+//!   under the other policies nobody but the stream ever touches it, and
+//!   it is the stream's own `VecDeque` (no lock per chunk).
 //! * The writer computes `min(consumed)` lazily: it keeps `floor`, the
 //!   minimum at its last scan (a lower bound: `consumed` only grows, a
 //!   new stream starts at the tail), and scans the streams only when
@@ -41,6 +44,8 @@
 //!   stream keeps nothing alive outside the ledger.
 //! * Lock order: the writer's mutex, then a port's. A stream never takes
 //!   the writer's mutex while holding its port's.
+//! * `consumed` and `handed` have one writer, the stream: it advances
+//!   them with a load and a store (no read-modify-write).
 //! * Popped entries, batches taken out and removed streams' wakers are
 //!   dropped after the locks: a value's `Drop` may call back into the
 //!   writer.
