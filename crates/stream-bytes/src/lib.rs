@@ -108,7 +108,24 @@
 //! [`ByteWriter::stalled`] scans the streams when called. Stall stamps
 //! use the coarse monotonic clock on Linux (one kernel tick, 1 to 10 ms).
 //!
-//! MEASURED
+//! Measured with the repository's `benches/bytes.rs` (one writer thread
+//! `write_all`ing 2048 chunks, each stream a task on a 2-worker tokio
+//! runtime, unbounded), against tokio broadcast + a `BroadcastStream`-style
+//! adapter, on a shared 2-core VM under load (load average 9 to 10: only
+//! ratios taken within one run mean much), median of 6 runs. 64 B chunks,
+//! 16 streams: 658 ns per write end to end against tokio's 1366 (2.1x
+//! the throughput; 1.4x with one mutex lock per chunk read, before the
+//! batches); 64 streams 0.57x tokio's time; 1 stream 1.13x. The writer's
+//! own time per write: 44 to 53 ns from 4 to 64 streams (tokio 34 to 94),
+//! but 101 ns with 1 stream (not flat within 1.5x; not profiled). At
+//! 4 KiB the
+//! writer's allocation dominates for every implementation: glibc returns
+//! the freed chunks' pages to the kernel and the next writes fault them
+//! in again (about 4.5 µs per write, ours and tokio's alike; with
+//! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824` tokio's
+//! 16-stream time falls from 5.2 to 0.95 µs), and the 16-stream ratio is
+//! 0.74x tokio's time (0.78x with the trim off, where copying the 4 KiB
+//! into the chunk is a fifth of all CPU samples).
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
