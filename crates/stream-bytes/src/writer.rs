@@ -6,7 +6,7 @@ use core::task::{Context, Poll, Waker};
 use std::io;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use ring_core::sync::Arc;
 
 use crate::shared::{Blocking, Policy, Refused, Shared, Stall, wake_all};
@@ -22,17 +22,6 @@ fn next_writer_id() -> u64 {
     // on its own; no other memory is published through it.
     NEXT_WRITER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
-
-/// The size of the block a [`ByteWriter`] copies small writes into
-/// (below glibc's 128 KiB `mmap` threshold, so a block comes from the
-/// heap, not from a fresh mapping).
-pub(crate) const ARENA_BLOCK: usize = 64 * 1024;
-
-/// Writes longer than this get an allocation of their own; shorter ones
-/// are appended to the current block. A block is given up when the next
-/// write does not fit, so at most this many bytes of a block go unused:
-/// every given-up block is more than 7/8 full.
-pub(crate) const ARENA_MAX_WRITE: usize = ARENA_BLOCK / 8;
 
 pub(crate) fn broken_pipe() -> io::Error {
     io::Error::new(io::ErrorKind::BrokenPipe, "stream-bytes: write after close")
@@ -126,12 +115,9 @@ impl<T> fmt::Debug for Core<T> {
 /// made by [`stream`](ByteWriter::stream) before the write, with its
 /// boundaries kept.
 ///
-/// Each write makes one [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html) and shares it with every stream.
-/// `write` copies the caller's buffer: up to 8 KiB into the writer's
-/// current 64 KiB block (no allocation per write; the block is freed when
-/// its last chunk is dropped), longer writes into an allocation of their
-/// own. [`write_bytes`](ByteWriter::write_bytes) takes a `Bytes` and
-/// copies nothing. Closing (or dropping) the
+/// Each write makes one [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html) (one copy of the caller's buffer;
+/// [`write_bytes`](ByteWriter::write_bytes) takes a `Bytes` and copies
+/// nothing) and shares it with every stream. Closing (or dropping) the
 /// writer sends each stream an empty `Bytes`, after which the stream ends.
 ///
 /// ```
@@ -153,9 +139,6 @@ impl<T> fmt::Debug for Core<T> {
 pub struct ByteWriter {
     pub(crate) core: Core<Bytes>,
     written: u64,
-    /// The rest of the current block: each small write is copied to its
-    /// end and split off as the chunk (see [`ByteWriter::copy`]).
-    arena: BytesMut,
 }
 
 impl Default for ByteWriter {
@@ -314,24 +297,6 @@ impl ByteWriter {
         self.send(chunk, Blocking::No)
     }
 
-    /// Copies `buf` into a chunk. A write of at most [`ARENA_MAX_WRITE`]
-    /// bytes is appended to the current block and split off (a reference
-    /// count on the block, no allocation); the block is freed when its
-    /// last chunk is dropped. When `buf` does not fit in the rest of the
-    /// block, the block is reused if every chunk cut from it is gone,
-    /// else a new one is allocated. Longer writes are copied into an
-    /// allocation of their own.
-    fn copy(&mut self, buf: &[u8]) -> Bytes {
-        if buf.len() > ARENA_MAX_WRITE {
-            return Bytes::copy_from_slice(buf);
-        }
-        if self.arena.capacity() < buf.len() && !self.arena.try_reclaim(buf.len()) {
-            self.arena = BytesMut::with_capacity(ARENA_BLOCK);
-        }
-        self.arena.extend_from_slice(buf);
-        self.arena.split().freeze()
-    }
-
     fn send(&mut self, chunk: Bytes, block: Blocking<'_>) -> io::Result<bool> {
         if self.core.is_closed() {
             return Err(broken_pipe());
@@ -366,17 +331,11 @@ impl ByteWriter {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        // Under `Block` the write may be refused (`Pending`) and retried:
-        // a refused chunk cut from the block would leave a hole in it that
-        // no counted byte pays for, so those writes allocate exactly.
-        let chunk = if self.core.shared.policy() == Policy::Block {
-            Bytes::copy_from_slice(buf)
-        } else {
-            self.copy(buf)
-        };
-        let r = self
-            .core
-            .write(chunk, buf.len(), Blocking::Task(cx.waker()));
+        let r = self.core.write(
+            Bytes::copy_from_slice(buf),
+            buf.len(),
+            Blocking::Task(cx.waker()),
+        );
         if r.is_ok() {
             self.written += buf.len() as u64;
         }
@@ -455,9 +414,8 @@ impl io::Write for ByteWriter {
         if buf.is_empty() {
             return Ok(0);
         }
-        // Never refused for room: under `Block` this thread waits.
-        let chunk = self.copy(buf);
-        self.send(chunk, Blocking::Thread).map(|_| buf.len())
+        self.send(Bytes::copy_from_slice(buf), Blocking::Thread)
+            .map(|_| buf.len())
     }
 
     /// Nothing to flush: a write is visible to the streams when it returns.
@@ -519,7 +477,6 @@ impl Builder {
         ByteWriter {
             core: Core::new(self.max, self.policy),
             written: 0,
-            arena: BytesMut::new(),
         }
     }
 }

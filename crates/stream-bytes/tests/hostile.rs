@@ -403,14 +403,13 @@ fn disconnected_streams_keep_their_batches_alive_outside_the_limit() {
 // ---------------------------------------------------------------------
 // 6. "One allocation per write".
 
-/// Showed: `std::io::Write::write` cost two allocations per write, not
-/// one: `Bytes::copy_from_slice` made a promotable `Vec`-backed `Bytes`,
-/// and the first clone for a stream allocated its shared header. Now a
-/// small write is copied into the writer's 64 KiB block (lib.rs): one
-/// allocation per block, not per write. Counted by a per-thread
-/// allocation counter, after a warm-up that grows every queue.
+/// Shows: `std::io::Write::write` costs two allocations per write, not
+/// one: `Bytes::copy_from_slice` makes a promotable `Vec`-backed `Bytes`,
+/// and the first clone for a stream allocates its shared header.
+/// Counted by a per-thread allocation counter, after a warm-up that grows
+/// every queue. Now asserts the documented two (lib.rs).
 #[test]
-fn a_small_write_read_by_streams_allocates_per_block_not_per_write() {
+fn a_write_read_by_streams_costs_two_allocations_not_one() {
     let mut w = ByteWriter::default();
     let mut a = w.stream();
     let mut b = w.stream();
@@ -422,7 +421,7 @@ fn a_small_write_read_by_streams_allocates_per_block_not_per_write() {
     drain(&mut b);
     // One waker for every poll: the test itself allocates nothing.
     let (waker, _) = counting_waker();
-    let n = 5000;
+    let n = 500;
     let before = allocs();
     for _ in 0..n {
         w.write_all(&buf).unwrap();
@@ -431,47 +430,12 @@ fn a_small_write_read_by_streams_allocates_per_block_not_per_write() {
         }
     }
     let per_write = (allocs() - before) as f64 / n as f64;
-    // The documented cost (lib.rs): a 64 KiB block holds 1024 writes of
-    // 64 B, and a block whose chunks are all gone is reused, so even one
-    // allocation per block is more than this loop makes.
+    // The documented cost (lib.rs): the copy, and `bytes`' shared header
+    // at the first clone; each further stream costs a reference count.
     assert!(
-        per_write <= 1.0 / 1024.0,
-        "{per_write:.4} allocations per write (documented: one per 64 KiB block)"
+        per_write <= 2.05,
+        "{per_write:.2} allocations per write (documented: two)"
     );
-}
-
-/// A write longer than the block's share (8 KiB) is copied into an
-/// allocation of its own; chunks of every size keep their contents and
-/// boundaries across block changes, including when a block is reused
-/// while a user still holds a chunk of the block before it.
-#[test]
-fn chunks_keep_their_contents_across_blocks() {
-    let mut w = ByteWriter::default();
-    let mut s = w.stream();
-    let (waker, _) = counting_waker();
-    // Every 7th chunk is kept (with what it must hold) to the end, while
-    // the others are dropped at once and their blocks reused.
-    let mut held: Vec<(Bytes, Vec<u8>)> = Vec::new();
-    let mut expected = std::collections::VecDeque::new();
-    let mut read = 0;
-    for i in 0..400usize {
-        let len = [1, 63, 4096, 8192, 8193, 20_000][i % 6];
-        let buf: Vec<u8> = (0..len).map(|j| (i * 31 + j) as u8).collect();
-        w.write_all(&buf).unwrap();
-        expected.push_back(buf);
-        while let Poll::Ready(Some(Ok(c))) = poll_with(&mut s, &waker) {
-            let want = expected.pop_front().expect("no extra chunk");
-            assert_eq!(&c[..], &want[..], "chunk {read}");
-            if read % 7 == 0 {
-                held.push((c, want));
-            }
-            read += 1;
-        }
-    }
-    for (c, want) in &held {
-        assert_eq!(&c[..], &want[..], "a held chunk was overwritten");
-    }
-    assert!(expected.is_empty());
 }
 
 // ---------------------------------------------------------------------

@@ -1,10 +1,9 @@
 //! Peak memory with `max_buffered_bytes(1 MiB)` and one stalled stream,
 //! measured by a counting global allocator (live bytes and their peak),
-//! not assumed: the target is under 2 MiB. The writer copies
-//! small writes into shared 64 KiB blocks, so a block stays allocated
-//! while any chunk cut from it is alive: these tests measure that bound
-//! too, for 64 B and 4 KiB chunks. The counter is process-wide, so each
-//! test holds `SERIAL` while it measures.
+//! not assumed: the target is under 2 MiB. Measured for 64 B and
+//! 4 KiB chunks, and for a `Block` writer waiting in `write_all` as well
+//! as one refused by `try_write_bytes`. The counter is process-wide, so
+//! each test holds `SERIAL` while it measures.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
@@ -65,8 +64,8 @@ static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Writes `total` bytes in `size`-byte chunks with one stalled and one
 /// healthy stream; returns the peak of live heap bytes above the start.
-/// `DisconnectSlowest` writes with `write_all` (copied into the writer's
-/// blocks); `Block` with `try_write_bytes` (the caller's own `Bytes`)
+/// `DisconnectSlowest` writes with `write_all` (one copy per write);
+/// `Block` with `try_write_bytes` (the caller's own `Bytes`)
 /// until the limit refuses a write.
 fn peak_with_a_stalled_stream(policy: Policy, size: usize, total: usize) -> usize {
     let chunk = vec![0x5Au8; size];
@@ -98,13 +97,20 @@ fn peak_with_a_stalled_stream(policy: Policy, size: usize, total: usize) -> usiz
     PEAK.load(Ordering::Relaxed) - base
 }
 
-/// The limit counts chunk bytes, not the log's own entries: each
-/// buffered chunk also has a log entry (at most 64 B), and the log's
-/// `VecDeque` may hold up to twice as many slots as entries. At 4 KiB
-/// chunks that is under 32 KiB; at 64 B chunks (16384 entries for 1 MiB)
-/// it is up to 2 MiB, which the 2 MiB target does not cover.
-fn log_overhead(size: usize) -> usize {
-    2 * (MIB / size) * 64
+/// The peak allowed for `size`-byte chunks. The 2 MiB for 4 KiB
+/// chunks. The limit counts chunk bytes only, not what each buffered
+/// chunk costs besides: its log entry (under 64 B, in a `VecDeque` that
+/// may hold up to twice as many slots as entries) and `bytes`' shared
+/// header (32 B allocated). At 4 KiB that is under 4% of the limit; at
+/// 64 B (16384 chunks for 1 MiB) it is up to 2.5 MiB more, which the
+/// 2 MiB target does not cover (measured: about 3.2 MiB under
+/// `DisconnectSlowest`, 2.4 MiB under `Block`).
+fn peak_limit(size: usize) -> usize {
+    if size >= 4096 {
+        2 * MIB
+    } else {
+        2 * MIB + (MIB / size) * (2 * 64 + 32)
+    }
 }
 
 fn check(size: usize, total: usize) {
@@ -114,7 +120,7 @@ fn check(size: usize, total: usize) {
     println!(
         "peak heap above baseline: DisconnectSlowest {disconnect} B, Block {block} B (limit 1 MiB, {size} B chunks)"
     );
-    let limit = 2 * MIB + log_overhead(size).saturating_sub(64 * 1024);
+    let limit = peak_limit(size);
     assert!(disconnect < limit, "DisconnectSlowest peak {disconnect}");
     assert!(block < limit, "Block peak {block}");
     assert!(
@@ -135,8 +141,8 @@ fn peak_memory_with_64_byte_chunks_is_the_limit_plus_log_entries() {
     check(64, 8 * MIB);
 }
 
-/// `Block` through the blocking `write_all` (chunks copied into the
-/// writer's blocks): a writer thread fills the limit against a stalled
+/// `Block` through the blocking `write_all` (one copy per write): a
+/// writer thread fills the limit against a stalled
 /// stream and waits; the peak is read while it waits, then dropping the
 /// stalled stream lets it finish.
 fn blocked_writer_peak(size: usize) -> usize {
@@ -195,12 +201,12 @@ fn blocked_writer_peak(size: usize) -> usize {
 
 #[test]
 #[cfg_attr(miri, ignore = "a timed thread handshake; the 4 KiB test covers Miri")]
-fn peak_memory_of_a_blocked_writer_stays_under_2_mib() {
+fn peak_memory_of_a_blocked_writer_stays_within_the_bound() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     for size in [64, 4096] {
         let peak = blocked_writer_peak(size);
         println!("peak heap above baseline: Block via write_all {peak} B ({size} B chunks)");
-        let limit = 2 * MIB + log_overhead(size).saturating_sub(64 * 1024);
+        let limit = peak_limit(size);
         assert!(peak < limit, "Block peak {peak} with {size} B chunks");
     }
 }
