@@ -133,13 +133,17 @@
 //! chunks being freed on the reader's thread), the log's
 //! mutex (contended by the reader's refills, 3%) and the write itself
 //! (10%); waking the stream is 1%. Copying small writes into shared
-//! 64 KiB blocks instead (one allocation per block) was tried and not
-//! kept: 2.0 allocations per write fell to 0.0002 and callgrind counted
-//! 13% fewer instructions per write and its two reads, but the bench
-//! makes a new writer every 2048 writes, whose fresh blocks the kernel
-//! faults in page by page after glibc trimmed the last writer's (64 B,
-//! 1 stream: 147 000 page faults against 54 000, writer 155 ns against
-//! 82; at 4 KiB no change within the noise).
+//! blocks instead (one allocation per block) was tried and not kept:
+//! 2.0 allocations per write fell to 0.0002 and callgrind counted 13%
+//! fewer instructions per write and its two reads, but the writer got
+//! slower with 1 stream (64 KiB blocks: 128 ns against 106, median of 5
+//! alternated runs; 4 KiB blocks: 163 and 144 ns against 90 and 100),
+//! and 4 KiB writes did not change within the noise. Page faults did not
+//! explain it (the 4 KiB blocks faulted less than one allocation per
+//! write); a likely cause, not measured: a block has one reference
+//! count, which the writer raises for every chunk while the readers
+//! lower it for every chunk they drop, so that cache line moves between
+//! the threads on every write.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
