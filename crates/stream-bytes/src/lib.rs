@@ -46,8 +46,9 @@
 //!   sends nothing; the close is one empty `Bytes`, then the end.
 //! * [`TypedWriter`] / [`TypedStream`] do the same for any `T: Clone + Send`.
 //! * Memory: [`ByteWriter::builder`]`().max_buffered_bytes(n).on_full(policy)`
-//!   bounds the bytes held for the streams, exactly (a chunk is freed when
-//!   the last stream that needs it reads it or is dropped). [`Policy`]:
+//!   bounds the bytes held for the streams, exactly (a chunk is counted
+//!   until the last stream that needs it hands it out or is dropped, and
+//!   freed then). [`Policy`]:
 //!   `Unbounded` (default), `Block` (writes wait for the slowest stream)
 //!   or `DisconnectSlowest` (the slowest stream gets an `io::Error`
 //!   holding a [`Disconnected`] with the bytes it lost, then ends).
@@ -84,40 +85,65 @@
 //! many bytes it lost. Expressing that over a slot ring would mean a
 //! second byte ledger beside it plus a lossless ring whose capacity must
 //! guess the chunk count. Here the log holds `Bytes` handles (each chunk
-//! stored once) and the ledger in one place (written up in the source, the
-//! repository's `crates/stream-bytes/src/shared.rs`).
+//! stored once), and the ledger is one offset per stream (written up in
+//! the source, the repository's `crates/stream-bytes/src/shared.rs`).
 //!
 //! # Costs
 //!
 //! A write takes one mutex, pushes one log entry and wakes the streams
 //! that were waiting (each waiting stream must be woken by someone; the
 //! wakers run after the lock is released). A write with no waiting stream
-//! does not touch per-stream state. A stream takes the mutex once per
-//! chunk: it clones the `Bytes` (a reference-count increment) and reports
-//! it to the writer in the same lock, so a chunk a stream has handed out
-//! is never still charged to it, and every chunk alive for a stream is in
-//! the count. `DisconnectSlowest` scans the streams only when the limit is
-//! reached; [`ByteWriter::stalled`] scans them when called. Stall stamps
+//! does not touch per-stream state; under `Block` and `DisconnectSlowest`
+//! it scans the streams' offsets only when the limit may be reached. A
+//! stream takes the writer's mutex once per run of up to 32 chunks (it
+//! clones them, a reference-count increment each, into its own batch) and
+//! waits (registers its waker) only once it has handed out its whole
+//! batch and found the log empty. Handing a chunk out advances the
+//! stream's byte offset at that moment (a load and a store; under
+//! `DisconnectSlowest` under the stream's own lock, so that a disconnect
+//! can free the batch; under `Block` plus one fence, to meet a waiting
+//! writer): a chunk a stream has handed out is never still charged to it,
+//! and every chunk alive for a stream (in the log or its batch) is
+//! charged.
+//! [`ByteWriter::stalled`] scans the streams when called. Stall stamps
 //! use the coarse monotonic clock on Linux (one kernel tick, 1 to 10 ms).
 //!
-//! Measured with `cargo bench --bench bytes -- --quick` (in the repository) on the shared
-//! 2-core VM (noisy: other builds ran beside it), one writer thread and
-//! the streams as tasks on a 2-worker runtime, 64 B chunks, time per
-//! write end to end, with one lock per chunk read (as now): at 16 streams
-//! 1009 ns, 1.24x tokio broadcast + a `BroadcastStream`-style adapter's
-//! time. A version that took up to 32 chunks per lock and reported them
-//! at the stream's next lock measured 425 ns against tokio's 808 ns,
-//! async-broadcast's 579 ns and one tokio mpsc per stream's 1382 ns (at 4
-//! KiB chunks, 3.9 µs against 4.5, 4.0 and 5.9 µs), but it charged a
-//! stream for chunks it had already handed out (a caught-up stream could
-//! be disconnected, a `Block` writer could wait on a reader that had
-//! everything), miscounted the loss after a `Pending`, and kept a
-//! disconnected stream's batch alive outside the limit (the repository's
-//! `crates/stream-bytes/tests/hostile.rs`):
-//! it was dropped for correctness; these figures were not re-measured
-//! since. The writer's own time per write grows with the streams waiting
-//! (311 ns against tokio's 48 at 64 streams, 64 B): it wakes every
-//! waiting stream itself, one waker per stream.
+//! Measured with the repository's `benches/bytes.rs` (one writer thread
+//! `write_all`ing 2048 chunks, each stream a task on a 2-worker tokio
+//! runtime, unbounded), against tokio broadcast + a `BroadcastStream`-style
+//! adapter, on a shared 2-core VM under load (load average 9 to 10: only
+//! ratios taken within one run mean much), median of 6 runs. 64 B chunks,
+//! 16 streams: 658 ns per write end to end against tokio's 1366 (2.1x
+//! the throughput; 1.4x with one mutex lock per chunk read, before the
+//! batches); 64 streams 0.57x tokio's time; 1 stream 1.13x. The writer's
+//! own time per write: 44 to 53 ns from 4 to 64 streams (tokio 34 to 94),
+//! but 101 ns with 1 stream (not flat within 1.5x; not profiled). At
+//! 4 KiB the
+//! writer's allocation dominates for every implementation: glibc returns
+//! the freed chunks' pages to the kernel and the next writes fault them
+//! in again (about 4.5 µs per write, ours and tokio's alike; with
+//! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824` tokio's
+//! 16-stream time falls from 5.2 to 0.95 µs), and the 16-stream ratio is
+//! 0.74x tokio's time (0.78x with the trim off, where copying the 4 KiB
+//! into the chunk is a fifth of all CPU samples).
+//!
+//! With 1 stream the writer's own samples (`perf record -e cpu-clock`,
+//! 64 B) are mostly the allocation (`malloc` and `_int_malloc`, 12% of
+//! the writing thread's samples: past glibc's per-thread cache, the
+//! chunks being freed on the reader's thread), the log's
+//! mutex (contended by the reader's refills, 3%) and the write itself
+//! (10%); waking the stream is 1%. Copying small writes into shared
+//! blocks instead (one allocation per block) was tried and not kept:
+//! 2.0 allocations per write fell to 0.0002 and callgrind counted 13%
+//! fewer instructions per write and its two reads, but the writer got
+//! slower with 1 stream (64 KiB blocks: 128 ns against 106, median of 5
+//! alternated runs; 4 KiB blocks: 163 and 144 ns against 90 and 100),
+//! and 4 KiB writes did not change within the noise. Page faults did not
+//! explain it (the 4 KiB blocks faulted less than one allocation per
+//! write); a likely cause, not measured: a block has one reference
+//! count, which the writer raises for every chunk while the readers
+//! lower it for every chunk they drop, so that cache line moves between
+//! the threads on every write.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -1,50 +1,86 @@
 //! The shared state of one writer and its streams: a log of chunks that
-//! some live stream has not read yet, one cursor per stream, and the
-//! memory limit's bookkeeping. Everything sits under one mutex.
+//! some live stream has not taken yet, one port per stream (its batch of
+//! taken chunks and its count of what it handed out), and the memory
+//! limit's bookkeeping.
 //!
 //! # The protocol
 //!
-//! * The log holds entries `head .. tail` (sequence numbers). Each entry
-//!   carries `rem`, the number of live streams that have not read it yet.
-//!   A write pushes one entry with `rem = streams.len()` (or stores nothing
-//!   when there is no stream): one push, whatever the number of streams.
-//! * A stream takes the lock for each entry: it clones the entry at its
-//!   cursor (for `Bytes`, a reference-count increment: no copy), takes
-//!   its share off the entry's `rem` at once, and pops the front entries
-//!   whose `rem` reached zero. Streams read in order, so an entry whose
-//!   `rem` is zero has every earlier entry at zero too (every stream that
-//!   needed the earlier one needed this one, and read it after): popping
-//!   from the front frees every entry nobody needs. Nothing a stream
-//!   handed out is still charged to it, and nothing charged to nobody is
-//!   held by a stream (no batch outside the count).
-//! * Popped entries (and removed streams' wakers) are dropped after the
-//!   lock: a value's `Drop` may call back into the writer.
-//! * `buffered` is the sum of the sizes of the entries in the log: the
-//!   memory held for streams, counted exactly.
-//! * Waiting: a stream that finds nothing registers its waker and its id in
-//!   `waiting` under the lock; the write that adds an entry takes the
-//!   wakers out under the lock and wakes them after releasing it (a waker
-//!   may call back into the writer). The check and the registration happen
-//!   under the same lock as the write, so no wake-up is lost.
-//! * A writer blocked by the `Block` policy sets `writer_waiting` and waits
-//!   on the condition variable (thread) or leaves its waker (task); every
-//!   operation that lowers `buffered` (a read that pops, a stream drop, a
-//!   disconnect) notifies it when the flag is set.
+//! * Every entry written carries its counted size (bytes for
+//!   `ByteWriter`, 1 for `TypedWriter`). `tail_off` is the sum of the
+//!   sizes written while some stream lived: a cumulative offset. Each
+//!   stream's port holds `consumed`, the offset it has handed out to its
+//!   user up to (it starts at `tail_off` when the stream is made).
+//! * **The ledger** is `tail_off - min(consumed)`: every chunk a live
+//!   stream has not handed out yet, whether it is still in the log or in
+//!   that stream's batch. A chunk is alive (held by the crate) only while
+//!   some stream has not handed it out, so the ledger is exactly the
+//!   bytes the crate holds. "Uncounting" a chunk is advancing one's
+//!   `consumed`: one atomic add per chunk handed out, no shared lock.
+//! * The log (under the writer's mutex) holds entries `head .. tail`
+//!   (sequence numbers), each with `rem`, the live streams that have not
+//!   *taken* it into their batch. A write pushes one entry with `rem =
+//!   streams.len()` (or stores nothing when there is no stream): one
+//!   push, whatever the number of streams.
+//! * A stream whose batch is empty takes the mutex once for a run of up
+//!   to [`BATCH`] entries: it clones them (for `Bytes`, a reference-count
+//!   increment), takes its share off their `rem`, pops the front entries
+//!   whose `rem` reached zero, and moves the clones into its batch. It
+//!   then hands them out one per poll from its batch, advancing
+//!   `consumed` at the moment each is handed out: nothing handed out is
+//!   still charged, and everything held for the stream is charged. Under
+//!   `DisconnectSlowest` the batch sits in the stream's port, under the
+//!   port's own mutex (the stream's and, at a disconnect, the writer's);
+//!   under the other policies nobody but the stream ever touches it, and
+//!   it is the stream's own `VecDeque` (no lock per chunk).
+//! * The writer computes `min(consumed)` lazily: it keeps `floor`, the
+//!   minimum at its last scan (a lower bound: `consumed` only grows, a
+//!   new stream starts at the tail), and scans the streams only when
+//!   `tail_off - floor` says the limit may be reached.
+//! * `DisconnectSlowest` removes the stream with the smallest `consumed`:
+//!   under that stream's port lock it reads `consumed` (no hand-out can
+//!   run then), records `lost = tail_off - consumed` in the port (exactly
+//!   the bytes written before the disconnect that the stream never
+//!   handed out) and takes the stream's batch out of it, so a stalled
+//!   stream keeps nothing alive outside the ledger.
+//! * Lock order: the writer's mutex, then a port's. A stream never takes
+//!   the writer's mutex while holding its port's.
+//! * `consumed` and `handed` have one writer, the stream: it advances
+//!   them with a load and a store (no read-modify-write).
+//! * Popped entries, batches taken out and removed streams' wakers are
+//!   dropped after the locks: a value's `Drop` may call back into the
+//!   writer.
+//! * Waiting: a stream that finds its batch and the log empty registers
+//!   its waker and its id in `waiting` under the writer's mutex; the
+//!   write that adds an entry takes the wakers out under the mutex and
+//!   wakes them after releasing it. The check and the registration happen
+//!   under the same lock as the write, so no wake-up is lost. A stream
+//!   empties its batch before it looks at the log again, so it waits (and
+//!   costs the writer a wake) at most once per run it takes.
+//! * A writer blocked by the `Block` policy sets `writer_waiting` (under
+//!   the mutex), issues a SeqCst fence, rescans `consumed` and waits on the
+//!   condition variable (thread) or leaves its waker (task) if still
+//!   full. A stream advances `consumed`, issues a SeqCst fence and reads
+//!   `writer_waiting`: Dekker's pattern with two fences (not SeqCst
+//!   accesses, which loom models as AcqRel only): one fence comes first in
+//!   their total order, so either the writer's scan sees the room or the
+//!   stream sees the flag, takes the mutex (which the writer holds until
+//!   it waits) and, if the minimum rose, wakes it. A stream drop and a
+//!   disconnect do the same under the mutex.
 //!
-//! Why one mutex and not chan-broadcast's lock-free ring: the memory bound
-//! is counted in bytes over a log whose length is not fixed (`Unbounded`
-//! keeps everything; `Block` and `DisconnectSlowest` bound the bytes, not
-//! the number of chunks), and a disconnect must release exactly one
-//! stream's share. chan-broadcast's rings have a fixed number of slots
-//! chosen at construction and report lag in values, after the fact, to the
-//! reader; neither fits. See the crate guide.
+//! Why a mutex-guarded log and not chan-broadcast's lock-free ring: the
+//! memory bound is counted in bytes over a log whose length is not fixed
+//! (`Unbounded` keeps everything; `Block` and `DisconnectSlowest` bound
+//! the bytes, not the number of chunks), and a disconnect must release
+//! exactly one stream's share. chan-broadcast's rings have a fixed number
+//! of slots chosen at construction and report lag in values, after the
+//! fact, to the reader; neither fits. See the crate guide.
 
 use core::task::Waker;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
-use ring_core::sync::atomic::{AtomicU64, Ordering};
+use ring_core::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use ring_core::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::clock;
@@ -103,55 +139,73 @@ pub enum Policy {
     DisconnectSlowest,
 }
 
+/// The most entries a stream takes from the log under one lock of the
+/// writer's mutex. They stay charged to it (and in its port, where a
+/// disconnect can drop them) until it hands each out.
+pub(crate) const BATCH: usize = 32;
+
 /// One chunk in the log.
 #[derive(Debug)]
 struct Entry<T> {
     value: T,
     /// Counted size: bytes for `ByteWriter`, 1 for `TypedWriter`.
     size: usize,
-    /// Live streams that have not read this entry. Never 0 while the entry
-    /// is in the log (zero entries are popped at once).
+    /// Live streams that have not taken this entry. Never 0 while the
+    /// entry is in the log (zero entries are popped at once).
     rem: usize,
     /// When it was written ([`clock::now`]): the start of a stall for a
     /// stream that reaches it.
     at: u64,
 }
 
-/// A stream's progress, written by the stream as it hands out chunks
-/// (no lock), read by [`Shared::stalled`] for the time of its last read.
-/// (Where the stream is, the writer knows from its own cursor.)
-///
-/// A statistic: a reader may see a slightly old value, and no other memory
-/// is published through it, so every access is `Relaxed` (nothing pairs
-/// with anything).
+/// A chunk a stream has taken from the log and not handed out yet.
 #[derive(Debug)]
-pub(crate) struct Progress {
-    /// [`clock::now`] when it last handed one out.
-    at: AtomicU64,
+pub(crate) struct Taken<T> {
+    value: T,
+    size: usize,
 }
 
-impl Progress {
-    /// The stream handed out a chunk, now.
-    pub(crate) fn advance(&self) {
-        // Relaxed: a statistic (see the type's doc).
-        self.at.store(clock::now(), Ordering::Relaxed);
-    }
+/// What a port's lock guards (used under `DisconnectSlowest` only: under
+/// the other policies nobody but the stream ever touches its batch, which
+/// it keeps in its own `VecDeque`, with no lock).
+#[derive(Debug)]
+struct Batch<T> {
+    /// Taken from the log, charged to the stream, not handed out.
+    chunks: VecDeque<Taken<T>>,
+    /// Set by `DisconnectSlowest` (the bytes lost); `chunks` is emptied
+    /// at the same time.
+    lost: Option<u64>,
 }
 
+/// One stream's side of the shared state, shared by the stream and the
+/// writer.
 #[derive(Debug)]
-struct Reader {
-    /// Entries below this have been handed to the stream and had its
-    /// `rem` share taken off; `head <= reported <= tail`.
-    reported: u64,
+pub(crate) struct Port<T> {
+    batch: Mutex<Batch<T>>,
+    /// The offset (in `Inner::tail_off`'s count) the stream has handed
+    /// out up to. Written by the stream only, under `batch`'s lock (so a
+    /// disconnect, which reads it under that lock, sees the final value);
+    /// read by the writer. Relaxed everywhere: it publishes no memory; the
+    /// handshake with a `Block` writer orders it with SeqCst fences (module
+    /// doc), and a disconnect reads it under the port's lock.
+    consumed: AtomicU64,
+    /// The chunks handed out so far, as a sequence number (`taken -
+    /// handed` is the batch's length). Written by the stream only; read by
+    /// [`Shared::stalled`]: a statistic, every access `Relaxed`.
+    handed: AtomicU64,
+    /// [`clock::now`] when the stream last handed out a chunk: a
+    /// statistic for [`Shared::stalled`]; every access is `Relaxed`
+    /// (nothing is published through it, nothing pairs with it).
+    read_at: AtomicU64,
+}
+
+/// The writer's record of a stream.
+#[derive(Debug)]
+struct Reader<T> {
+    /// The next log entry it will take; `head <= taken <= tail`.
+    taken: u64,
     waker: Option<Waker>,
-    progress: Arc<Progress>,
-}
-
-impl Reader {
-    /// Where the stream really is: the next entry it will take.
-    fn pos(&self) -> u64 {
-        self.reported
-    }
+    port: Arc<Port<T>>,
 }
 
 #[derive(Debug)]
@@ -159,18 +213,17 @@ struct Inner<T> {
     log: VecDeque<Entry<T>>,
     /// Sequence number of `log[0]`.
     head: u64,
-    /// Sum of `size` over `log`.
-    buffered: usize,
-    streams: IdMap<Reader>,
-    /// Streams disconnected by `DisconnectSlowest` that have not yet seen
-    /// their error: id → bytes lost.
-    disconnected: IdMap<u64>,
+    /// Sum of the sizes of every entry pushed (the ledger's offsets).
+    tail_off: u64,
+    /// `min(consumed)` over the streams at the writer's last scan, or
+    /// less: a lower bound (see the module doc).
+    floor: u64,
+    streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
     /// streams: skipped).
     waiting: Vec<u64>,
     writer_waker: Option<Waker>,
-    writer_waiting: bool,
     closed: bool,
 }
 
@@ -179,52 +232,55 @@ impl<T> Inner<T> {
         self.head + self.log.len() as u64
     }
 
+    /// The smallest `consumed` (the tail's offset with no stream).
+    fn min_consumed(&self) -> u64 {
+        self.streams
+            .values()
+            // Relaxed: a count (see `Port::consumed`); the `Block`
+            // writer's fence before this scan pairs with the stream's
+            // fence after its add (module doc).
+            .map(|r| r.port.consumed.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(self.tail_off)
+    }
+
+    /// The ledger, exactly: rescans the streams and updates `floor`.
+    fn buffered_exact(&mut self) -> u64 {
+        self.floor = self.min_consumed();
+        self.tail_off - self.floor
+    }
+
     /// Pops the entries nobody needs into `dead` (dropped by the caller
-    /// after the lock: a value's `Drop` may call back into the writer);
-    /// true if any bytes were freed.
-    fn trim(&mut self, dead: &mut Vec<T>) -> bool {
-        let mut freed = false;
+    /// after the lock: a value's `Drop` may call back into the writer).
+    fn trim(&mut self, dead: &mut Vec<T>) {
         while self.log.front().is_some_and(|e| e.rem == 0) {
             let e = self.log.pop_front().expect("front checked");
-            self.buffered -= e.size;
             self.head += 1;
             dead.push(e.value);
-            freed = true;
         }
-        // O(1): a read checks the entry it decrements, `release` its
-        // range (a scan of the whole log here, on every read, made debug
-        // builds quadratic in the log's length).
         debug_assert!(
             self.log.front().is_none_or(|e| e.rem > 0),
             "only the front can reach zero"
         );
-        freed
     }
 
-    /// Releases `cursor ..` for a stream leaving; returns the bytes it had
-    /// not read.
-    fn release(&mut self, cursor: u64) -> u64 {
-        let start = (cursor - self.head) as usize;
-        let mut unread = 0u64;
+    /// Releases `taken ..` for a stream leaving.
+    fn release(&mut self, taken: u64) {
+        let start = (taken - self.head) as usize;
         for e in self.log.range_mut(start..) {
             e.rem -= 1;
-            unread += e.size as u64;
         }
         debug_assert!(
             self.log.iter().map(|e| e.rem > 0).is_sorted(),
             "only the front can reach zero"
         );
-        unread
     }
 
-    /// The writer's waker if it waits for room and room was made.
-    fn room_made(&mut self, room: &Condvar, dead: &mut Vec<T>) -> Option<Waker> {
-        if self.trim(dead) && self.writer_waiting {
-            self.writer_waiting = false;
-            room.notify_all();
-            self.writer_waker.take()
-        } else {
-            None
+    fn take_wakers(&mut self, wakers: &mut Vec<Waker>) {
+        for id in self.waiting.drain(..) {
+            if let Some(w) = self.streams.get_mut(&id).and_then(|r| r.waker.take()) {
+                wakers.push(w);
+            }
         }
     }
 }
@@ -232,7 +288,7 @@ impl<T> Inner<T> {
 /// What a read found.
 #[derive(Debug)]
 pub(crate) enum Read {
-    /// The next value is in the caller's slot.
+    /// Entries were moved into the stream's batch.
     Value,
     /// Disconnected by `DisconnectSlowest`, having lost this many bytes.
     Disconnected(u64),
@@ -328,8 +384,13 @@ impl Stall {
 #[derive(Debug)]
 pub(crate) struct Shared<T> {
     inner: Mutex<Inner<T>>,
-    /// Signalled when `buffered` falls while a blocking writer waits.
+    /// Signalled when the ledger falls while a blocking writer waits.
     room: Condvar,
+    /// A `Block` writer waits for room. Written under `inner`'s lock; read
+    /// without it by a stream after each hand-out. Relaxed everywhere: the
+    /// handshake with `Port::consumed` is ordered by SeqCst fences (module
+    /// doc), the rest happens under `inner`'s lock.
+    writer_waiting: AtomicBool,
     max: usize,
     policy: Policy,
 }
@@ -340,16 +401,16 @@ impl<T> Shared<T> {
             inner: Mutex::new(Inner {
                 log: VecDeque::new(),
                 head: 0,
-                buffered: 0,
+                tail_off: 0,
+                floor: 0,
                 streams: IdMap::default(),
-                disconnected: IdMap::default(),
                 next_stream: 1,
                 waiting: Vec::new(),
                 writer_waker: None,
-                writer_waiting: false,
                 closed: false,
             }),
             room: Condvar::new(),
+            writer_waiting: AtomicBool::new(false),
             max,
             policy,
         }
@@ -367,24 +428,50 @@ impl<T> Shared<T> {
         self.inner.lock()
     }
 
-    /// A new stream at the tail: its id and its progress.
-    pub(crate) fn subscribe(&self) -> (u64, Arc<Progress>) {
+    /// A new stream at the tail: its id and its port.
+    pub(crate) fn subscribe(&self) -> (u64, Arc<Port<T>>) {
         let mut inner = self.lock();
         let id = inner.next_stream;
         inner.next_stream += 1;
-        let cursor = inner.tail();
-        let progress = Arc::new(Progress {
-            at: AtomicU64::new(clock::now()),
+        let taken = inner.tail();
+        let port = Arc::new(Port {
+            batch: Mutex::new(Batch {
+                chunks: VecDeque::new(),
+                lost: None,
+            }),
+            consumed: AtomicU64::new(inner.tail_off),
+            handed: AtomicU64::new(taken),
+            read_at: AtomicU64::new(clock::now()),
         });
         inner.streams.insert(
             id,
             Reader {
-                reported: cursor,
+                taken,
                 waker: None,
-                progress: Arc::clone(&progress),
+                port: Arc::clone(&port),
             },
         );
-        (id, progress)
+        (id, port)
+    }
+
+    /// The writer's waker if a `Block` writer waits and the ledger fell
+    /// (the minimum `consumed` rose, or the last stream left); the thread
+    /// writer is notified here. Under the lock.
+    fn room_made(&self, inner: &mut Inner<T>) -> Option<Waker> {
+        // Relaxed: under the lock, which every store of the flag holds.
+        if !self.writer_waiting.load(Ordering::Relaxed) {
+            return None;
+        }
+        let floor = inner.min_consumed();
+        if floor > inner.floor || inner.streams.is_empty() {
+            inner.floor = floor;
+            // Relaxed: under the lock (see the field).
+            self.writer_waiting.store(false, Ordering::Relaxed);
+            self.room.notify_all();
+            inner.writer_waker.take()
+        } else {
+            None
+        }
     }
 
     /// Forgets stream `id` (dropped or finished).
@@ -393,12 +480,14 @@ impl<T> Shared<T> {
         let mut gone = None;
         let writer = {
             let mut inner = self.lock();
-            inner.disconnected.remove(&id);
             match inner.streams.remove(&id) {
                 Some(r) => {
-                    inner.release(r.reported);
-                    gone = Some(r);
-                    inner.room_made(&self.room, &mut dead)
+                    inner.release(r.taken);
+                    inner.trim(&mut dead);
+                    // Its batch is freed with it (after the lock).
+                    let batch = core::mem::take(&mut r.port.batch.lock().chunks);
+                    gone = Some((r, batch));
+                    self.room_made(&mut inner)
                 }
                 None => None,
             }
@@ -416,53 +505,138 @@ impl<T> Shared<T> {
     }
 
     pub(crate) fn buffered(&self) -> usize {
-        self.lock().buffered
+        let b = self.lock().buffered_exact();
+        usize::try_from(b).unwrap_or(usize::MAX)
     }
 
-    /// Takes the stream's next entry under the lock: clones it into
-    /// `slot` (for `Bytes`, a reference-count increment: no copy) and
-    /// reports it at once (its `rem` falls, and it is popped if this was
-    /// its last reader); or registers `waker`. Nothing a stream handed out
-    /// is ever still charged to it, and nothing it was charged for is held
-    /// outside the log's count. Entries popped are moved to `dead`, which
-    /// the caller drops after the lock.
-    pub(crate) fn read(
+    /// Hands out the next chunk of the stream's batch into `slot`,
+    /// advancing its `consumed` in the same step: under the port's lock
+    /// with `DisconnectSlowest` (a disconnect may empty the batch), from
+    /// the stream's own `local` batch otherwise (nobody else touches it).
+    /// Then, under `Block`, lets a waiting writer know. `None`: the batch
+    /// is empty; `Some(Err(lost))`: disconnected.
+    pub(crate) fn hand_out(
+        &self,
+        port: &Port<T>,
+        local: &mut VecDeque<Taken<T>>,
+        slot: &mut Option<T>,
+    ) -> Option<Result<(), u64>> {
+        // Only this stream writes `consumed` and `handed` (so a load and a
+        // store, not a read-modify-write); Relaxed: see the fields.
+        let advance = |size: usize| {
+            let c = port.consumed.load(Ordering::Relaxed);
+            port.consumed.store(c + size as u64, Ordering::Relaxed);
+            let h = port.handed.load(Ordering::Relaxed);
+            port.handed.store(h + 1, Ordering::Relaxed);
+        };
+        if self.policy == Policy::DisconnectSlowest {
+            let mut b = port.batch.lock();
+            if let Some(lost) = b.lost {
+                return Some(Err(lost));
+            }
+            let t = b.chunks.pop_front()?;
+            // Under the port's lock: a disconnect reads the final value.
+            advance(t.size);
+            *slot = Some(t.value);
+        } else {
+            let t = local.pop_front()?;
+            advance(t.size);
+            *slot = Some(t.value);
+        }
+        // Relaxed: a statistic (see `Port::read_at`).
+        port.read_at.store(clock::now(), Ordering::Relaxed);
+        if self.policy == Policy::Block {
+            // The stream's half of the handshake with a `Block` writer
+            // (module doc): the store of `consumed` above, this fence,
+            // then the flag. Pairs with the fence in `write_locked`
+            // between the flag's store and the scan of `consumed`. (Only
+            // `Block` ever sets the flag.)
+            fence(Ordering::SeqCst);
+            // Relaxed: ordered by the fence.
+            if self.writer_waiting.load(Ordering::Relaxed) {
+                let writer = self.room_made(&mut self.lock());
+                // The value is in `slot` already: a writer waker that
+                // panics here does not lose it (the stream hands it out
+                // at its next poll).
+                if let Some(w) = writer {
+                    w.wake();
+                }
+            }
+        }
+        Some(Ok(()))
+    }
+
+    /// The stream's batch is empty: takes the next run of entries into
+    /// it (clones, for `Bytes` a reference-count increment: no copy), or
+    /// registers `waker`. The batch is the port's under
+    /// `DisconnectSlowest`, `local` otherwise (see [`Shared::hand_out`]).
+    /// `scratch` is the stream's reusable buffer for the clones; entries
+    /// popped are moved to `dead`, which the caller drops after the lock.
+    pub(crate) fn refill(
         &self,
         id: u64,
+        port: &Port<T>,
         waker: Option<&Waker>,
-        slot: &mut Option<T>,
+        scratch: &mut Vec<Taken<T>>,
+        local: &mut VecDeque<Taken<T>>,
         dead: &mut Vec<T>,
     ) -> Read
     where
         T: Clone,
     {
+        scratch.clear();
         let mut old = None;
-        let (read, writer) = {
+        let read = {
             let mut guard = self.lock();
             let inner = &mut *guard;
             let tail = inner.tail();
             let head = inner.head;
             let Some(r) = inner.streams.get_mut(&id) else {
-                return match inner.disconnected.remove(&id) {
+                // Disconnected (the port says by how much) or finished.
+                return match port.batch.lock().lost {
                     Some(lost) => Read::Disconnected(lost),
                     None => Read::Closed,
                 };
             };
-            if r.reported < tail {
-                let at = (r.reported - head) as usize;
-                // The clone before any bookkeeping: a `T::clone` that
-                // panics leaves the counts as they were.
-                *slot = Some(inner.log[at].value.clone());
-                inner.log[at].rem -= 1;
-                debug_assert!(
-                    at == 0 || inner.log[at].rem > 0,
-                    "only the front can reach zero"
-                );
-                r.reported += 1;
-                let writer = inner.room_made(&self.room, dead);
-                (Read::Value, writer)
+            if r.taken < tail {
+                let start = (r.taken - head) as usize;
+                let n = ((tail - r.taken) as usize).min(BATCH);
+                // Each entry's clone before its bookkeeping: a `T::clone`
+                // that panics leaves that entry's count as it was. The
+                // first entry's panic is the caller's (as with one entry
+                // per read); a later one ends the run before that entry
+                // (the entries before it are taken and will be handed out
+                // first), and the entry is cloned again when the stream
+                // reaches it (its panic, if it repeats, reaches the
+                // caller then).
+                for (i, e) in inner.log.range_mut(start..start + n).enumerate() {
+                    let value = if i == 0 {
+                        e.value.clone()
+                    } else {
+                        let clone = std::panic::AssertUnwindSafe(|| e.value.clone());
+                        match std::panic::catch_unwind(clone) {
+                            Ok(v) => v,
+                            Err(_) => break,
+                        }
+                    };
+                    e.rem -= 1;
+                    scratch.push(Taken {
+                        value,
+                        size: e.size,
+                    });
+                }
+                r.taken += scratch.len() as u64;
+                if self.policy == Policy::DisconnectSlowest {
+                    // Where a disconnect can empty it. Lock order: the
+                    // writer's mutex, then the port's.
+                    port.batch.lock().chunks.extend(scratch.drain(..));
+                } else {
+                    local.extend(scratch.drain(..));
+                }
+                inner.trim(dead);
+                Read::Value
             } else if inner.closed {
-                (Read::Closed, None)
+                Read::Closed
             } else {
                 if let Some(w) = waker {
                     match &mut r.waker {
@@ -476,16 +650,11 @@ impl<T> Shared<T> {
                         }
                     }
                 }
-                (Read::Pending, None)
+                Read::Pending
             }
         };
         drop(old);
         dead.clear();
-        // The value is in `slot` already: a writer waker that panics here
-        // does not lose it (the stream hands it out at its next poll).
-        if let Some(w) = writer {
-            w.wake();
-        }
         read
     }
 
@@ -501,8 +670,8 @@ impl<T> Shared<T> {
     ) -> Result<(), Refused<T>> {
         let mut dead = Vec::new();
         let r = self.write_locked(value, size, block, wakers, &mut dead);
-        // After the lock: entries freed by a disconnect (a value's `Drop`
-        // may re-enter the writer).
+        // After the lock: entries and batches freed by a disconnect (a
+        // value's `Drop` may re-enter the writer).
         drop(dead);
         r
     }
@@ -515,6 +684,8 @@ impl<T> Shared<T> {
         wakers: &mut Vec<Waker>,
         dead: &mut Vec<T>,
     ) -> Result<(), Refused<T>> {
+        let max = self.max as u64;
+        let over = |buffered: u64| buffered > 0 && buffered.saturating_add(size as u64) > max;
         let mut guard = self.lock();
         loop {
             let inner = &mut *guard;
@@ -525,25 +696,34 @@ impl<T> Shared<T> {
                 // Nobody to read it: accepted, stored nowhere.
                 return Ok(());
             }
-            let over = |inner: &Inner<T>| {
-                inner.buffered > 0 && inner.buffered.saturating_add(size) > self.max
-            };
-            if self.policy == Policy::Unbounded || !over(inner) {
+            // `tail_off - floor` is at least the ledger: if it fits, the
+            // write fits, with no scan of the streams.
+            if self.policy == Policy::Unbounded || !over(inner.tail_off - inner.floor) {
                 break;
             }
             match self.policy {
                 Policy::Unbounded => unreachable!("checked above"),
                 Policy::DisconnectSlowest => {
-                    while over(inner) {
+                    while over(inner.buffered_exact()) {
                         let slowest = inner
                             .streams
                             .iter()
-                            .min_by_key(|(id, r)| (r.pos(), **id))
+                            // Relaxed: a choice, not a count; the exact
+                            // value is read under the port's lock below.
+                            .min_by_key(|(id, r)| (r.port.consumed.load(Ordering::Relaxed), **id))
                             .map(|(id, _)| *id)
                             .expect("buffered > 0 means a stream");
                         let r = inner.streams.remove(&slowest).expect("just found");
-                        let lost = inner.release(r.reported);
-                        inner.disconnected.insert(slowest, lost);
+                        {
+                            let mut b = r.port.batch.lock();
+                            // Under the port's lock: no hand-out runs, so
+                            // this is the stream's final count. (Any
+                            // ordering would do: Relaxed, see the field.)
+                            let consumed = r.port.consumed.load(Ordering::Relaxed);
+                            b.lost = Some(inner.tail_off - consumed);
+                            dead.extend(b.chunks.drain(..).map(|t| t.value));
+                        }
+                        inner.release(r.taken);
                         inner.trim(dead);
                         if let Some(w) = r.waker {
                             wakers.push(w);
@@ -555,26 +735,43 @@ impl<T> Shared<T> {
                         return Ok(());
                     }
                 }
-                Policy::Block => match block {
-                    Blocking::Thread => {
-                        inner.writer_waiting = true;
-                        guard = self.room.wait(guard);
-                        continue;
+                Policy::Block => {
+                    if let Blocking::No = block {
+                        if over(inner.buffered_exact()) {
+                            return Err(Refused::Full(value));
+                        }
+                        break;
                     }
-                    Blocking::Task(w) => {
-                        inner.writer_waiting = true;
-                        let old = inner.writer_waker.replace(w.clone());
-                        drop(guard);
-                        drop(old);
-                        return Err(Refused::Full(value));
+                    // The writer's half of the handshake (module doc): the
+                    // flag, a SeqCst fence (pairs with the one in
+                    // `hand_out`), then the scan. Relaxed: ordered by the
+                    // fence; the flag's other accesses hold the lock.
+                    self.writer_waiting.store(true, Ordering::Relaxed);
+                    fence(Ordering::SeqCst);
+                    if !over(inner.buffered_exact()) {
+                        // Relaxed: under the lock (see the field).
+                        self.writer_waiting.store(false, Ordering::Relaxed);
+                        break;
                     }
-                    Blocking::No => return Err(Refused::Full(value)),
-                },
+                    match block {
+                        Blocking::Thread => {
+                            guard = self.room.wait(guard);
+                            continue;
+                        }
+                        Blocking::Task(w) => {
+                            let old = inner.writer_waker.replace(w.clone());
+                            drop(guard);
+                            drop(old);
+                            return Err(Refused::Full(value));
+                        }
+                        Blocking::No => unreachable!("returned above"),
+                    }
+                }
             }
             break;
         }
         let inner = &mut *guard;
-        inner.buffered += size;
+        inner.tail_off += size as u64;
         inner.log.push_back(Entry {
             value,
             size,
@@ -593,8 +790,8 @@ impl<T> Shared<T> {
         }
         inner.closed = true;
         inner.take_wakers(wakers);
-        if inner.writer_waiting {
-            inner.writer_waiting = false;
+        // Relaxed: under the lock (see the field).
+        if self.writer_waiting.swap(false, Ordering::Relaxed) {
             self.room.notify_all();
             if let Some(w) = inner.writer_waker.take() {
                 wakers.push(w);
@@ -609,36 +806,37 @@ impl<T> Shared<T> {
         let tail = inner.tail();
         let mut out = Vec::new();
         for (&id, r) in &inner.streams {
-            let pos = r.pos().min(tail);
-            if pos == tail {
+            // Relaxed: statistics (see the fields); a stream handing out
+            // meanwhile makes the report at most one chunk old.
+            let handed = r.port.handed.load(Ordering::Relaxed).min(r.taken);
+            let consumed = r.port.consumed.load(Ordering::Relaxed);
+            let last_read = r.port.read_at.load(Ordering::Relaxed);
+            let unread_chunks = tail - handed;
+            if unread_chunks == 0 {
                 continue;
             }
-            let start = (pos - inner.head) as usize;
-            // Relaxed: a statistic (see `Progress`).
-            let last_read = r.progress.at.load(Ordering::Relaxed);
-            let waiting_since = last_read.max(inner.log[start].at);
-            let waited = clock::since(now, waiting_since);
+            // With chunks in its batch, the stream has had something to
+            // read since it took them, and it hands one out in the same
+            // poll as it takes them: since its last hand-out. Otherwise,
+            // since the first chunk waiting in the log was written, or
+            // its last hand-out if later.
+            let since = if handed < r.taken {
+                last_read
+            } else {
+                last_read.max(inner.log[(r.taken - inner.head) as usize].at)
+            };
+            let waited = clock::since(now, since);
             if waited >= idle {
                 out.push(Stall {
                     id,
-                    unread: inner.log.range(start..).map(|e| e.size as u64).sum(),
-                    unread_chunks: tail - pos,
+                    unread: inner.tail_off.saturating_sub(consumed),
+                    unread_chunks,
                     idle: waited,
                 });
             }
         }
         out.sort_by_key(|s| s.id);
         out
-    }
-}
-
-impl<T> Inner<T> {
-    fn take_wakers(&mut self, wakers: &mut Vec<Waker>) {
-        for id in self.waiting.drain(..) {
-            if let Some(w) = self.streams.get_mut(&id).and_then(|r| r.waker.take()) {
-                wakers.push(w);
-            }
-        }
     }
 }
 

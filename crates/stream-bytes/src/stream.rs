@@ -3,13 +3,14 @@
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
+use std::collections::VecDeque;
 use std::io;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use ring_core::sync::Arc;
 
-use crate::shared::{Progress, Read, Shared};
+use crate::shared::{Port, Read, Shared, Taken};
 
 /// The error a stream disconnected by
 /// [`Policy::DisconnectSlowest`](crate::Policy::DisconnectSlowest) yields
@@ -101,12 +102,19 @@ pub(crate) struct Reader<T> {
     shared: Arc<Shared<T>>,
     id: u64,
     state: State,
-    /// The value taken by the last read and not handed out yet (a waker
-    /// that panicked inside that read unwound past the hand-out).
+    /// The value taken by the last hand-out and not returned yet (a
+    /// writer waker that panicked inside that hand-out unwound past the
+    /// return).
     slot: Option<T>,
-    /// Entries popped by a read, dropped after its lock (reused buffer).
+    /// This stream's batch and counts, shared with the writer.
+    port: Arc<Port<T>>,
+    /// Reused buffers of a refill: the clones taken, the entries popped
+    /// (dropped after the writer's lock).
+    scratch: Vec<Taken<T>>,
+    /// The batch, except under `DisconnectSlowest` (where it is in the
+    /// port, for the writer to free; see `Shared::hand_out`).
+    local: VecDeque<Taken<T>>,
     dead: Vec<T>,
-    progress: Arc<Progress>,
 }
 
 // Nothing in a reader is ever pinned (the streams hand out owned values
@@ -115,14 +123,16 @@ impl<T> Unpin for Reader<T> {}
 
 impl<T: Clone> Reader<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
-        let (id, progress) = shared.subscribe();
+        let (id, port) = shared.subscribe();
         Reader {
             shared,
             id,
             state: State::Open,
             slot: None,
+            port,
+            scratch: Vec::new(),
+            local: VecDeque::new(),
             dead: Vec::new(),
-            progress,
         }
     }
 
@@ -140,35 +150,46 @@ impl<T: Clone> Reader<T> {
             }
             State::Done => return Poll::Ready(None),
         }
-        if self.slot.is_none() {
+        while self.slot.is_none() {
             match self
                 .shared
-                .read(self.id, Some(cx.waker()), &mut self.slot, &mut self.dead)
+                .hand_out(&self.port, &mut self.local, &mut self.slot)
             {
-                Read::Value => {}
-                Read::Pending => return Poll::Pending,
-                Read::Closed => {
-                    self.state = State::Ending;
-                    self.shared.unsubscribe(self.id);
-                    return Poll::Ready(Some(Ok(None)));
-                }
-                Read::Disconnected(lost) => {
-                    self.state = State::Ending;
-                    let e = Disconnected {
-                        lost,
-                        limit: self.shared.max(),
-                    };
-                    return Poll::Ready(Some(Err(io::Error::other(e))));
-                }
+                Some(Ok(())) => {}
+                Some(Err(lost)) => return Poll::Ready(Some(Err(self.disconnected(lost)))),
+                None => match self.shared.refill(
+                    self.id,
+                    &self.port,
+                    Some(cx.waker()),
+                    &mut self.scratch,
+                    &mut self.local,
+                    &mut self.dead,
+                ) {
+                    Read::Value => {}
+                    Read::Pending => return Poll::Pending,
+                    Read::Closed => {
+                        self.state = State::Ending;
+                        self.shared.unsubscribe(self.id);
+                        return Poll::Ready(Some(Ok(None)));
+                    }
+                    Read::Disconnected(lost) => {
+                        return Poll::Ready(Some(Err(self.disconnected(lost))));
+                    }
+                },
             }
         }
         match self.slot.take() {
-            Some(v) => {
-                self.progress.advance();
-                Poll::Ready(Some(Ok(Some(v))))
-            }
-            None => unreachable!("a read that returns `Value` fills the slot"),
+            Some(v) => Poll::Ready(Some(Ok(Some(v)))),
+            None => unreachable!("the loop ends with a value in the slot"),
         }
+    }
+
+    fn disconnected(&mut self, lost: u64) -> io::Error {
+        self.state = State::Ending;
+        io::Error::other(Disconnected {
+            lost,
+            limit: self.shared.max(),
+        })
     }
 }
 

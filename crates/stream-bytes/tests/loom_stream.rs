@@ -185,9 +185,11 @@ fn disconnect_vs_a_waiting_stream() {
 
 #[test]
 fn block_thread_writer_is_woken_by_a_batch_reported_late() {
-    // (Named for the batched reads of the first version.) Each read
-    // reports its chunk in the same lock: the read of "b", the one that
-    // makes room for "cc", must wake the writer.
+    // The stream takes "a" and "b" into its batch under one lock of the
+    // writer's mutex and hands them out one per poll, advancing its
+    // offset under its port's lock only: the hand-out of "b", the one
+    // that makes room for "cc", must wake the writer (the SeqCst-fence
+    // handshake; either fence removed, loom reports the deadlock).
     model(3, || {
         let mut w = ByteWriter::builder()
             .max_buffered_bytes(2)
