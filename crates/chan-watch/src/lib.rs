@@ -112,11 +112,14 @@
 //! and 1.00 at 10 tasks, 0.99 and 0.62 at 100, 0.93 and 0.83 at 500, 0.95
 //! and 0.66 at 1000. (An `Arc`-snapshot `Ref`, tried before the slots,
 //! measured 1.8 to 1.9 on `borrow`: four read-modify-writes per borrow on
-//! two shared lines instead of two on one. The `SeqCst` fence each `Ref`
-//! drop now pays, so that a replaced value is never left behind, writes
-//! no shared line: with and without it, four runs of `borrow` measured
-//! 0.98 to 1.30 alike, within this VM's noise.) A `perf` profile of the
-//! contention shape at 100 tasks (with a locked `Ref`) put about a quarter
+//! two shared lines instead of two on one.) Each slot's lock is a word of
+//! our own with a "retired" bit (`slot.rs`), not std's `RwLock` plus a
+//! `SeqCst` fence and a load of `current` on every `Ref`'s drop (3 locked
+//! operations per borrow against tokio's 2; a profile put 22 % of the
+//! `borrow` row in that drop): alternating the two bench binaries, six
+//! rounds each, `borrow` went from 13 to 24 ns (ratio to tokio 0.93 to
+//! 1.90, median 1.37) to 9 to 13 ns (0.50 to 1.24, median 0.96). A `perf`
+//! profile of the contention shape at 100 tasks (with a locked `Ref`) put about a quarter
 //! of the time in this crate (doorbell registration 9 %, `borrow` 5 %,
 //! version loads 4 %, wake and cancel 4 %), under a third in the tasks'
 //! own work and the rest in tokio's scheduler and the kernel (worker
@@ -124,7 +127,8 @@
 //!
 //! The protocol and the argument for it are written up in the source, in
 //! the repository's `crates/chan-watch/src/`: `state.rs` (the version
-//! word), `shared.rs`, `receiver.rs` and `sender.rs`.
+//! word), `shared.rs`, `slot.rs` (the slot lock word and the retire
+//! protocol), `receiver.rs` and `sender.rs`.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
@@ -133,6 +137,7 @@ pub mod error;
 mod receiver;
 mod sender;
 mod shared;
+mod slot;
 mod state;
 mod stream;
 mod wait;

@@ -2,15 +2,16 @@
 
 use core::fmt;
 use core::future::poll_fn;
-use core::mem::ManuallyDrop;
+use core::marker::PhantomData;
 use core::ops;
 
+use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
-use ring_core::sync::{Arc, RwLockReadGuard};
 
 use crate::coop::cooperative;
 use crate::error::RecvError;
-use crate::shared::{Entry, Shared, Slot};
+use crate::shared::Shared;
+use crate::slot::Slot;
 use crate::state::Version;
 use crate::stream::WatchStream;
 use crate::wait::Waiter;
@@ -53,20 +54,24 @@ pub struct Receiver<T> {
 /// assert_eq!(*rx.borrow(), 2);
 /// ```
 pub struct Ref<'a, T> {
-    /// Dropped by hand in `drop`, before `Shared::release`.
-    guard: ManuallyDrop<RwLockReadGuard<'a, Entry<T>>>,
+    /// Read-locked by this `Ref` until its drop.
     slot: &'a Slot<T>,
     shared: &'a Shared<T>,
     has_changed: bool,
+    /// `!Send`, as tokio's (a read guard): the unlock may run the
+    /// replaced value's drop, on the thread that made the `Ref`. The
+    /// `&T` gives tokio's unwind safety (a read guard's: `T:
+    /// RefUnwindSafe`).
+    _not_send: PhantomData<(&'a T, *const ())>,
 }
 
 // SAFETY: through a shared `&Ref` another thread gets only `&T` (`Deref`,
 // `Debug`) and `has_changed`; the `&Slot<T>` and `&Shared<T>` the `Ref`
 // also holds are used only by its `drop`, which needs the `Ref` itself
-// (and a `Ref` is `!Send`: its read guard is). So sharing a `Ref` shares
-// a `&T` and nothing else, as tokio's `RwLockReadGuard`-based `Ref` does:
-// `Sync` when `T: Sync`, without the auto impl's `T: Send` (from
-// `&Slot<T>`, a lock around `T`).
+// (and a `Ref` is `!Send`: `_not_send`). So sharing a `Ref` shares a `&T`
+// and nothing else, as tokio's `RwLockReadGuard`-based `Ref` does: `Sync`
+// when `T: Sync`, without the auto impl's `T: Send` (from `&Slot<T>`, a
+// lock around `T`) and despite `_not_send`.
 unsafe impl<T: Sync> Sync for Ref<'_, T> {}
 
 impl<T> Ref<'_, T> {
@@ -92,7 +97,9 @@ impl<T> ops::Deref for Ref<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        self.guard
+        // SAFETY: this `Ref` holds the slot's read lock until its drop,
+        // which needs `&mut self`, so the borrow ends first.
+        unsafe { self.slot.entry() }
             .value
             .as_ref()
             .expect("a Ref's slot holds a value while it is read")
@@ -101,10 +108,8 @@ impl<T> ops::Deref for Ref<'_, T> {
 
 impl<T> Drop for Ref<'_, T> {
     fn drop(&mut self) {
-        // SAFETY: `guard` is not used again: this is the `Ref`'s drop.
-        unsafe { ManuallyDrop::drop(&mut self.guard) };
-        // The last reader of a replaced value drops it (shared.rs).
-        self.shared.release(self.slot);
+        // The last reader of a replaced value drops it (slot.rs).
+        self.shared.read_unlock(self.slot);
     }
 }
 
@@ -122,13 +127,14 @@ impl<'a, T> Ref<'a, T> {
     /// any (`None`: the sender's borrow, never changed). Returns the
     /// value's version too.
     pub(crate) fn current(shared: &'a Shared<T>, seen: Option<Version>) -> (Self, Version) {
-        let (guard, slot) = shared.read();
-        let version = guard.version;
+        let slot = shared.read();
+        // SAFETY: read-locked by `read`; the `Ref` made below unlocks it.
+        let version = unsafe { slot.entry() }.version;
         let r = Ref {
-            guard: ManuallyDrop::new(guard),
             slot,
             shared,
             has_changed: seen.is_some_and(|v| v != version),
+            _not_send: PhantomData,
         };
         (r, version)
     }

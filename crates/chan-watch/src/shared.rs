@@ -1,42 +1,55 @@
 //! What every handle of one channel points to, and the slot protocol that
 //! lets a [`Ref`] hold no lock on the *current* value.
 //!
-//! The value lives in one of a few **slots**, each a reader-writer lock
-//! around (value, version); `current` points at the slot that holds the
-//! latest value. A [`Ref`] is a read guard on the slot it was made from,
-//! so a borrow costs what tokio's does (a read lock and an unlock), and:
+//! The value lives in one of a few **slots**, each (value, version) behind
+//! a reader-writer word of our own (`slot.rs`); `current` points at the
+//! slot that holds the latest value. A [`Ref`] holds a read lock on the
+//! slot it was made from, so a borrow costs what tokio's does (two
+//! read-modify-writes on one line: the lock's `fetch_add` and the
+//! unlock's `fetch_sub`), and:
 //!
 //! * `send` never waits for a `Ref`: it writes in place when it can take
 //!   the current slot's write lock at once (`try_write`), and otherwise
 //!   writes into another free slot (a new one if every slot is held by
-//!   some `Ref`) and makes that one current. Readers still holding the
-//!   old slot keep showing its value, which is dropped with the last of
-//!   them (or by the next send that finds the slot free);
+//!   some `Ref`) and makes that one current, then **retires** the old
+//!   one (a bit in its word). Readers still holding the old slot keep
+//!   showing its value, which the last of them drops when it unlocks (or
+//!   the sender, if none held it: `slot.rs` says why one of the two
+//!   always sees the other);
 //! * `send_modify`, `send_if_modified` and `send_replace` need the value
 //!   itself for any `T` (no `T: Clone` in tokio's signatures), so they take
 //!   the current slot's write lock and wait for its `Ref`s, as tokio's do:
 //!   with a `Ref` of the current value alive on the same thread, they wait
-//!   for ever. They wait holding nothing else, so a `send` meanwhile does
-//!   not queue behind them: it moves to another slot, and the waiting
-//!   modification, once in, finds its slot no longer current, drops the
-//!   value the send replaced and starts again on the new slot. (So it
-//!   may wait for the `Ref`s of a value a `send` has already replaced;
-//!   each new start follows a `send`.)
+//!   for ever. While one waits, new borrows of that slot wait too (std's
+//!   writer-preferring lock does the same; `Debug` prints `<locked>`).
+//!   They wait holding nothing else (asleep on the channel's `Parking`,
+//!   not spinning), so a `send` meanwhile does not queue behind them: it
+//!   moves to another slot, and the waiting modification, once in, finds
+//!   its slot no longer current, drops the value the send replaced and
+//!   starts again on the new slot. (So it may wait for the `Ref`s of a
+//!   value a `send` has already replaced; each new start follows a
+//!   `send`.)
 //!
-//! Borrow: load `current`, read-lock that slot, re-load `current`; if it
-//! moved meanwhile, unlock, release the old slot as a `Ref`'s drop does
-//! (`release`: the reader that leaves a replaced slot last empties it)
-//! and retry (a send made another slot current between the two loads).
-//! A slot that is current always holds a value:
-//! a sender fills a slot before it publishes it, and a slot is emptied
-//! only under its write lock after checking it is not current, which
-//! only a sender holding that write lock can change.
+//! Borrow: load `current` and read-lock that slot; the lock's `fetch_add`
+//! returns the word, and if the slot is retired the reader backs out
+//! (unlocking as a `Ref`'s drop does: if it was the last reader, it
+//! empties the slot) and retries on the new `current`; if a writer holds
+//! or waits for the slot it backs out and waits (a short spin, then
+//! asleep) and retries. No second load of `current` is needed: a slot
+//! with neither bit was current during the borrow (`slot.rs`). A slot
+//! that is current always holds a value: a sender fills a slot before it
+//! publishes it, and a slot is emptied only by a holder of its write lock
+//! that saw it retired (retired and not write-locked means not current:
+//! a reused slot loses the bit only in the unlock that ends the send
+//! making it current), or by `send_modify` after checking it is not
+//! current under `slots`.
 //!
 //! Slots are never freed before the channel is: a `Ref` may point at any
 //! of them, so there is nothing to reclaim but their values. Senders
 //! serialise on `slots` (the list, a mutex readers never touch), and no
 //! sender blocks on a slot's lock while it holds `slots` (lock order: a
-//! slot's write lock, then `slots`).
+//! slot's write lock, then `slots`; `Parking`'s mutex is a leaf, taken
+//! only to sleep on or to wake a slot's word).
 //!
 //! [`Ref`]: crate::Ref
 
@@ -45,19 +58,13 @@ use core::ptr;
 use std::panic;
 
 use ring_core::Doorbell;
-use ring_core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering, fence};
-use ring_core::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use ring_core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use ring_core::sync::{Arc, Mutex};
 
 use crate::error::RecvError;
+pub(crate) use crate::slot::Entry;
+use crate::slot::{Parking, Read, Slot};
 use crate::state::{AtomicState, Version};
-
-/// One slot: a value (or none, once dropped) and the version it has.
-pub(crate) struct Entry<T> {
-    pub(crate) value: Option<T>,
-    pub(crate) version: Version,
-}
-
-pub(crate) type Slot<T> = RwLock<Entry<T>>;
 
 pub(crate) struct Shared<T> {
     /// The slot holding the latest value; points into `slots`. Stored
@@ -67,6 +74,9 @@ pub(crate) struct Shared<T> {
     /// Every slot ever made, in `Arc`s so their addresses are stable; the
     /// senders' lock.
     slots: Mutex<Vec<Arc<Slot<T>>>>,
+    /// Where readers and `send_modify` sleep while a slot's word keeps
+    /// them out (`slot.rs`).
+    parking: Parking,
     /// Version and closed bit (`state.rs`).
     pub(crate) state: AtomicState,
     /// Live receivers. Relaxed counts, as tokio's; the last receiver's drop
@@ -89,13 +99,14 @@ pub(crate) type Displaced<T> = [Option<T>; 2];
 
 impl<T> Shared<T> {
     pub(crate) fn new(init: T) -> Self {
-        let first = Arc::new(RwLock::new(Entry {
+        let first = Arc::new(Slot::new(Entry {
             value: Some(init),
             version: Version::INITIAL,
         }));
         Shared {
             current: AtomicPtr::new(Arc::as_ptr(&first).cast_mut()),
             slots: Mutex::new(vec![first]),
+            parking: Parking::new(),
             state: AtomicState::new(),
             ref_count_rx: AtomicUsize::new(1),
             ref_count_tx: AtomicUsize::new(1),
@@ -106,8 +117,8 @@ impl<T> Shared<T> {
     }
 
     fn current(&self) -> *const Slot<T> {
-        // Acquire: pairs with the Release store of a sender that filled
-        // the slot first.
+        // Acquire: pairs with the Release store of a sender that made the
+        // slot (and filled it) first.
         self.current.load(Ordering::Acquire)
     }
 
@@ -123,43 +134,56 @@ impl<T> Shared<T> {
         unsafe { &*p }
     }
 
-    /// A read guard on the current slot, and the slot (module docs).
-    pub(crate) fn read(&self) -> (RwLockReadGuard<'_, Entry<T>>, &Slot<T>) {
+    /// Read-locks the current slot (module docs): the caller reads its
+    /// entry and then calls [`read_unlock`](Shared::read_unlock).
+    pub(crate) fn read(&self) -> &Slot<T> {
         loop {
-            let p = self.current();
             // SAFETY: loaded from `current`.
-            let slot = unsafe { self.slot(p) };
-            let guard = slot.read();
-            if ptr::eq(self.current(), p) {
-                debug_assert!(guard.value.is_some(), "a current slot holds a value");
-                return (guard, slot);
+            let slot = unsafe { self.slot(self.current()) };
+            match slot.read_lock() {
+                Read::Locked => {
+                    debug_assert!(
+                        // SAFETY: read-locked just above.
+                        unsafe { slot.entry() }.value.is_some(),
+                        "a slot read-locked without RETIRED holds a value"
+                    );
+                    return slot;
+                }
+                // A send made another slot current: back out (emptying the
+                // slot if we were its last reader) and borrow that one.
+                Read::Retired => self.read_unlock(slot),
+                Read::Blocked => {
+                    self.read_unlock(slot);
+                    slot.wait_readable(&self.parking);
+                }
             }
-            // A send made another slot current meanwhile. Our read lock
-            // may be what made the old slot's last `Ref` (or the send
-            // itself) fail to empty it: we are then its last reader, so
-            // we release it as a `Ref` does.
-            drop(guard);
-            self.release(slot);
         }
     }
 
-    /// A read guard on the current slot if it can be had without waiting
+    /// Unlocks a read of `slot` (a `Ref`'s drop, a borrow's back-out,
+    /// `Debug`); the last reader of a replaced value drops it here.
+    #[inline]
+    pub(crate) fn read_unlock(&self, slot: &Slot<T>) {
+        // Dropped outside every lock (`T::drop` may use the channel).
+        drop(slot.read_unlock(&self.parking));
+    }
+
+    /// A read lock on the current slot if it can be had without waiting
     /// (std's `try_read`: none while a writer holds or waits for it), for
-    /// `Debug`, which must not block as tokio's does not. The caller drops
-    /// the guard and then calls [`release`](Shared::release), as a `Ref`
-    /// does.
-    fn try_read(&self) -> Option<(RwLockReadGuard<'_, Entry<T>>, &Slot<T>)> {
+    /// `Debug`, which must not block as tokio's does not. The caller
+    /// calls [`read_unlock`](Shared::read_unlock) after it.
+    fn try_read(&self) -> Option<&Slot<T>> {
         loop {
-            let p = self.current();
             // SAFETY: loaded from `current`.
-            let slot = unsafe { self.slot(p) };
-            let guard = slot.try_read()?;
-            if ptr::eq(self.current(), p) {
-                debug_assert!(guard.value.is_some(), "a current slot holds a value");
-                return Some((guard, slot));
+            let slot = unsafe { self.slot(self.current()) };
+            match slot.read_lock() {
+                Read::Locked => return Some(slot),
+                Read::Retired => self.read_unlock(slot),
+                Read::Blocked => {
+                    self.read_unlock(slot);
+                    return None;
+                }
             }
-            drop(guard);
-            self.release(slot);
         }
     }
 
@@ -184,34 +208,40 @@ impl<T> Shared<T> {
             let p = self.current();
             // SAFETY: loaded from `current`.
             let slot = unsafe { self.slot(p) };
-            let mut guard = slot.write();
+            slot.write_wait(&self.parking);
             let slots = self.slots.lock();
+            // SAFETY: we hold the slot's write lock until `write_unlock`
+            // below, and make no other borrow of its entry meanwhile.
+            let entry = unsafe { slot.entry_mut() };
             // Relaxed: only senders store `current`, under `slots`.
             if !ptr::eq(self.current.load(Ordering::Relaxed), p) {
-                // Replaced by a `send` while we waited: not current, and
-                // only a sender holding this write lock could make it so.
-                let replaced = guard.value.take();
+                // Replaced by a `send` while we waited: retired, and only
+                // a sender holding this write lock could reuse it.
+                let replaced = entry.value.take();
                 drop(slots);
-                drop(guard);
+                slot.write_unlock(&self.parking, false);
                 // Outside the locks: `T::drop` may use the channel.
                 drop(replaced);
                 continue;
             }
-            let value = guard.value.as_mut().expect("a current slot holds a value");
-            match panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value))) {
-                Ok(true) => {}
-                Ok(false) => return false,
+            let value = entry.value.as_mut().expect("a current slot holds a value");
+            let modified = match panic::catch_unwind(panic::AssertUnwindSafe(|| modify(value))) {
+                Ok(modified) => modified,
                 Err(panicked) => {
-                    drop(guard);
+                    slot.write_unlock(&self.parking, false);
                     drop(slots);
                     panic::resume_unwind(panicked);
                 }
+            };
+            if modified {
+                // Under the slot's write lock: a borrow reads the version
+                // with the value. Exact: every bump happens under `slots`.
+                entry.version = self.state.load().version().next();
+                self.state.increment_version_while_locked();
             }
-            // Under the slot's write lock: a borrow reads the version with
-            // the value. Exact: every bump happens under `slots`.
-            guard.version = self.state.load().version().next();
-            self.state.increment_version_while_locked();
-            return true;
+            slot.write_unlock(&self.parking, false);
+            drop(slots);
+            return modified;
         }
     }
 
@@ -224,102 +254,58 @@ impl<T> Shared<T> {
         let cur = self.current.load(Ordering::Relaxed).cast_const();
         let next = self.state.load().version().next();
         // SAFETY: loaded from `current`.
-        if let Some(mut guard) = unsafe { self.slot(cur) }.try_write() {
-            let old = guard.value.replace(value);
-            guard.version = next;
+        let cur_slot = unsafe { self.slot(cur) };
+        if cur_slot.try_write() {
+            // SAFETY: write-locked just above, unlocked below.
+            let entry = unsafe { cur_slot.entry_mut() };
+            let old = entry.value.replace(value);
+            entry.version = next;
             self.state.increment_version_while_locked();
+            cur_slot.write_unlock(&self.parking, false);
             return [old, None];
         }
         // Some `Ref` (or a borrow in progress) holds the current slot.
         let mut target = None;
         for s in slots.iter() {
             let p = Arc::as_ptr(s);
-            if !ptr::eq(p, cur) {
-                // SAFETY: `p` points into `slots`, alive as `self` is.
-                if let Some(g) = unsafe { self.slot(p) }.try_write() {
-                    target = Some((p, g));
-                    break;
-                }
+            // Every slot but the current one is retired: `try_write` takes
+            // one nobody holds.
+            if !ptr::eq(p, cur) && s.try_write() {
+                target = Some(p);
+                break;
             }
         }
-        let (p, mut guard) = match target {
-            Some(t) => t,
+        let p = match target {
+            Some(p) => p,
             None => {
-                let fresh = Arc::new(RwLock::new(Entry {
+                let fresh = Arc::new(Slot::new_written(Entry {
                     value: None,
                     version: next,
                 }));
                 let p = Arc::as_ptr(&fresh);
                 slots.push(fresh);
-                // SAFETY: just pushed into `slots`; nobody else knows it.
-                let g = unsafe { self.slot(p) }
-                    .try_write()
-                    .expect("a new slot is free");
-                (p, g)
+                p
             }
         };
-        let stale = guard.value.replace(value);
-        guard.version = next;
-        // Published before the bump: a receiver that sees the new version
-        // (Acquire) finds `current` at the new slot, then waits for our
-        // write lock to read it.
+        // SAFETY: `p` points into `slots`.
+        let slot = unsafe { self.slot(p) };
+        // SAFETY: write-locked above (`try_write` or `new_written`).
+        let entry = unsafe { slot.entry_mut() };
+        let stale = entry.value.replace(value);
+        entry.version = next;
+        // Published before the bump, and both before the unlock: a
+        // receiver that sees the new version (Acquire) finds `current` at
+        // the new slot, then waits for our write lock to read it; and a
+        // reused slot loses `RETIRED` only once it is current (`slot.rs`).
         // Release: pairs with `current()`'s Acquire.
         self.current.store(p.cast_mut(), Ordering::Release);
         self.state.increment_version_while_locked();
-        drop(guard);
-        // The old current value goes now if no `Ref` holds it any more
-        // (else with its last `Ref`): not current, and only we make a
-        // slot current.
-        // SeqCst fence between publishing `p` and looking at the old
-        // slot's lock word: pairs with the fence in `release` between a
-        // reader's unlock and its load of `current` (a store-buffering
-        // pair). Either this `try_write` sees that reader's unlock, or
-        // the reader sees the new `current` and empties the slot itself.
-        fence(Ordering::SeqCst);
-        // SAFETY: `cur` points into `slots`.
-        let old = unsafe { self.slot(cur) }
-            .try_write()
-            .and_then(|mut g| g.value.take());
+        slot.write_unlock(&self.parking, true);
+        // The old current value goes now if no `Ref` holds it, else with
+        // its last `Ref` (`slot.rs`: the retired bit).
+        let old = cur_slot.retire(&self.parking);
         drop(slots);
         [stale, old]
-    }
-
-    /// Called by every reader of `slot` after it unlocks it (a `Ref`'s
-    /// drop, a borrow's retry, `Debug`): drops the slot's value if the
-    /// slot is no longer current and nobody else holds it.
-    ///
-    /// Why a replaced value is never left behind: a slot stops being
-    /// current only in `store`, which then `try_write`s it; and every
-    /// reader, after unlocking, `try_write`s it too unless it is still
-    /// current. The SeqCst fences here and in `store` order each reader's
-    /// unlock and load of `current` against the store of `current` and
-    /// the sender's `try_write`: one of the two sees the other. A
-    /// `try_write` fails only while someone holds the lock: a reader,
-    /// which comes here after it unlocks; `modify`, which empties a slot
-    /// it finds no longer current itself; or a `store` reusing the slot
-    /// (which replaces the value). So the last holder to leave finds the
-    /// slot free and empties it. (The fences reason about the lock word
-    /// of std's `RwLock`: an unlock is an atomic write to it and
-    /// `try_write` reads it, fails only while the lock is held, never
-    /// spuriously.)
-    pub(crate) fn release(&self, slot: &Slot<T>) {
-        // SeqCst fence after the caller's unlock, before the load of
-        // `current`: the other half of the pair in `store` (above).
-        fence(Ordering::SeqCst);
-        if ptr::eq(self.current(), slot) {
-            return;
-        }
-        let Some(mut guard) = slot.try_write() else {
-            return;
-        };
-        // Re-checked under the write lock: a sender makes a slot current
-        // only while holding its write lock.
-        if ptr::eq(self.current(), slot) {
-            return;
-        }
-        let value = guard.value.take();
-        drop(guard);
-        drop(value);
     }
 
     pub(crate) fn receiver_count(&self) -> usize {
@@ -346,12 +332,13 @@ impl<T> Shared<T> {
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `try_read`, as std's `RwLock` `Debug` (so tokio's): prints
+        // `try_read` with std's `RwLock` rule (so tokio's output): prints
         // `<locked>` rather than wait, e.g. inside a `send_modify` closure
         // on this thread or behind a `send_modify` waiting for a `Ref`.
         let held = self.try_read();
         let state = self.state.load();
-        let value = held.as_ref().and_then(|(guard, _)| guard.value.as_ref());
+        // SAFETY: `held` is read-locked until `read_unlock` below.
+        let value = held.and_then(|slot| unsafe { slot.entry() }.value.as_ref());
         let res = f
             .debug_struct("Shared")
             .field("value", &LikeTokiosLock(value))
@@ -359,10 +346,9 @@ impl<T: fmt::Debug> fmt::Debug for Shared<T> {
             .field("is_closed", &state.is_closed())
             .field("ref_count_rx", &self.receiver_count())
             .finish();
-        if let Some((guard, slot)) = held {
-            drop(guard);
+        if let Some(slot) = held {
             // As a `Ref`'s drop: a send may have left this slot meanwhile.
-            self.release(slot);
+            self.read_unlock(slot);
         }
         res
     }

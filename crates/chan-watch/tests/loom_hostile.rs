@@ -51,25 +51,18 @@ impl Gate {
 /// borrow races the send and the holder's `release` of A. Before the fix,
 /// if the borrow read-locked A, the release's `try_write` failed, and the
 /// borrow's re-check found B and retried without releasing: value 0 was
-/// never dropped (the assertion below). Now every reader releases after
-/// it unlocks (`shared.rs` `release`), and the model checks that the
+/// never dropped (the assertion below). Now every reader's unlock runs the
+/// retire protocol (`slot.rs` `read_unlock`), and the model checks that the
 /// replaced value is dropped once no `Ref` can show it, in every
 /// interleaving within the bound.
 ///
-/// This model needs ring-core's loom `RwLock` shim to fail a `try_write`
-/// at once while a reader holds the lock, as std's does. loom 0.7.3's own
-/// `try_write` instead marks the caller blocked while another thread
-/// read-locks the lock (rt/rwlock.rs `post_acquire_read_lock`) and resumes
-/// it only when the last reader leaves: here the send would wait for the
-/// holder, which waits for the send, and loom reported a (false) deadlock
-/// at the `try_write` before reaching the leak; in `loom_watch.rs` every
-/// interleaving where a `try_write` loses to a reader was never explored.
-/// The shim now counts readers (SeqCst, before locking and after
-/// unlocking) and fails `try_write` while the count is not zero (its doc
-/// says why that is a std behaviour). What loom still cannot show: the
-/// weak-memory side of `release` (the SeqCst fences pairing with
-/// `store`), since the shim's SeqCst count and loom's lock add order of
-/// their own; that argument is in `release`'s doc.
+/// The slots now use a lock word of our own (`src/slot.rs`) instead of
+/// std's `RwLock` (and ring-core's loom shim of it, written because loom
+/// 0.7.3's `try_write` blocked on readers instead of failing): loom sees
+/// every read-modify-write of the word, so the whole retire protocol is
+/// modelled, including the case the old SeqCst fences guarded (a reader
+/// deciding on `RETIRED` from a stale view fails this model: see the
+/// mutation table in `tests/README.md`).
 #[test]
 fn a_held_ref_forces_a_slot_change_and_a_racing_borrow_does_not_leak_the_old_value() {
     model(3, || {
@@ -83,7 +76,7 @@ fn a_held_ref_forces_a_slot_change_and_a_racing_borrow_does_not_leak_the_old_val
             let r = rx3.borrow();
             h2.open(); // holding A
             s2.wait();
-            drop(r); // release(A) races the reader below
+            drop(r); // unlocking A races the reader below
         });
         let reader = thread::spawn(move || drop(rx2.borrow()));
         held.wait();

@@ -253,3 +253,29 @@ fn a_borrow_never_sees_an_emptied_slot() {
         assert_eq!(*rx.borrow(), 1);
     });
 }
+
+/// The waits on a slot's lock word (`slot.rs`, `Parking`): a
+/// `send_modify` waits for a `Ref` held on another thread (it sets
+/// `WANT_WRITE` and sleeps), a third thread's borrow arrives meanwhile
+/// (it waits behind the queued modification, or comes before it), and
+/// the `Ref`'s drop and the modification's unlock must wake whoever
+/// sleeps: a lost wake-up is a deadlock loom reports. (Fails if the last
+/// reader's unlock or the write unlock skips its wake-up.)
+#[test]
+fn waits_on_a_slot_word_are_woken() {
+    model(2, || {
+        let (tx, rx) = channel(0_u32);
+        let rx2 = rx.clone();
+        let held = rx.borrow();
+        let modifier = thread::spawn(move || {
+            tx.send_modify(|v| *v += 1);
+            tx
+        });
+        let reader = thread::spawn(move || *rx2.borrow());
+        drop(held);
+        assert!(reader.join().unwrap() <= 1);
+        let tx = modifier.join().unwrap();
+        assert_eq!(*rx.borrow(), 1);
+        drop(tx);
+    });
+}

@@ -1,0 +1,367 @@
+//! One slot: a value behind a reader-writer word of our own, with a
+//! "retired" bit so that the reader leaving a replaced value last (or the
+//! sender, if nobody holds it) drops it, with no fence and no load of
+//! `current` on a `Ref`'s drop.
+//!
+//! The word (an `AtomicUsize`, bits below) holds a reader count, a writer
+//! bit, `RETIRED` (set by the sender when the slot stops being current,
+//! cleared when a `send` makes it current again), `WANT_WRITE` (a
+//! `send_modify` waits for the readers: new readers wait, as with std's
+//! writer-preferring lock, and `Debug`'s `try_read` fails) and `PARKED`
+//! (someone sleeps on the channel's [`Parking`] for this word).
+//!
+//! Why a replaced value is never left behind: every change of the word is
+//! a read-modify-write, so all of them are in one total order (the word's
+//! modification order), and each sees the one before it. The sender sets
+//! `RETIRED` with a `fetch_or` and then tries to take the slot
+//! ([`Slot::try_empty`]); every reader's unlock is a `fetch_sub` that
+//! returns the word before it. Whoever comes last in that order among
+//! "sender's `fetch_or`" and "last reader's `fetch_sub`" sees the other:
+//! the sender sees no reader (and empties the slot), or the last reader
+//! sees `RETIRED` and a count of one (and empties it). A writer holding
+//! the word when it is retired empties or replaces the value itself
+//! (`send_modify` finds the slot no longer current; a `send` reusing it
+//! replaces the value; an emptier empties it). `try_empty` gives up only
+//! when the word shows a reader or a writer, each of which comes back to
+//! the same rule when it leaves. A reader that finds `RETIRED` in its
+//! lock's `fetch_add` backs out through the same unlock. (std's `RwLock`
+//! unlock is only Release, so the previous protocol needed a SeqCst fence
+//! on each side to order the unlock against the load of `current`.)
+//!
+//! Why a reader needs no second load of `current`: a slot whose word has
+//! neither `RETIRED` nor `WRITER` is current or was current at some point
+//! after the reader loaded `current` (it is retired as soon as it stops
+//! being current, and a reused slot loses `RETIRED` only in the unlock
+//! that ends its write, after it is current again and the version is
+//! bumped). So a read lock taken without either bit shows a value that
+//! was current during the borrow, with a version the state has reached.
+
+use core::fmt;
+
+use ring_core::sync::atomic::{AtomicUsize, Ordering};
+use ring_core::sync::{Condvar, Mutex, UnsafeCell};
+
+use crate::state::Version;
+
+/// One slot's value (or none, once dropped) and the version it has.
+pub(crate) struct Entry<T> {
+    pub(crate) value: Option<T>,
+    pub(crate) version: Version,
+}
+
+/// The lock word's bits (nobody else shifts them).
+mod bits {
+    /// A writer holds the slot.
+    pub(super) const WRITER: usize = 1;
+    /// Not current: the last holder to leave drops the value.
+    pub(super) const RETIRED: usize = 1 << 1;
+    /// A `send_modify` waits for the readers to leave: new reads wait.
+    pub(super) const WANT_WRITE: usize = 1 << 2;
+    /// Someone sleeps on the channel's `Parking` for this word.
+    pub(super) const PARKED: usize = 1 << 3;
+    /// One reader (the count is the bits above `PARKED`).
+    pub(super) const READER: usize = 1 << 4;
+
+    pub(super) fn readers(w: usize) -> usize {
+        w / READER
+    }
+
+    /// Neither readers nor a writer: a writer may take it.
+    pub(super) fn free(w: usize) -> bool {
+        readers(w) == 0 && w & WRITER == 0
+    }
+}
+use bits::{PARKED, READER, RETIRED, WANT_WRITE, WRITER};
+
+/// Where threads sleep while a slot's word keeps them out (one per
+/// channel, shared by its slots). A waiter sets `PARKED` in the word
+/// while holding `lock` and sleeps on `cv`; whoever clears `PARKED` in
+/// an unlock takes `lock` and wakes them all. The word's bit and the
+/// unlock are read-modify-writes of one word, so either the waiter's
+/// `fetch_or` sees the unlock (and does not sleep), or the unlock sees
+/// `PARKED` (and wakes it, after it sleeps: it holds `lock` until then).
+#[derive(Default)]
+pub(crate) struct Parking {
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+impl Parking {
+    pub(crate) fn new() -> Self {
+        Parking {
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn wake_all(&self) {
+        drop(self.lock.lock());
+        self.cv.notify_all();
+    }
+}
+
+/// What a read lock found (the word before the reader counted itself).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Read {
+    /// Locked: the value was current during the call.
+    Locked,
+    /// Not current any more: unlock and borrow the new current slot.
+    Retired,
+    /// A writer holds or waits for it: unlock, wait, retry.
+    Blocked,
+}
+
+/// A value and the word that guards it.
+pub(crate) struct Slot<T> {
+    word: AtomicUsize,
+    entry: UnsafeCell<Entry<T>>,
+}
+
+// SAFETY: the entry is reached only under the word's protocol: `&Entry`
+// by readers counted in the word (many threads at once: `T: Sync`) and
+// `&mut Entry` by the one writer holding `WRITER` (which may drop or
+// replace the value on any thread: `T: Send`), as std's `RwLock<T>`.
+unsafe impl<T: Send + Sync> Sync for Slot<T> {}
+
+// A panic never leaves an entry half-written under our protocol in a way
+// a later reader could see as broken (a `send_modify` closure's partial
+// change stays visible, as tokio's, which does not poison either): as
+// std's `RwLock`, which is unwind-safe whatever `T`.
+impl<T> core::panic::RefUnwindSafe for Slot<T> {}
+impl<T> core::panic::UnwindSafe for Slot<T> {}
+
+impl<T> Slot<T> {
+    /// A slot holding `entry`, unlocked (the channel's first).
+    pub(crate) fn new(entry: Entry<T>) -> Self {
+        Slot {
+            word: AtomicUsize::new(0),
+            entry: UnsafeCell::new(entry),
+        }
+    }
+
+    /// A new slot, write-locked by the caller.
+    pub(crate) fn new_written(entry: Entry<T>) -> Self {
+        Slot {
+            word: AtomicUsize::new(WRITER),
+            entry: UnsafeCell::new(entry),
+        }
+    }
+
+    /// Counts the caller as a reader and says what it found. The caller
+    /// holds a read lock only for [`Read::Locked`]; in every case it
+    /// calls [`read_unlock`](Slot::read_unlock) once (for the other two
+    /// outcomes, at once: the back-out).
+    #[inline]
+    pub(crate) fn read_lock(&self) -> Read {
+        // Acquire: pairs with the Release of the last write unlock, so the
+        // entry it wrote is visible to this reader.
+        let old = self.word.fetch_add(READER, Ordering::Acquire);
+        if old & (WRITER | WANT_WRITE | RETIRED) == 0 {
+            Read::Locked
+        } else if old & RETIRED != 0 && old & WRITER == 0 {
+            // Even with `WANT_WRITE`: a `send_modify` waiting on a replaced
+            // slot must not hold up borrows of the current one.
+            Read::Retired
+        } else {
+            Read::Blocked
+        }
+    }
+
+    /// Uncounts a reader (after [`read_lock`](Slot::read_lock), whatever
+    /// it returned). If it was the last reader of a retired slot, empties
+    /// it and returns the value for the caller to drop (outside any
+    /// lock: `T::drop` may use the channel); if it was the last reader
+    /// and someone sleeps, wakes them.
+    #[inline]
+    pub(crate) fn read_unlock(&self, parking: &Parking) -> Option<T> {
+        // Release: pairs with the Acquire of the next writer (`try_write`,
+        // `try_empty`, `write_wait`): this reader's reads of the entry
+        // happen before it is written or dropped. The fetch_subs of
+        // readers and this one form a release sequence, so a writer that
+        // reads a later value of the word synchronises with all of them.
+        let old = self.word.fetch_sub(READER, Ordering::Release);
+        debug_assert!(bits::readers(old) > 0, "a reader was counted");
+        if old & (RETIRED | PARKED) == 0 || bits::readers(old) != 1 {
+            return None;
+        }
+        self.last_reader_left(old, parking)
+    }
+
+    #[cold]
+    fn last_reader_left(&self, old: usize, parking: &Parking) -> Option<T> {
+        if old & PARKED != 0 {
+            self.unpark(parking);
+        }
+        if old & RETIRED != 0 && old & WRITER == 0 {
+            return self.try_empty(parking);
+        }
+        None
+    }
+
+    /// Clears `PARKED` and wakes the sleepers (who re-check the word).
+    fn unpark(&self, parking: &Parking) {
+        // Relaxed: the bit carries no data; the RMW order on the word and
+        // `parking`'s mutex order it against the sleeper's `fetch_or`.
+        self.word.fetch_and(!PARKED, Ordering::Relaxed);
+        parking.wake_all();
+    }
+
+    /// Retires the slot (the sender, holding the senders' lock, after it
+    /// made another slot current) and empties it if nobody holds it.
+    pub(crate) fn retire(&self, parking: &Parking) -> Option<T> {
+        // Release: pairs with `read_lock`'s Acquire. A reader that finds
+        // `RETIRED` (in this RMW's release sequence) then loads `current`
+        // after the sender's store of the new slot, so its retry does not
+        // find this slot again (without it, loom shows a reader spinning
+        // on a stale `current`). For the emptying itself only the total
+        // order of RMWs on this word matters (module docs); `try_empty`
+        // acquires before touching the entry.
+        let old = self.word.fetch_or(RETIRED, Ordering::Release);
+        debug_assert!(old & RETIRED == 0, "only a current slot is retired");
+        if old & PARKED != 0 {
+            // A borrow asleep behind a `send_modify` waiting on this slot
+            // may now move to the new current slot instead (`wait_readable`
+            // lets it go once the slot is retired and not write-locked).
+            self.unpark(parking);
+        }
+        if bits::free(old) {
+            return self.try_empty(parking);
+        }
+        None
+    }
+
+    /// Takes the write lock of a retired slot nobody holds and drops its
+    /// value; gives up if the word shows a holder (who empties it when
+    /// it leaves, module docs) or the slot is current again.
+    fn try_empty(&self, parking: &Parking) -> Option<T> {
+        let mut w = self.word.load(Ordering::Relaxed);
+        loop {
+            if !bits::free(w) || w & RETIRED == 0 {
+                return None;
+            }
+            // Acquire: pairs with the readers' Release unlocks (the
+            // release sequence on the word): their reads of the value
+            // happen before we drop it.
+            match self.word.compare_exchange(
+                w,
+                (w | WRITER) & !WANT_WRITE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => w = now,
+            }
+        }
+        // SAFETY: we hold `WRITER` (taken above): no reader or writer
+        // reaches the entry until `write_unlock`.
+        let value = unsafe { self.entry_mut() }.value.take();
+        self.write_unlock(parking, false);
+        value
+    }
+
+    /// Takes the write lock if nobody holds it (std's `try_write`).
+    pub(crate) fn try_write(&self) -> bool {
+        let mut w = self.word.load(Ordering::Relaxed);
+        loop {
+            if !bits::free(w) {
+                return false;
+            }
+            // Acquire: pairs with the Release unlocks of the readers and
+            // writers before us (their accesses to the entry come first).
+            match self.word.compare_exchange(
+                w,
+                (w | WRITER) & !WANT_WRITE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => w = now,
+            }
+        }
+    }
+
+    /// Takes the write lock, sleeping while others hold it; new readers
+    /// wait meanwhile (`WANT_WRITE`). Holds no other lock while it waits
+    /// (lock order in `shared.rs`).
+    pub(crate) fn write_wait(&self, parking: &Parking) {
+        while !self.try_write() {
+            let guard = parking.lock.lock();
+            // Relaxed: the RMW order on the word decides (`Parking`).
+            let w = self.word.fetch_or(WANT_WRITE | PARKED, Ordering::Relaxed);
+            if bits::free(w) {
+                continue;
+            }
+            drop(parking.cv.wait(guard));
+        }
+    }
+
+    /// Waits until a reader may try again: the word shows no writer and
+    /// no waiting writer, or no writer on a retired slot (the reader then
+    /// moves to the current slot). Sleeps after a short spin.
+    pub(crate) fn wait_readable(&self, parking: &Parking) {
+        let ok = |w: usize| w & WRITER == 0 && (w & WANT_WRITE == 0 || w & RETIRED != 0);
+        // A `send`'s write is a few stores long: spin a little first (not
+        // under loom, where a spin is only more states).
+        #[cfg(not(ring_loom))]
+        for _ in 0..64 {
+            // Relaxed: a hint; `read_lock` acquires.
+            if ok(self.word.load(Ordering::Relaxed)) {
+                return;
+            }
+            ring_core::sync::spin_loop();
+        }
+        let mut guard = parking.lock.lock();
+        loop {
+            // Relaxed: the RMW order on the word decides (`Parking`).
+            let w = self.word.fetch_or(PARKED, Ordering::Relaxed);
+            if ok(w) {
+                return;
+            }
+            guard = parking.cv.wait(guard);
+        }
+    }
+
+    /// Releases the write lock; `reopen` also clears `RETIRED` (a `send`
+    /// made this reused slot current). Wakes sleepers.
+    pub(crate) fn write_unlock(&self, parking: &Parking, reopen: bool) {
+        let clear = if reopen { WRITER | RETIRED } else { WRITER };
+        // Release: pairs with the Acquire of the next reader's
+        // `read_lock` and writer's lock: what we wrote is visible to them.
+        let old = self.word.fetch_and(!(clear | PARKED), Ordering::Release);
+        debug_assert!(old & WRITER != 0, "the caller held the write lock");
+        if old & PARKED != 0 {
+            parking.wake_all();
+        }
+    }
+
+    /// The entry, for a reader.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a read lock ([`Read::Locked`]) or the write lock
+    /// for as long as the borrow lives.
+    pub(crate) unsafe fn entry(&self) -> &Entry<T> {
+        // SAFETY: per the caller's contract, no writer holds the word (or
+        // the caller is the writer) while the borrow lives.
+        self.entry.with(|p| unsafe { &*p })
+    }
+
+    /// The entry, for the writer.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the write lock (`WRITER`) for as long as the
+    /// borrow lives, and makes no other borrow of the entry meanwhile.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn entry_mut(&self) -> &mut Entry<T> {
+        // SAFETY: per the caller's contract, the write lock excludes every
+        // other access while the borrow lives.
+        self.entry.with_mut(|p| unsafe { &mut *p })
+    }
+}
+
+impl<T> fmt::Debug for Slot<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slot").finish_non_exhaustive()
+    }
+}
