@@ -288,8 +288,12 @@ mod wide {
 
     #[cold]
     fn detect() -> bool {
-        // CPUID leaf 1 exists on every x86-64 CPU.
-        let ecx = core::arch::x86_64::__cpuid(1).ecx;
+        // `__cpuid` is an `unsafe fn` before Rust 1.89 (our MSRV is 1.88)
+        // and safe after it, hence the allowance.
+        #[allow(unused_unsafe)]
+        // SAFETY: the `cpuid` instruction exists on every x86-64 CPU, and
+        // leaf 1 is defined on all of them (the only requirement).
+        let ecx = unsafe { core::arch::x86_64::__cpuid(1) }.ecx;
         let avx = ecx & (1 << 28) != 0;
         // Relaxed: as in `available`.
         AVX.store(if avx { 2 } else { 1 }, Ordering::Relaxed);
