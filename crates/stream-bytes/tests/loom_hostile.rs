@@ -9,7 +9,7 @@ use futures::StreamExt;
 use loom::future::block_on;
 use loom::thread;
 
-use stream_bytes::{ByteWriter, Disconnected, Policy};
+use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Disconnected, Policy};
 
 fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -30,7 +30,7 @@ fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
 fn disconnect_loss_is_exact_against_a_reading_thread() {
     model(2, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(2)
+            .max_buffered_bytes(2 * (1 + CHUNK_OVERHEAD))
             .on_full(Policy::DisconnectSlowest)
             .build();
         let mut s = w.stream();
