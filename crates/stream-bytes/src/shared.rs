@@ -792,24 +792,29 @@ impl<T> Shared<T> {
                 Policy::Unbounded => unreachable!("checked above"),
                 Policy::DisconnectSlowest => {
                     while over(inner.charged_exact()) {
-                        let slowest = inner
+                        let (slowest, port) = inner
                             .streams
                             .iter()
-                            // A choice, not a count; the exact `consumed`
-                            // is read under the port's lock below.
+                            // A choice, not a count; the exact position is
+                            // read under the port's lock below.
                             .min_by_key(|(id, r)| (inner.key(&r.port), **id))
-                            .map(|(id, _)| *id)
+                            .map(|(id, r)| (*id, Arc::clone(&r.port)))
                             .expect("buffered > 0 means a stream");
-                        let r = inner.streams.remove(&slowest).expect("just found");
-                        {
-                            let mut b = r.port.batch.lock();
-                            // Under the port's lock: no hand-out runs, so
-                            // this is the stream's final count. (Any
-                            // ordering would do: Relaxed, see the field.)
-                            let consumed = r.port.consumed.load(Ordering::Relaxed);
-                            b.lost = Some(inner.tail_off - consumed);
-                            dead.extend(b.chunks.drain(..).map(|t| t.value));
+                        let mut b = port.batch.lock();
+                        // Under the port's lock no hand-out runs: this is
+                        // the stream's final position. It may have handed
+                        // chunks out since the scan: if it is no longer
+                        // over the limit, spare it and rescan (the loop
+                        // ends: each retry has seen a position advance).
+                        if !over(inner.tail_key() - inner.key(&port)) {
+                            continue;
                         }
+                        let r = inner.streams.remove(&slowest).expect("just found");
+                        // (Any ordering would do: Relaxed, see the field.)
+                        let consumed = port.consumed.load(Ordering::Relaxed);
+                        b.lost = Some(inner.tail_off - consumed);
+                        dead.extend(b.chunks.drain(..).map(|t| t.value));
+                        drop(b);
                         inner.release(r.taken);
                         inner.trim(dead);
                         if let Some(w) = r.waker {
