@@ -9,13 +9,25 @@
 //!   `ByteWriter`, 1 for `TypedWriter`). `tail_off` is the sum of the
 //!   sizes written while some stream lived: a cumulative offset. Each
 //!   stream's port holds `consumed`, the offset it has handed out to its
-//!   user up to (it starts at `tail_off` when the stream is made).
+//!   user up to (it starts at `tail_off` when the stream is made), and
+//!   `handed`, the sequence number it has handed out up to (it starts at
+//!   the tail's).
 //! * **The ledger** is `tail_off - min(consumed)`: every chunk a live
 //!   stream has not handed out yet, whether it is still in the log or in
 //!   that stream's batch. A chunk is alive (held by the crate) only while
 //!   some stream has not handed it out, so the ledger is exactly the
 //!   bytes the crate holds. "Uncounting" a chunk is advancing one's
 //!   `consumed`: one atomic add per chunk handed out, no shared lock.
+//! * **The charge** the limit is compared with adds `overhead` per chunk
+//!   ([`CHUNK_OVERHEAD`] for `ByteWriter`, 0 for `TypedWriter`): in
+//!   charged units a stream is at `key = consumed + overhead * handed`
+//!   and the tail at `tail_off + overhead * tail`, and the charged ledger
+//!   is `tail_key - min(key)`. Both halves of a key advance at the same
+//!   hand-out and only grow, so a key is a position like `consumed`, and
+//!   everything below that says "offset" holds for keys (the writer's
+//!   `floor`, the `Block` handshake: the stream stores both before its
+//!   fence). `buffered_bytes()`, a disconnect's `lost` and the stall
+//!   report use the byte offsets alone.
 //! * The log (under the writer's mutex) holds entries `head .. tail`
 //!   (sequence numbers), each with `rem`, the live streams that have not
 //!   *taken* it into their batch. A write pushes one entry with `rem =
@@ -32,11 +44,11 @@
 //!   port's own mutex (the stream's and, at a disconnect, the writer's);
 //!   under the other policies nobody but the stream ever touches it, and
 //!   it is the stream's own `VecDeque` (no lock per chunk).
-//! * The writer computes `min(consumed)` lazily: it keeps `floor`, the
-//!   minimum at its last scan (a lower bound: `consumed` only grows, a
-//!   new stream starts at the tail), and scans the streams only when
-//!   `tail_off - floor` says the limit may be reached.
-//! * `DisconnectSlowest` removes the stream with the smallest `consumed`:
+//! * The writer computes `min(key)` lazily: it keeps `floor`, the
+//!   minimum at its last scan (a lower bound: keys only grow, a new
+//!   stream starts at the tail), and scans the streams only when
+//!   `tail_key - floor` says the limit may be reached.
+//! * `DisconnectSlowest` removes the stream with the smallest key:
 //!   under that stream's port lock it reads `consumed` (no hand-out can
 //!   run then), records `lost = tail_off - consumed` in the port (exactly
 //!   the bytes written before the disconnect that the stream never
@@ -127,8 +139,9 @@ pub enum Policy {
     Unbounded,
     /// A write that would go over the limit waits until the slowest stream
     /// has read enough: `std::io::Write::write` blocks the calling thread,
-    /// the async writers return `Pending`. A single chunk larger than the
-    /// limit is accepted once nothing is buffered.
+    /// the async writers return `Pending`. A single chunk whose charge
+    /// (its length plus [`CHUNK_OVERHEAD`]) is larger than the limit is
+    /// accepted once nothing is buffered.
     Block,
     /// A write that would go over the limit disconnects the slowest stream
     /// (the one with the most unread bytes) until the chunk fits. That
@@ -138,6 +151,41 @@ pub enum Policy {
     /// chunk is accepted and stored nowhere, as with no stream.
     DisconnectSlowest,
 }
+
+/// What a [`ByteWriter`](crate::ByteWriter)'s memory limit charges each
+/// buffered chunk besides its length, in bytes: a chunk of `n` bytes
+/// counts `n + CHUNK_OVERHEAD` against
+/// [`max_buffered_bytes`](crate::Builder::max_buffered_bytes), so the
+/// limit bounds the memory the chunks really take, not only their
+/// payload, whatever their size.
+///
+/// It covers what each buffered chunk costs besides its bytes, measured
+/// by the repository's `tests/memory.rs` (about 138 bytes per 64-byte
+/// chunk on x86-64): its entry in the writer's log (56 bytes, in a
+/// `VecDeque` whose capacity doubles, so up to 112), `bytes`' shared
+/// header (24 bytes, allocated once a chunk made from a `Vec` is shared),
+/// and the allocator's own header of those two allocations (8 bytes each
+/// with glibc). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
+/// the bytes a disconnected stream lost and every other count stay in
+/// payload bytes.
+///
+/// ```
+/// use bytes::Bytes;
+/// use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Policy};
+///
+/// // Room for exactly two unread 64-byte chunks.
+/// let mut w = ByteWriter::builder()
+///     .max_buffered_bytes(2 * (64 + CHUNK_OVERHEAD))
+///     .on_full(Policy::Block)
+///     .build();
+/// let _s = w.stream();
+/// let chunk = Bytes::from(vec![0u8; 64]);
+/// assert!(w.try_write_bytes(chunk.clone()).unwrap());
+/// assert!(w.try_write_bytes(chunk.clone()).unwrap());
+/// assert!(!w.try_write_bytes(chunk).unwrap()); // full
+/// assert_eq!(w.buffered_bytes(), 128); // payload bytes
+/// ```
+pub const CHUNK_OVERHEAD: usize = 160;
 
 /// The most entries a stream takes from the log under one lock of the
 /// writer's mutex. They stay charged to it (and in its port, where a
@@ -215,9 +263,12 @@ struct Inner<T> {
     head: u64,
     /// Sum of the sizes of every entry pushed (the ledger's offsets).
     tail_off: u64,
-    /// `min(consumed)` over the streams at the writer's last scan, or
-    /// less: a lower bound (see the module doc).
+    /// The smallest [`Inner::key`] over the streams at the writer's last
+    /// scan, or less: a lower bound (see the module doc).
     floor: u64,
+    /// What each chunk is charged besides its size ([`CHUNK_OVERHEAD`]
+    /// for `ByteWriter`, 0 for `TypedWriter`).
+    overhead: u64,
     streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
@@ -232,22 +283,53 @@ impl<T> Inner<T> {
         self.head + self.log.len() as u64
     }
 
-    /// The smallest `consumed` (the tail's offset with no stream).
-    fn min_consumed(&self) -> u64 {
-        self.streams
-            .values()
-            // Relaxed: a count (see `Port::consumed`); the `Block`
-            // writer's fence before this scan pairs with the stream's
-            // fence after its add (module doc).
-            .map(|r| r.port.consumed.load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(self.tail_off)
+    /// A stream's position in charged units: its byte offset plus
+    /// `overhead` per chunk it has handed out (both count from the same
+    /// origin as the tail's, [`Inner::tail_key`]).
+    fn key(&self, port: &Port<T>) -> u64 {
+        // Relaxed: counts (see the fields); the `Block` writer's fence
+        // before a scan pairs with the stream's fence after its stores
+        // (module doc). The stream stores `consumed`, then `handed`: a
+        // scan that sees only one of the two new values gets a key
+        // between the old and the new one, so the charge is
+        // overestimated, never under.
+        let handed = port.handed.load(Ordering::Relaxed);
+        let consumed = port.consumed.load(Ordering::Relaxed);
+        consumed + self.overhead * handed
     }
 
-    /// The ledger, exactly: rescans the streams and updates `floor`.
-    fn buffered_exact(&mut self) -> u64 {
-        self.floor = self.min_consumed();
-        self.tail_off - self.floor
+    /// The tail's position in charged units.
+    fn tail_key(&self) -> u64 {
+        self.tail_off + self.overhead * self.tail()
+    }
+
+    /// The smallest [`Inner::key`] (the tail's with no stream).
+    fn min_key(&self) -> u64 {
+        self.streams
+            .values()
+            .map(|r| self.key(&r.port))
+            .min()
+            .unwrap_or_else(|| self.tail_key())
+    }
+
+    /// The charged ledger, exactly: rescans the streams and updates
+    /// `floor`.
+    fn charged_exact(&mut self) -> u64 {
+        self.floor = self.min_key();
+        self.tail_key() - self.floor
+    }
+
+    /// The ledger in bytes (sizes only, no overhead): `tail_off -
+    /// min(consumed)`.
+    fn buffered_bytes(&self) -> u64 {
+        let min = self
+            .streams
+            .values()
+            // Relaxed: a count (see `Port::consumed`).
+            .map(|r| r.port.consumed.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(self.tail_off);
+        self.tail_off - min
     }
 
     /// Pops the entries nobody needs into `dead` (dropped by the caller
@@ -396,13 +478,16 @@ pub(crate) struct Shared<T> {
 }
 
 impl<T> Shared<T> {
-    pub(crate) fn new(max: usize, policy: Policy) -> Self {
+    /// `overhead`: what each chunk is charged besides its size (see
+    /// [`CHUNK_OVERHEAD`]).
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
         Shared {
             inner: Mutex::new(Inner {
                 log: VecDeque::new(),
                 head: 0,
                 tail_off: 0,
                 floor: 0,
+                overhead: overhead as u64,
                 streams: IdMap::default(),
                 next_stream: 1,
                 waiting: Vec::new(),
@@ -462,7 +547,7 @@ impl<T> Shared<T> {
         if !self.writer_waiting.load(Ordering::Relaxed) {
             return None;
         }
-        let floor = inner.min_consumed();
+        let floor = inner.min_key();
         if floor > inner.floor || inner.streams.is_empty() {
             inner.floor = floor;
             // Relaxed: under the lock (see the field).
@@ -505,7 +590,7 @@ impl<T> Shared<T> {
     }
 
     pub(crate) fn buffered(&self) -> usize {
-        let b = self.lock().buffered_exact();
+        let b = self.lock().buffered_bytes();
         usize::try_from(b).unwrap_or(usize::MAX)
     }
 
@@ -685,8 +770,10 @@ impl<T> Shared<T> {
         dead: &mut Vec<T>,
     ) -> Result<(), Refused<T>> {
         let max = self.max as u64;
-        let over = |buffered: u64| buffered > 0 && buffered.saturating_add(size as u64) > max;
         let mut guard = self.lock();
+        // The chunk's charge: its size plus the per-chunk overhead.
+        let charge = (size as u64).saturating_add(guard.overhead);
+        let over = |charged: u64| charged > 0 && charged.saturating_add(charge) > max;
         loop {
             let inner = &mut *guard;
             if inner.closed {
@@ -696,33 +783,38 @@ impl<T> Shared<T> {
                 // Nobody to read it: accepted, stored nowhere.
                 return Ok(());
             }
-            // `tail_off - floor` is at least the ledger: if it fits, the
+            // `tail_key - floor` is at least the charged ledger: if it fits, the
             // write fits, with no scan of the streams.
-            if self.policy == Policy::Unbounded || !over(inner.tail_off - inner.floor) {
+            if self.policy == Policy::Unbounded || !over(inner.tail_key() - inner.floor) {
                 break;
             }
             match self.policy {
                 Policy::Unbounded => unreachable!("checked above"),
                 Policy::DisconnectSlowest => {
-                    while over(inner.buffered_exact()) {
-                        let slowest = inner
+                    while over(inner.charged_exact()) {
+                        let (slowest, port) = inner
                             .streams
                             .iter()
-                            // Relaxed: a choice, not a count; the exact
-                            // value is read under the port's lock below.
-                            .min_by_key(|(id, r)| (r.port.consumed.load(Ordering::Relaxed), **id))
-                            .map(|(id, _)| *id)
+                            // A choice, not a count; the exact position is
+                            // read under the port's lock below.
+                            .min_by_key(|(id, r)| (inner.key(&r.port), **id))
+                            .map(|(id, r)| (*id, Arc::clone(&r.port)))
                             .expect("buffered > 0 means a stream");
-                        let r = inner.streams.remove(&slowest).expect("just found");
-                        {
-                            let mut b = r.port.batch.lock();
-                            // Under the port's lock: no hand-out runs, so
-                            // this is the stream's final count. (Any
-                            // ordering would do: Relaxed, see the field.)
-                            let consumed = r.port.consumed.load(Ordering::Relaxed);
-                            b.lost = Some(inner.tail_off - consumed);
-                            dead.extend(b.chunks.drain(..).map(|t| t.value));
+                        let mut b = port.batch.lock();
+                        // Under the port's lock no hand-out runs: this is
+                        // the stream's final position. It may have handed
+                        // chunks out since the scan: if it is no longer
+                        // over the limit, spare it and rescan (the loop
+                        // ends: each retry has seen a position advance).
+                        if !over(inner.tail_key() - inner.key(&port)) {
+                            continue;
                         }
+                        let r = inner.streams.remove(&slowest).expect("just found");
+                        // (Any ordering would do: Relaxed, see the field.)
+                        let consumed = port.consumed.load(Ordering::Relaxed);
+                        b.lost = Some(inner.tail_off - consumed);
+                        dead.extend(b.chunks.drain(..).map(|t| t.value));
+                        drop(b);
                         inner.release(r.taken);
                         inner.trim(dead);
                         if let Some(w) = r.waker {
@@ -737,7 +829,7 @@ impl<T> Shared<T> {
                 }
                 Policy::Block => {
                     if let Blocking::No = block {
-                        if over(inner.buffered_exact()) {
+                        if over(inner.charged_exact()) {
                             return Err(Refused::Full(value));
                         }
                         break;
@@ -748,7 +840,7 @@ impl<T> Shared<T> {
                     // fence; the flag's other accesses hold the lock.
                     self.writer_waiting.store(true, Ordering::Relaxed);
                     fence(Ordering::SeqCst);
-                    if !over(inner.buffered_exact()) {
+                    if !over(inner.charged_exact()) {
                         // Relaxed: under the lock (see the field).
                         self.writer_waiting.store(false, Ordering::Relaxed);
                         break;

@@ -57,7 +57,11 @@ impl Disconnected {
         self.lost
     }
 
-    /// The writer's limit at the time.
+    /// The writer's limit at the time. A byte writer's limit counts each
+    /// chunk's length plus its overhead
+    /// ([`CHUNK_OVERHEAD`](crate::CHUNK_OVERHEAD)), so a stream can be
+    /// disconnected with fewer [`lost_bytes`](Disconnected::lost_bytes)
+    /// than the limit (a typed writer's counts values).
     ///
     /// ```
     /// # use std::io::Write;

@@ -62,7 +62,8 @@ impl<T: Clone + Send> TypedWriter<T> {
     /// ```
     pub fn bounded(max_values: usize, policy: Policy) -> Self {
         TypedWriter {
-            core: Core::new(max_values, policy),
+            // Values are counted, not bytes: no per-value overhead.
+            core: Core::new(max_values, policy, 0),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ring_core::sync::Arc;
 
-use crate::shared::{Blocking, Policy, Refused, Shared, Stall, wake_all};
+use crate::shared::{Blocking, CHUNK_OVERHEAD, Policy, Refused, Shared, Stall, wake_all};
 use crate::stream::ByteStream;
 
 /// The next writer id. A std atomic, not the `ring_core::sync` shim's:
@@ -37,14 +37,15 @@ pub(crate) struct Core<T> {
 }
 
 impl<T: Clone> Core<T> {
-    pub(crate) fn new(max: usize, policy: Policy) -> Self {
+    /// `overhead`: what the limit charges each chunk besides its size.
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
         let max = if policy == Policy::Unbounded {
             usize::MAX
         } else {
             max
         };
         Core {
-            shared: Arc::new(Shared::new(max, policy)),
+            shared: Arc::new(Shared::new(max, policy, overhead)),
             id: next_writer_id(),
             closed: false,
             wakers: Vec::new(),
@@ -167,6 +168,7 @@ impl ByteWriter {
         Builder {
             max: usize::MAX,
             policy: Policy::Unbounded,
+            overhead: CHUNK_OVERHEAD,
         }
     }
 
@@ -439,12 +441,24 @@ impl io::Write for ByteWriter {
 pub struct Builder {
     max: usize,
     policy: Policy,
+    overhead: usize,
 }
+
+/// The largest [`Builder::chunk_overhead`]: keeps the charged offsets
+/// (an overhead per chunk ever written) far from `u64`'s end (2^52 chunks).
+const MAX_CHUNK_OVERHEAD: usize = 4096;
 
 impl Builder {
     /// The most bytes held for the streams at once (ignored under
-    /// [`Policy::Unbounded`]). A single chunk larger than this is accepted
-    /// when nothing is buffered, so one write never waits for ever.
+    /// [`Policy::Unbounded`]), counting each buffered chunk as its length
+    /// plus [`CHUNK_OVERHEAD`] (what its bookkeeping costs; see
+    /// [`chunk_overhead`](Builder::chunk_overhead)), so the limit bounds
+    /// the memory the chunks take for small chunks as for large ones: a
+    /// write is over the limit when the charge of the chunks buffered
+    /// plus its own exceeds `n`. A single chunk whose charge exceeds `n`
+    /// is accepted when nothing is buffered, so one write never waits for
+    /// ever. [`ByteWriter::buffered_bytes`] and the bytes a disconnected
+    /// stream lost count payload bytes only.
     ///
     /// ```
     /// let w = stream_bytes::ByteWriter::builder().max_buffered_bytes(10).build();
@@ -452,6 +466,31 @@ impl Builder {
     /// ```
     pub fn max_buffered_bytes(mut self, n: usize) -> Self {
         self.max = n;
+        self
+    }
+
+    /// What the limit charges each buffered chunk besides its length, in
+    /// bytes: [`CHUNK_OVERHEAD`] unless set. 0 counts payload bytes only
+    /// (then many small chunks can take several times the limit: a
+    /// 64-byte chunk costs about 200 bytes). At most 4096; larger values
+    /// are taken as 4096.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use stream_bytes::{ByteWriter, Policy};
+    ///
+    /// let mut w = ByteWriter::builder()
+    ///     .max_buffered_bytes(8)
+    ///     .chunk_overhead(0)
+    ///     .on_full(Policy::Block)
+    ///     .build();
+    /// let _s = w.stream();
+    /// assert!(w.try_write_bytes(Bytes::from_static(b"1234")).unwrap());
+    /// assert!(w.try_write_bytes(Bytes::from_static(b"5678")).unwrap());
+    /// assert!(!w.try_write_bytes(Bytes::from_static(b"9")).unwrap()); // full
+    /// ```
+    pub fn chunk_overhead(mut self, bytes: usize) -> Self {
+        self.overhead = bytes.min(MAX_CHUNK_OVERHEAD);
         self
     }
 
@@ -475,7 +514,7 @@ impl Builder {
     /// ```
     pub fn build(self) -> ByteWriter {
         ByteWriter {
-            core: Core::new(self.max, self.policy),
+            core: Core::new(self.max, self.policy, self.overhead),
             written: 0,
         }
     }

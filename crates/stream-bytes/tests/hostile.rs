@@ -50,9 +50,13 @@ fn allocs() -> usize {
 // ---------------------------------------------------------------------
 // Helpers.
 
+/// A writer whose limit counts payload bytes only (`chunk_overhead(0)`):
+/// these tests place the limit byte by byte. The default per-chunk charge
+/// is tested in `charge.rs` and `memory.rs`.
 fn bounded(n: usize, p: Policy) -> ByteWriter {
     ByteWriter::builder()
         .max_buffered_bytes(n)
+        .chunk_overhead(0)
         .on_full(p)
         .build()
 }

@@ -15,7 +15,7 @@ use futures::StreamExt;
 use loom::future::block_on;
 use loom::thread;
 
-use stream_bytes::{ByteWriter, Policy};
+use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Policy};
 
 fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
@@ -82,7 +82,7 @@ fn stream_drop_vs_write_and_close() {
 fn block_thread_writer_is_woken_by_the_read_that_makes_room() {
     model(3, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1)
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
             .on_full(Policy::Block)
             .build();
         let s = w.stream();
@@ -100,7 +100,7 @@ fn block_thread_writer_is_woken_by_the_read_that_makes_room() {
 fn block_thread_writer_is_woken_by_a_stream_drop() {
     model(3, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1)
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
             .on_full(Policy::Block)
             .build();
         let s = w.stream();
@@ -117,7 +117,7 @@ fn block_task_writer_is_woken_by_the_read_that_makes_room() {
     use tokio::io::AsyncWrite;
     model(3, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1)
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
             .on_full(Policy::Block)
             .build();
         let s = w.stream();
@@ -137,7 +137,7 @@ fn block_task_writer_is_woken_by_the_read_that_makes_room() {
 fn disconnect_vs_a_waiting_stream() {
     model(3, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1)
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
             .on_full(Policy::DisconnectSlowest)
             .build();
         let slow = w.stream();
@@ -189,10 +189,13 @@ fn block_thread_writer_is_woken_by_a_batch_reported_late() {
     // writer's mutex and hands them out one per poll, advancing its
     // offset under its port's lock only: the hand-out of "b", the one
     // that makes room for "cc", must wake the writer (the SeqCst-fence
-    // handshake; either fence removed, loom reports the deadlock).
+    // handshake; either fence removed, loom reports the deadlock). The
+    // limit holds two 1-byte chunks with their per-chunk charge: the
+    // writer's scan needs both the byte offset and the chunk count the
+    // hand-out stores before its fence.
     model(3, || {
         let mut w = ByteWriter::builder()
-            .max_buffered_bytes(2)
+            .max_buffered_bytes(2 * (1 + CHUNK_OVERHEAD))
             .on_full(Policy::Block)
             .build();
         let s = w.stream();

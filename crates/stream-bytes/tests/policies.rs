@@ -22,9 +22,13 @@ fn next_now(s: &mut ByteStream) -> Poll<Option<std::io::Result<Bytes>>> {
     Pin::new(s).poll_next(&mut Context::from_waker(&waker))
 }
 
+/// A writer whose limit counts payload bytes only (`chunk_overhead(0)`):
+/// these tests place the limit byte by byte. The default per-chunk charge
+/// is tested in `charge.rs` and `memory.rs`.
 fn bounded(n: usize, p: Policy) -> ByteWriter {
     ByteWriter::builder()
         .max_buffered_bytes(n)
+        .chunk_overhead(0)
         .on_full(p)
         .build()
 }

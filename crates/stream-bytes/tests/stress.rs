@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::executor::block_on;
-use stream_bytes::{ByteStream, ByteWriter, Disconnected, Policy};
+use stream_bytes::{ByteStream, ByteWriter, CHUNK_OVERHEAD, Disconnected, Policy};
+
+/// About a dozen chunks (8 to 31 bytes each) with their per-chunk charge.
+const LIMIT: usize = 12 * (20 + CHUNK_OVERHEAD);
 
 // Small under Miri: `cargo xtask miri` reruns this binary over 32 seeds.
 // Smaller off x86: `cargo xtask cross` runs aarch64 under qemu user
@@ -84,7 +87,7 @@ fn unbounded_every_reader_gets_every_chunk_in_order() {
 
 #[test]
 fn block_every_reader_gets_every_chunk_and_memory_stays_bounded() {
-    for (read, lost) in run(Policy::Block, 256) {
+    for (read, lost) in run(Policy::Block, LIMIT) {
         assert_eq!((read, lost), (N, 0));
     }
 }
@@ -94,7 +97,7 @@ fn disconnect_slowest_loses_nothing_silently() {
     // A reader either read every chunk, or read a prefix and was told how
     // many bytes it lost: the prefix plus the loss never exceeds what was
     // written, and a reader that was not disconnected read everything.
-    for (read, lost) in run(Policy::DisconnectSlowest, 256) {
+    for (read, lost) in run(Policy::DisconnectSlowest, LIMIT) {
         if lost == 0 {
             assert_eq!(read, N);
         } else {
