@@ -34,6 +34,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
+use seqcast_benches::runtime;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
@@ -137,14 +138,6 @@ impl Chan for AsyncBroadcast {
 /// One thread runs every task (`lossless_1thread`).
 fn current_thread_runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, measurement::WallTime};
 use futures_core::Stream;
+use seqcast_benches::runtime;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 use tokio_util::sync::ReusableBoxFuture;
@@ -45,14 +46,6 @@ const CHUNKS: usize = 2048;
 /// Writer-loop time per write, by (group, impl, streams): (sum ns, runs).
 type WriterTimes = BTreeMap<(String, String, usize), (f64, u64)>;
 static WRITER: Mutex<WriterTimes> = Mutex::new(BTreeMap::new());
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Drains a stream of `Result<Bytes, _>` to its end; returns bytes read.
 async fn drain<S, E>(mut s: S) -> usize

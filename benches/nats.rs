@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures::StreamExt;
+use seqcast_benches::runtime;
 use seqcast_test_support::nats::NatsServer;
-use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
 /// Messages per iteration.
@@ -371,14 +371,6 @@ async fn receive(
             progress.done.notify_one();
         }
     }
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {

@@ -30,6 +30,7 @@ use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
+use seqcast_benches::runtime;
 use tokio::runtime::Runtime;
 use tokio::sync::Notify;
 
@@ -116,14 +117,6 @@ impl Watch for Asyncband {
         let changed = std::pin::pin!(rx.changed());
         assert!(changed.poll(&mut cx).is_ready(), "the value was unseen");
     }
-}
-
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn send<C: Watch>(g: &mut BenchmarkGroup<'_, WallTime>, waiting: usize) {

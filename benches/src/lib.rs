@@ -122,3 +122,13 @@ pub fn pin(core: usize) {
         core_affinity::set_for_current(*id);
     }
 }
+
+/// The runtime every async bench runs on: tokio's multi-thread runtime
+/// with 2 workers (this machine's cores), timers and I/O enabled.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
