@@ -18,7 +18,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::CodecError;
 use crate::options::Options;
-use crate::wire::{Kind, Meta};
+use crate::wire::{Kind, Meta, split};
 
 /// What the feed task broadcasts.
 #[derive(Debug, Clone)]
@@ -126,20 +126,65 @@ where
     T: Clone,
     D: Fn(&Bytes) -> Result<T, CodecError>,
 {
-    let (event, close) = match Meta::of(&message) {
-        Err(e) => (Event::Foreign(e.into()), false),
-        Ok(meta) => {
-            *last_frame = Some(Instant::now());
-            let body = match meta.kind {
-                Kind::Data => match decode(&message.payload) {
-                    Ok(v) => Body::Value(v),
-                    Err(e) => Body::Bad(e.to_string().into()),
-                },
-                Kind::Heartbeat | Kind::Close => Body::Empty,
+    let (meta, count) = match Meta::of(&message) {
+        Err(e) => return tx.send(Event::Foreign(e.into())).is_ok(),
+        Ok(m) => m,
+    };
+    *last_frame = Some(Instant::now());
+    if let Some(count) = count {
+        return batch(meta, count, &message.payload, tx, decode);
+    }
+    let body = match meta.kind {
+        Kind::Data => match decode(&message.payload) {
+            Ok(v) => Body::Value(v),
+            Err(e) => Body::Bad(e.to_string().into()),
+        },
+        Kind::Heartbeat | Kind::Close => Body::Empty,
+    };
+    let len = message.payload.len() as u64;
+    tx.send(Event::Frame { meta, len, body }).is_ok() && meta.kind != Kind::Close
+}
+
+/// Broadcasts a batch frame as its `count` data frames (each value's
+/// sequence number and, for bytes, offset); false when no receiver is
+/// left. A value that does not decode is one `Bad` frame, the others are
+/// delivered; a payload whose framing is broken is one `Bad` frame for
+/// the batch's last sequence number at its first offset, so a receiver
+/// reports the `count - 1` values before it (and every byte of it) lost.
+pub(crate) fn batch<T, D>(
+    first: Meta,
+    count: u64,
+    payload: &Bytes,
+    tx: &chan_broadcast::Sender<Event<T>>,
+    decode: &D,
+) -> bool
+where
+    T: Clone,
+    D: Fn(&Bytes) -> Result<T, CodecError>,
+{
+    let values = match split(payload, count) {
+        Ok(values) => values,
+        Err(e) => {
+            let meta = Meta {
+                seq: first.seq + (count - 1),
+                ..first
             };
-            let len = message.payload.len() as u64;
-            (Event::Frame { meta, len, body }, meta.kind == Kind::Close)
+            let body = Body::Bad(e.into());
+            return tx.send(Event::Frame { meta, len: 0, body }).is_ok();
         }
     };
-    tx.send(event).is_ok() && !close
+    let mut meta = first;
+    for value in values {
+        let len = value.len() as u64;
+        let body = match decode(&value) {
+            Ok(v) => Body::Value(v),
+            Err(e) => Body::Bad(e.to_string().into()),
+        };
+        if tx.send(Event::Frame { meta, len, body }).is_err() {
+            return false;
+        }
+        meta.seq += 1;
+        meta.offset = meta.offset.map(|o| o.saturating_add(len));
+    }
+    true
 }

@@ -41,8 +41,9 @@
 //!   and a [`Codec`]; the default, [`Postcard`], is compact binary (its
 //!   doc says why).
 //! * [`forward_bytes`]: a task publishing every chunk of a stream-bytes
-//!   `ByteStream` (so of a `ByteWriter`), one message per chunk, the
-//!   `Bytes` handed to the client without a copy; [`subscribe_bytes`]: a
+//!   `ByteStream` (so of a `ByteWriter`), each chunk of 1 KiB or more as
+//!   one message, its `Bytes` handed to the client without a copy (small
+//!   chunks may share a message, see below); [`subscribe_bytes`]: a
 //!   [`RemoteByteStream`] yielding the chunks, boundaries and order kept,
 //!   then an empty chunk at the close, as `ByteStream` does.
 //!
@@ -56,7 +57,17 @@
 //!
 //! * Every message carries the forwarder's session id and sequence number
 //!   in one header (`Seqcast: data <session> <seq>[ <offset>]`, see the
-//!   source's `wire.rs`). A receiver that sees a hole reports it **before**
+//!   source's `wire.rs`). Values (and chunks under 1 KiB) that are already
+//!   queued when the forwarder wakes up share one message, a batch
+//!   (`Seqcast: batch <session> <first_seq> <count>[ <offset>]`, the
+//!   payloads length-prefixed with varints, at most 256 and under the
+//!   server's `max_payload`); the forwarder never waits to fill one, so
+//!   latency does not grow. A batch counts as `count` sequence numbers: a
+//!   lost batch is `Lagged(count)`; a value in it that does not decode is
+//!   one error item and the others are delivered; a batch whose framing
+//!   is broken delivers nothing and is reported as `count` lost values
+//!   (`Lagged(count - 1)`, then a decode error for its last sequence
+//!   number; for bytes, its bytes are counted at the next frame). A receiver that sees a hole reports it **before**
 //!   the value after it: `Err(Lagged(n))` from `recv` (or
 //!   [`RemoteError::Lagged`]), with `n` the number of values lost; for
 //!   bytes an `io::Error` holding [`LostBytes`] with the exact byte count

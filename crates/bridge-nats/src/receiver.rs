@@ -571,6 +571,106 @@ mod tests {
         });
     }
 
+    /// A batch frame of values `first..first + values.len()` as the
+    /// feed hands it on; an entry `None` is bytes that do not decode.
+    fn send_batch(
+        tx: &chan_broadcast::Sender<Event<u64>>,
+        first: u64,
+        values: &[Option<u64>],
+        cut: usize,
+    ) {
+        let mut buf = Vec::new();
+        for v in values {
+            let bytes = match v {
+                Some(v) => postcard::to_allocvec(v).unwrap(),
+                None => vec![0xff], // a varint cut off
+            };
+            crate::wire::put_len(&mut buf, bytes.len());
+            buf.extend(bytes);
+        }
+        buf.truncate(buf.len() - cut);
+        let meta = Meta {
+            kind: Kind::Data,
+            session: 7,
+            seq: first,
+            offset: None,
+        };
+        let decode = |b: &bytes::Bytes| crate::Postcard.decode::<u64>(b);
+        let count = values.len() as u64;
+        assert!(crate::feed::batch(meta, count, &buf.into(), tx, &decode));
+    }
+
+    #[test]
+    fn a_batch_is_its_values_in_order() {
+        let (tx, mut rx) = pair(16);
+        tx.send(data(1)).unwrap();
+        send_batch(&tx, 2, &[Some(20), Some(30), Some(40)], 0);
+        tx.send(data(5)).unwrap();
+        for v in [10, 20, 30, 40, 50] {
+            assert_eq!(rx.try_recv(), Ok(v));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn a_lost_batch_is_lagged_by_its_count() {
+        let (tx, mut rx) = pair(16);
+        send_batch(&tx, 1, &[Some(10), Some(20)], 0);
+        // The batch 3..=6 (4 values) is lost on the way.
+        send_batch(&tx, 7, &[Some(70), Some(80), Some(90)], 0);
+        tx.send(frame(Kind::Close, 7, 9, None)).unwrap();
+        assert_eq!(rx.try_recv(), Ok(10));
+        assert_eq!(rx.try_recv(), Ok(20));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(4)));
+        assert_eq!(rx.try_recv(), Ok(70));
+        assert_eq!(rx.try_recv(), Ok(80));
+        assert_eq!(rx.try_recv(), Ok(90));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[test]
+    fn a_value_of_a_batch_that_does_not_decode_is_one_error_the_rest_delivered() {
+        let (tx, mut rx) = pair(16);
+        send_batch(&tx, 1, &[Some(10), None, Some(30)], 0);
+        tx.send(data(4)).unwrap();
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv_item().await, Ok(10));
+            assert!(matches!(
+                rx.recv_item().await,
+                Err(RemoteError::Decode { seq: 2, .. })
+            ));
+            assert_eq!(rx.recv_item().await, Ok(30));
+            assert_eq!(rx.recv_item().await, Ok(40));
+        });
+    }
+
+    #[test]
+    fn a_batch_with_broken_framing_is_lost_whole() {
+        let (tx, mut rx) = pair(16);
+        let mut plain = rx.resubscribe();
+        tx.send(data(1)).unwrap();
+        // Values 2, 3, 4, the last one's bytes cut: nothing of it is
+        // delivered, its three values are reported lost.
+        send_batch(&tx, 2, &[Some(20), Some(30), Some(40)], 1);
+        tx.send(data(5)).unwrap();
+        drop(tx);
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv_item().await, Ok(10));
+            assert_eq!(rx.recv_item().await, Err(RemoteError::Lagged(2)));
+            assert!(matches!(
+                rx.recv_item().await,
+                Err(RemoteError::Decode { seq: 4, .. })
+            ));
+            assert_eq!(rx.recv_item().await, Ok(50));
+            // Through recv: Lagged(2) and Lagged(1), the batch's 3 values.
+            assert_eq!(plain.recv().await, Ok(10));
+            assert_eq!(plain.recv().await, Err(RecvError::Lagged(2)));
+            assert_eq!(plain.recv().await, Err(RecvError::Lagged(1)));
+            assert_eq!(plain.recv().await, Ok(50));
+            assert_eq!(plain.recv().await, Err(RecvError::Closed));
+        });
+    }
+
     #[test]
     fn a_new_session_is_reported_and_recv_skips_it() {
         let (tx, mut rx) = pair(16);
