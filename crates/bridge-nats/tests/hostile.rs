@@ -691,3 +691,133 @@ fn public_types_are_send_sync_unpin_and_debug() {
     let _ = format!("{:?}", Options::default());
     let _ = format!("{:?}", RemoteError::Closed);
 }
+
+// ---------------------------------------------------------------------
+// More: the forwarder's end on a stream error, empty chunks, the feed's
+// end, values lost before a receiver's first frame.
+
+// Claim checked: a byte stream that fails (not a disconnect) stops the
+// forwarder with `ForwardError::Stream` in its JoinHandle, without a close
+// frame, so the remote stream reports the publisher lost; an empty chunk
+// in the stream is not sent (no false close).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_byte_stream_is_a_stream_error_and_never_a_close() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let options = Options::default()
+        .heartbeat_interval(Duration::from_millis(100))
+        .heartbeat_timeout(Duration::from_millis(500));
+    let mut s = within(bridge_nats::subscribe_bytes(&client, "fs", 64, options))
+        .await
+        .unwrap();
+    let items: Vec<io::Result<Bytes>> = vec![
+        Ok(Bytes::from_static(b"a")),
+        Ok(Bytes::new()),
+        Ok(Bytes::from_static(b"b")),
+        Err(io::Error::other("disk on fire")),
+        Ok(Bytes::from_static(b"never")),
+    ];
+    let forwarder =
+        bridge_nats::forward_bytes(futures::stream::iter(items), client.clone(), "fs", options);
+    match within(forwarder).await.unwrap() {
+        Err(ForwardError::Stream(e)) => assert_eq!(e.to_string(), "disk on fire"),
+        other => panic!("expected a Stream error, got {other:?}"),
+    }
+    assert_eq!(within(s.next()).await.unwrap().unwrap(), "a");
+    assert_eq!(within(s.next()).await.unwrap().unwrap(), "b");
+    let e = within(s.next()).await.unwrap().unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted);
+    assert!(within(s.next()).await.is_none());
+}
+
+// Claim checked: when every receiver of a subscription is dropped, its
+// feed task ends and the NATS subscription goes (the client stops
+// receiving the subject's messages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_every_receiver_ends_the_feed_and_its_subscription() {
+    use std::sync::atomic::Ordering;
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let publisher = connect(&server).await;
+    let options = Options::default().heartbeat_timeout(Duration::from_millis(400));
+    let rx = within(bridge_nats::subscribe_with::<u64, _>(
+        &client,
+        "gone",
+        16,
+        options,
+        bridge_nats::Postcard,
+    ))
+    .await
+    .unwrap();
+    let second = rx.resubscribe();
+    drop(rx);
+    drop(second);
+    // The feed checks every timeout/4 = 100 ms.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    within(client.flush()).await.unwrap();
+    let before = client.statistics().in_messages.load(Ordering::Relaxed);
+    for _ in 0..20 {
+        within(publisher.publish("gone", Bytes::from_static(b"x")))
+            .await
+            .unwrap();
+    }
+    within(publisher.flush()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = client.statistics().in_messages.load(Ordering::Relaxed);
+    assert_eq!(after, before, "the subscription outlived its receivers");
+}
+
+// DEFECT: silent loss before the first frame. A receiver subscribed (the
+// subscribe returned, so "a value published after this returns reaches
+// the receiver") whose client is still reconnecting after a server
+// restart while the forwarder starts and sends 1..=3: its first frame is
+// 4, taken as joining mid-stream, so values 1..=3 are lost without any
+// `Lagged`. received + lagged != sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_lost_before_a_receivers_first_frame_are_reported() {
+    let mut server = server_or_skip!();
+    let slow = common::connect_with_delay(&server, Duration::from_millis(2500)).await;
+    let publisher = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<u64>(&slow, "first", 64))
+        .await
+        .unwrap();
+    server.kill();
+    server.restart();
+    // The publisher is back (50 ms retries); the receiver's client is not.
+    within(async {
+        while publisher.connection_state() != async_nats::connection::State::Connected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_ne!(
+        slow.connection_state(),
+        async_nats::connection::State::Connected,
+        "the test needs the receiver's client still reconnecting"
+    );
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder = bridge_nats::forward(frx, publisher.clone(), "first");
+    for n in 1..=3u64 {
+        tx.send(n).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    within(publisher.flush()).await.unwrap();
+    within(async {
+        while slow.connection_state() != async_nats::connection::State::Connected {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await; // resubscribed
+    for n in 4..=6u64 {
+        tx.send(n).unwrap();
+    }
+    drop(tx);
+    within(forwarder).await.unwrap().unwrap();
+    let (got, lost) = drain_counting(&mut rx).await;
+    assert_eq!(
+        got.len() as u64 + lost,
+        6,
+        "received {got:?} and Lagged({lost}) for 6 values sent after subscribe returned"
+    );
+}
