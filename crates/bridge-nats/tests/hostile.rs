@@ -821,3 +821,95 @@ async fn values_lost_before_a_receivers_first_frame_are_reported() {
         "received {got:?} and Lagged({lost}) for 6 values sent after subscribe returned"
     );
 }
+
+// ---------------------------------------------------------------------
+// The local channel's capacity: control frames take its slots.
+
+// DEFECT: heartbeats evict values. An idle forwarder's heartbeats go
+// through the subscription's local channel, so a receiver that has not
+// read its one value for `capacity` heartbeat intervals finds it
+// overwritten (Lagged(1)), although nothing else was sent; a tokio (or
+// chan-broadcast) receiver never lags on an idle channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_do_not_evict_unread_values() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let options = Options::default().heartbeat_interval(Duration::from_millis(50));
+    let mut rx = within(bridge_nats::subscribe_with::<u64, _>(
+        &client,
+        "idle",
+        4,
+        options,
+        bridge_nats::Postcard,
+    ))
+    .await
+    .unwrap();
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder =
+        bridge_nats::forward_with(frx, client.clone(), "idle", options, bridge_nats::Postcard);
+    tx.send(42u64).unwrap();
+    // Idle for 12 heartbeat intervals, the value unread.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(within(rx.recv()).await, Ok(42));
+    drop(tx);
+    within(forwarder).await.unwrap().unwrap();
+}
+
+// DEFECT: capacity is not in values. A subscription of capacity 4 cannot
+// hold 4 values and the close (the forwarder's first heartbeat and the
+// close frame take slots too): a receiver that reads after the close gets
+// Lagged where a chan-broadcast/tokio channel of capacity 4 would give
+// all 4 values, then Closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_of_capacity_n_holds_n_values_and_the_close() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<u64>(&client, "cap", 4))
+        .await
+        .unwrap();
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder = bridge_nats::forward(frx, client.clone(), "cap");
+    for n in 1..=4u64 {
+        tx.send(n).unwrap();
+    }
+    drop(tx);
+    within(forwarder).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut items = Vec::new();
+    loop {
+        let r = within(rx.recv()).await;
+        let end = r == Err(RecvError::Closed);
+        items.push(r);
+        if end {
+            break;
+        }
+    }
+    assert_eq!(
+        items,
+        [Ok(1), Ok(2), Ok(3), Ok(4), Err(RecvError::Closed)],
+        "tokio's channel(4) gives these"
+    );
+}
+
+// Claim checked: an invalid subject is an error, never a panic or a hang,
+// on both ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_subjects_are_errors() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    for bad in ["", "a b", "a..b"] {
+        let r = within(bridge_nats::subscribe::<u64>(&client, bad, 4)).await;
+        assert!(r.is_err(), "subscribe to {bad:?} succeeded");
+        if bad == "a..b" {
+            // The client and the (non-pedantic) server accept publishing
+            // to it: not the bridge's to refuse.
+            continue;
+        }
+        let (tx, frx) = chan_broadcast::channel::<u64>(4);
+        let f = bridge_nats::forward(frx, client.clone(), bad);
+        let _ = tx.send(1);
+        drop(tx);
+        let r = within(f).await.expect("the forwarder panicked");
+        assert!(r.is_err(), "forward to {bad:?} said {r:?}");
+    }
+}
