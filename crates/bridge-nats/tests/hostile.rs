@@ -983,3 +983,38 @@ async fn a_junk_flood_does_not_hide_a_dead_forwarder() {
     }
     drop(tx);
 }
+
+// DEFECT (hardening): any session's close ends the subscription. One
+// forged close frame from a session the receiver never followed (no data
+// of it seen) closes every receiver of the subscription for ever, while
+// the real forwarder goes on: its later values are neither delivered nor
+// reported, and `Closed` says "nothing more will arrive".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_from_an_unknown_session_does_not_end_the_stream() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<u64>(&client, "fc", 64))
+        .await
+        .unwrap();
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder = bridge_nats::forward(frx, client.clone(), "fc");
+    for n in 1..=3u64 {
+        tx.send(n).unwrap();
+    }
+    for n in 1..=3u64 {
+        assert_eq!(within(rx.recv()).await, Ok(n));
+    }
+    forge(&client, "fc", "close 99 0", Bytes::new()).await;
+    within(client.flush()).await.unwrap();
+    for n in 4..=6u64 {
+        tx.send(n).unwrap();
+    }
+    drop(tx);
+    within(forwarder).await.unwrap().unwrap();
+    let (got, lost) = drain_counting(&mut rx).await;
+    assert_eq!(
+        got.len() as u64 + lost,
+        3,
+        "after a forged close: received {got:?} and Lagged({lost}) of the 3 values still sent"
+    );
+}
