@@ -183,7 +183,8 @@ where
         if tx.send(Event::Frame { meta, len, body }).is_err() {
             return false;
         }
-        meta.seq += 1;
+        // Unused after the last value, which may be u64::MAX.
+        meta.seq = meta.seq.saturating_add(1);
         meta.offset = meta.offset.map(|o| o.saturating_add(len));
     }
     true
