@@ -110,14 +110,23 @@ pub async fn subscribe_bytes(
     capacity: usize,
     options: Options,
 ) -> Result<RemoteByteStream, SubscribeError> {
-    let core = start(client, subject, capacity, options, |payload: &Bytes| {
-        Ok(payload.clone())
-    })
-    .await?;
+    let core = start(client, subject, capacity, options, chunk_of).await?;
     Ok(RemoteByteStream {
         core,
         state: State::Open,
     })
+}
+
+/// A data frame's payload as a chunk. An empty one is refused: the
+/// forwarder never sends one, and handing it out would be the empty chunk
+/// that means "closed" on a byte stream while more may follow; it comes
+/// out as an `InvalidData` error item (like a chunk that does not decode)
+/// and the stream goes on. Applies to a chunk inside a batch too.
+fn chunk_of(payload: &Bytes) -> Result<Bytes, crate::CodecError> {
+    if payload.is_empty() {
+        return Err("an empty data frame (the forwarder never sends one)".into());
+    }
+    Ok(payload.clone())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +315,12 @@ mod tests {
             tx,
             &keep
         ));
+    }
+
+    #[test]
+    fn an_empty_payload_is_not_a_chunk() {
+        assert!(chunk_of(&Bytes::new()).is_err());
+        assert_eq!(chunk_of(&Bytes::from_static(b"a")).unwrap(), "a");
     }
 
     fn lost(e: io::Error) -> (u64, u64) {
