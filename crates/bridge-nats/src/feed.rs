@@ -60,6 +60,9 @@ pub(crate) async fn run<T, D>(
     // The clock of silence starts at the first frame: a receiver waits for
     // a forwarder that has not started yet.
     let mut last_frame: Option<Instant> = None;
+    // The forwarder session followed (of the last data or heartbeat
+    // frame): only its close ends the feed.
+    let mut followed: Option<u64> = None;
     loop {
         tokio::select! {
             biased;
@@ -68,7 +71,7 @@ pub(crate) async fn run<T, D>(
                     // The client closed: dropping `tx` closes the channel.
                     break;
                 };
-                if !take(message, &tx, &decode, &mut last_frame) {
+                if !take(message, &tx, &decode, &mut last_frame, &mut followed) {
                     break;
                 }
                 // Then what is already there, without going back through
@@ -77,7 +80,7 @@ pub(crate) async fn run<T, D>(
                 for _ in 0..BATCH {
                     match sub.next().now_or_never() {
                         Some(Some(message)) => {
-                            if !take(message, &tx, &decode, &mut last_frame) {
+                            if !take(message, &tx, &decode, &mut last_frame, &mut followed) {
                                 more = false;
                                 break;
                             }
@@ -92,17 +95,19 @@ pub(crate) async fn run<T, D>(
                 if !more {
                     break;
                 }
+                // The silence check here too: under a flood of messages
+                // that are not the forwarder's (foreign ones, a forged
+                // session's close), the other branch may never run.
+                if silent_for(last_frame, timeout, &tx) {
+                    break;
+                }
             }
             _ = check.tick() => {
                 if tx.receiver_count() == 0 {
                     break;
                 }
-                if let Some(at) = last_frame {
-                    let silent = at.elapsed();
-                    if silent >= timeout {
-                        let _ = tx.send(Event::Silent(silent));
-                        break;
-                    }
+                if silent_for(last_frame, timeout, &tx) {
+                    break;
                 }
             }
         }
@@ -111,16 +116,46 @@ pub(crate) async fn run<T, D>(
     let _ = sub.unsubscribe().await;
 }
 
+/// Whether the forwarder has been silent for `timeout` since its last
+/// frame; if so, tells the receivers (the feed then ends).
+fn silent_for<T>(
+    last_frame: Option<Instant>,
+    timeout: Duration,
+    tx: &chan_broadcast::Sender<Event<T>>,
+) -> bool
+where
+    T: Clone,
+{
+    let Some(at) = last_frame else {
+        return false;
+    };
+    let silent = at.elapsed();
+    if silent < timeout {
+        return false;
+    }
+    let _ = tx.send(Event::Silent(silent));
+    true
+}
+
 /// Messages the feed takes from the subscription per wake-up at most.
 const BATCH: usize = 64;
 
 /// Parses, decodes and broadcasts one message; false when the feed ends
 /// (a close frame, or no receiver left).
+///
+/// A close frame of a session other than the one followed (the session of
+/// the last data, batch or heartbeat frame) is dropped: it neither ends
+/// the feed nor resets the silence clock (a stray or forged close must not
+/// end every receiver while the real forwarder goes on). Before any frame
+/// was seen, any session's close is taken. A data or heartbeat frame of
+/// another session is a new forwarder taking over (receivers report
+/// `Restarted`) and is followed from then on.
 fn take<T, D>(
     message: async_nats::Message,
     tx: &chan_broadcast::Sender<Event<T>>,
     decode: &D,
     last_frame: &mut Option<Instant>,
+    followed: &mut Option<u64>,
 ) -> bool
 where
     T: Clone,
@@ -130,6 +165,10 @@ where
         Err(e) => return tx.send(Event::Foreign(e.into())).is_ok(),
         Ok(m) => m,
     };
+    if meta.kind == Kind::Close && followed.is_some_and(|s| s != meta.session) {
+        return true;
+    }
+    *followed = Some(meta.session);
     *last_frame = Some(Instant::now());
     if let Some(count) = count {
         return batch(meta, count, &message.payload, tx, decode);
