@@ -252,7 +252,7 @@ mod tests {
     fn lost_chunks_are_an_error_with_the_exact_byte_count_then_the_stream_goes_on() {
         let (tx, rx) = chan_broadcast::channel(16);
         let mut s = RemoteByteStream {
-            core: Core::new(rx),
+            core: Core::new(rx, Default::default()),
             state: State::Open,
         };
         // "ab" "cde" "f" "ghij": "cde" and "f" lost, then a 3-byte tail.
@@ -313,6 +313,7 @@ mod tests {
             chunks.len() as u64,
             &buf.into(),
             tx,
+            &Default::default(),
             &keep
         ));
     }
@@ -332,7 +333,7 @@ mod tests {
     fn batched_chunks_keep_their_boundaries_and_a_lost_batch_its_byte_count() {
         let (tx, rx) = chan_broadcast::channel(16);
         let mut s = RemoteByteStream {
-            core: Core::new(rx),
+            core: Core::new(rx, Default::default()),
             state: State::Open,
         };
         // "ab" "x" "cde" in one batch; "fg" "h" (3 bytes) in a lost one;
@@ -363,7 +364,7 @@ mod tests {
     fn a_lost_publisher_ends_the_stream_with_connection_aborted() {
         let (tx, rx) = chan_broadcast::channel(16);
         let mut s = RemoteByteStream {
-            core: Core::new(rx),
+            core: Core::new(rx, Default::default()),
             state: State::Open,
         };
         tx.send(chunk(1, 0, "x")).unwrap();

@@ -8,7 +8,7 @@
 //! the local channel then finds the exact number of values it missed from
 //! the sequence numbers, wherever they were lost.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_nats::Subscriber;
@@ -18,6 +18,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::CodecError;
 use crate::options::Options;
+use crate::sequencer::Sequencer;
 use crate::wire::{Kind, Meta, split};
 
 /// What the feed task broadcasts.
@@ -30,6 +31,57 @@ pub(crate) enum Event<T> {
     /// No frame from the followed forwarder for this long: it is lost.
     /// The last event.
     Silent(Duration),
+}
+
+/// The feed's position in the forwarded sequence, shared with the local
+/// receivers: what the frames put into the local channel so far add up to.
+/// The feed updates it and sends the frame under its lock; a receiver is
+/// created (subscribed to the local channel) under the same lock and
+/// starts from it, so a lag on the local channel is counted in values and
+/// bytes by the sequence numbers and offsets, even before the receiver's
+/// first frame.
+#[derive(Debug, Default)]
+pub(crate) struct Position {
+    /// Every frame sent to the local channel, taken in.
+    pub(crate) seq: Sequencer,
+    /// Where the feed joined (set at its first frame, before sending it):
+    /// the start of a receiver that was created before any frame.
+    pub(crate) first: Option<Sequencer>,
+}
+
+/// The feed's position, shared.
+pub(crate) type Shared = Arc<Mutex<Position>>;
+
+/// Locks the position (a panic while holding it cannot leave it torn:
+/// every update is one assignment).
+pub(crate) fn lock(shared: &Shared) -> MutexGuard<'_, Position> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Takes one frame into the feed's position and sends it to the local
+/// channel if a receiver must see it: a data frame or a close always; a
+/// heartbeat only when it tells something (values or bytes lost at the
+/// tail, a new session), so an idle forwarder's heartbeats never take
+/// the slots of unread values. False when no receiver is left.
+pub(crate) fn send_frame<T: Clone>(
+    tx: &chan_broadcast::Sender<Event<T>>,
+    shared: &Shared,
+    meta: Meta,
+    len: u64,
+    body: Body<T>,
+) -> bool {
+    let mut pos = lock(shared);
+    if pos.first.is_none() {
+        let mut first = Sequencer::default();
+        first.join(&meta);
+        pos.first = Some(first);
+    }
+    let v = pos.seq.on_frame(&meta, len);
+    let tells = v.lost > 0 || v.lost_bytes > 0 || v.restarted;
+    if meta.kind == Kind::Heartbeat && !tells {
+        return tx.receiver_count() > 0;
+    }
+    tx.send(Event::Frame { meta, len, body }).is_ok()
 }
 
 /// A frame's payload.
@@ -47,6 +99,7 @@ pub(crate) enum Body<T> {
 pub(crate) async fn run<T, D>(
     mut sub: Subscriber,
     tx: chan_broadcast::Sender<Event<T>>,
+    shared: Shared,
     decode: D,
     options: Options,
 ) where
@@ -71,7 +124,7 @@ pub(crate) async fn run<T, D>(
                     // The client closed: dropping `tx` closes the channel.
                     break;
                 };
-                if !take(message, &tx, &decode, &mut last_frame, &mut followed) {
+                if !take(message, &tx, &shared, &decode, &mut last_frame, &mut followed) {
                     break;
                 }
                 // Then what is already there, without going back through
@@ -80,7 +133,7 @@ pub(crate) async fn run<T, D>(
                 for _ in 0..BATCH {
                     match sub.next().now_or_never() {
                         Some(Some(message)) => {
-                            if !take(message, &tx, &decode, &mut last_frame, &mut followed) {
+                            if !take(message, &tx, &shared, &decode, &mut last_frame, &mut followed) {
                                 more = false;
                                 break;
                             }
@@ -153,6 +206,7 @@ const BATCH: usize = 64;
 fn take<T, D>(
     message: async_nats::Message,
     tx: &chan_broadcast::Sender<Event<T>>,
+    shared: &Shared,
     decode: &D,
     last_frame: &mut Option<Instant>,
     followed: &mut Option<u64>,
@@ -171,7 +225,7 @@ where
     *followed = Some(meta.session);
     *last_frame = Some(Instant::now());
     if let Some(count) = count {
-        return batch(meta, count, &message.payload, tx, decode);
+        return batch(meta, count, &message.payload, tx, shared, decode);
     }
     let body = match meta.kind {
         Kind::Data => match decode(&message.payload) {
@@ -181,7 +235,7 @@ where
         Kind::Heartbeat | Kind::Close => Body::Empty,
     };
     let len = message.payload.len() as u64;
-    tx.send(Event::Frame { meta, len, body }).is_ok() && meta.kind != Kind::Close
+    send_frame(tx, shared, meta, len, body) && meta.kind != Kind::Close
 }
 
 /// Broadcasts a batch frame as its `count` data frames (each value's
@@ -195,6 +249,7 @@ pub(crate) fn batch<T, D>(
     count: u64,
     payload: &Bytes,
     tx: &chan_broadcast::Sender<Event<T>>,
+    shared: &Shared,
     decode: &D,
 ) -> bool
 where
@@ -209,7 +264,7 @@ where
                 ..first
             };
             let body = Body::Bad(e.into());
-            return tx.send(Event::Frame { meta, len: 0, body }).is_ok();
+            return send_frame(tx, shared, meta, 0, body);
         }
     };
     let mut meta = first;
@@ -219,7 +274,7 @@ where
             Ok(v) => Body::Value(v),
             Err(e) => Body::Bad(e.to_string().into()),
         };
-        if tx.send(Event::Frame { meta, len, body }).is_err() {
+        if !send_frame(tx, shared, meta, len, body) {
             return false;
         }
         // Unused after the last value, which may be u64::MAX.

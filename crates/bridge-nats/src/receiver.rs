@@ -152,14 +152,18 @@ where
     T: Clone + Send + 'static,
     D: Fn(&bytes::Bytes) -> Result<T, crate::CodecError> + Send + 'static,
 {
-    let (tx, rx) = chan_broadcast::channel::<Event<T>>(capacity);
+    // One slot more than asked: `capacity` values and the close (the
+    // feed sends no heartbeat that tells nothing).
+    let (tx, rx) = chan_broadcast::channel::<Event<T>>(capacity.saturating_add(1));
+    let shared = feed::Shared::default();
     let sub = client
         .subscribe(subject.to_subject())
         .await
         .map_err(SubscribeError::Subscribe)?;
     client.flush().await.map_err(SubscribeError::Flush)?;
-    tokio::spawn(feed::run(sub, tx, decode, options));
-    Ok(Core::new(rx))
+    let core = Core::new(rx, shared.clone());
+    tokio::spawn(feed::run(sub, tx, shared, decode, options));
+    Ok(core)
 }
 
 /// Subscribes to a subject that a [`forward`](crate::forward) publishes
@@ -456,7 +460,7 @@ mod tests {
         (
             tx,
             RemoteReceiver {
-                core: Core::new(rx),
+                core: Core::new(rx, Default::default()),
             },
         )
     }
@@ -512,6 +516,59 @@ mod tests {
         assert_eq!(rx.try_recv(), Ok(40));
         assert_eq!(rx.try_recv(), Ok(50));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    /// Sends a frame through the feed's path (its position, its filter).
+    fn feed(tx: &chan_broadcast::Sender<Event<u64>>, shared: &feed::Shared, e: Event<u64>) {
+        let Event::Frame { meta, len, body } = e else {
+            panic!("not a frame")
+        };
+        feed::send_frame(tx, shared, meta, len, body);
+    }
+
+    #[test]
+    fn through_the_feed_a_lag_before_the_first_frame_is_counted_in_values() {
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(2);
+        let mut rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        // The heartbeats tell nothing new: not sent, no slot taken.
+        feed(&tx, &shared, frame(Kind::Heartbeat, 7, 0, None));
+        for q in 1..=5 {
+            feed(&tx, &shared, data(q));
+            feed(&tx, &shared, frame(Kind::Heartbeat, 7, q, None));
+        }
+        // 2 slots: 4 and 5 kept, 3 values lost (not 8 events).
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+        assert_eq!(rx.try_recv(), Ok(40));
+        // A receiver made now starts after value 5; a lost tail of 2
+        // values shows at a heartbeat, then the close.
+        let mut late = rx.resubscribe();
+        feed(&tx, &shared, frame(Kind::Heartbeat, 7, 7, None));
+        feed(&tx, &shared, frame(Kind::Close, 7, 7, None));
+        drop(tx);
+        assert_eq!(late.try_recv(), Err(TryRecvError::Lagged(2)));
+        assert_eq!(late.try_recv(), Err(TryRecvError::Closed));
+        // The first: 5 overwritten too; the heartbeat counts 5, 6, 7.
+        let got: Vec<_> = futures::executor::block_on(rx.collect());
+        assert_eq!(got, [Err(Lagged(3))]);
+    }
+
+    #[test]
+    fn through_the_feed_a_lag_with_no_frame_after_it_is_counted_at_the_end() {
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(1);
+        let mut rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        for q in 1..=6 {
+            feed(&tx, &shared, data(q));
+        }
+        tx.send(Event::Silent(Duration::from_secs(1))).unwrap();
+        // 6 values and the Silent event into 1 slot: 6 values lost.
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(6)));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
     }
 
     #[test]
@@ -597,7 +654,14 @@ mod tests {
         };
         let decode = |b: &bytes::Bytes| crate::Postcard.decode::<u64>(b);
         let count = values.len() as u64;
-        assert!(crate::feed::batch(meta, count, &buf.into(), tx, &decode));
+        assert!(crate::feed::batch(
+            meta,
+            count,
+            &buf.into(),
+            tx,
+            &Default::default(),
+            &decode
+        ));
     }
 
     #[test]

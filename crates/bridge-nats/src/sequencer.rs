@@ -47,6 +47,33 @@ impl Sequencer {
         self.session.is_some()
     }
 
+    /// Starts following `meta`'s session at this frame (it joined
+    /// mid-stream: what was sent before is not a loss): a data frame is
+    /// the next expected, a heartbeat or close says what was already sent.
+    pub(crate) fn join(&mut self, meta: &Meta) {
+        self.session = Some(meta.session);
+        self.next_offset = meta.offset.unwrap_or(0);
+        self.next_seq = match meta.kind {
+            Kind::Data => u128::from(meta.seq),
+            Kind::Heartbeat | Kind::Close => u128::from(meta.seq) + 1,
+        };
+    }
+
+    /// How many values and bytes `ahead` (a later position in the same
+    /// session) has taken in that this one has not: what a receiver lost
+    /// when the feed's position is final (feed ended) and it lagged on
+    /// the local channel with no frame after the lag to count it.
+    pub(crate) fn behind(&self, ahead: &Sequencer) -> (u64, u64) {
+        if self.session.is_none() || self.session != ahead.session {
+            return (0, 0);
+        }
+        let values = ahead.next_seq.saturating_sub(self.next_seq);
+        (
+            u64::try_from(values).unwrap_or(u64::MAX),
+            ahead.next_offset.saturating_sub(self.next_offset),
+        )
+    }
+
     /// Takes in one frame; `len` is its payload's length (bytes streams).
     pub(crate) fn on_frame(&mut self, meta: &Meta, len: u64) -> Verdict {
         let mut v = Verdict::default();
@@ -60,20 +87,7 @@ impl Sequencer {
                 self.next_seq = 1;
                 self.next_offset = 0;
             }
-            None => {
-                // Joining: start at this frame.
-                self.session = Some(meta.session);
-                match meta.kind {
-                    Kind::Data => {
-                        self.next_seq = u128::from(meta.seq);
-                        self.next_offset = offset;
-                    }
-                    Kind::Heartbeat | Kind::Close => {
-                        self.next_seq = u128::from(meta.seq) + 1;
-                        self.next_offset = offset;
-                    }
-                }
-            }
+            None => self.join(meta),
         }
         let seq = u128::from(meta.seq);
         match meta.kind {
