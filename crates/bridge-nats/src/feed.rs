@@ -8,6 +8,7 @@
 //! the local channel then finds the exact number of values it missed from
 //! the sequence numbers, wherever they were lost.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -47,6 +48,37 @@ pub(crate) struct Position {
     /// Where the feed joined (set at its first frame, before sending it):
     /// the start of a receiver that was created before any frame.
     pub(crate) first: Option<Sequencer>,
+    /// The client's statistics and its count of connections when the
+    /// subscription was confirmed: a reconnect before the first frame may
+    /// have dropped values sent after `subscribe` returned.
+    pub(crate) connects: Option<(Arc<async_nats::Statistics>, u64)>,
+}
+
+impl Position {
+    /// Where the feed starts at its first frame, `meta`: at the frame (a
+    /// receiver joining mid-stream, as a new tokio receiver), unless the
+    /// client reconnected since the subscription: then at the start of
+    /// the frame's session (sequence number 1, offset 0), so the values
+    /// before the frame are reported lost. That is an upper bound: those
+    /// sent before `subscribe` returned are counted too.
+    fn start(&self, meta: &Meta) -> Sequencer {
+        let reconnected = self.connects.as_ref().is_some_and(|(stats, at)| {
+            // A counter read: nothing else is published through it.
+            stats.connects.load(Ordering::Relaxed) > *at
+        });
+        let mut first = Sequencer::default();
+        if reconnected {
+            first.join(&Meta {
+                kind: Kind::Heartbeat,
+                seq: 0,
+                offset: meta.offset.map(|_| 0),
+                ..*meta
+            });
+        } else {
+            first.join(meta);
+        }
+        first
+    }
 }
 
 /// The feed's position, shared.
@@ -72,8 +104,8 @@ pub(crate) fn send_frame<T: Clone>(
 ) -> bool {
     let mut pos = lock(shared);
     if pos.first.is_none() {
-        let mut first = Sequencer::default();
-        first.join(&meta);
+        let first = pos.start(&meta);
+        pos.seq = first.clone();
         pos.first = Some(first);
     }
     let v = pos.seq.on_frame(&meta, len);

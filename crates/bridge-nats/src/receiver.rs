@@ -161,6 +161,10 @@ where
         .await
         .map_err(SubscribeError::Subscribe)?;
     client.flush().await.map_err(SubscribeError::Flush)?;
+    let stats = client.statistics();
+    let at = stats.connects.load(std::sync::atomic::Ordering::Relaxed);
+    // Not shared yet: no lock contention.
+    feed::lock(&shared).connects = Some((stats, at));
     let core = Core::new(rx, shared.clone());
     tokio::spawn(feed::run(sub, tx, shared, decode, options));
     Ok(core)
@@ -553,6 +557,30 @@ mod tests {
         // The first: 5 overwritten too; the heartbeat counts 5, 6, 7.
         let got: Vec<_> = futures::executor::block_on(rx.collect());
         assert_eq!(got, [Err(Lagged(3))]);
+    }
+
+    #[test]
+    fn a_reconnect_before_the_first_frame_reports_the_session_start_lost() {
+        for reconnected in [false, true] {
+            let shared = feed::Shared::default();
+            let stats = std::sync::Arc::new(async_nats::Statistics::default());
+            feed::lock(&shared).connects = Some((stats.clone(), 0));
+            if reconnected {
+                stats
+                    .connects
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            let (tx, rx) = chan_broadcast::channel(8);
+            let mut rx = RemoteReceiver {
+                core: Core::new(rx, shared.clone()),
+            };
+            feed(&tx, &shared, data(4));
+            if reconnected {
+                assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+            }
+            assert_eq!(rx.try_recv(), Ok(40));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        }
     }
 
     #[test]
