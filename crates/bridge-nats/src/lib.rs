@@ -75,9 +75,15 @@
 //!   sequence number sent, so a lost tail is reported at the next
 //!   heartbeat or at the close, not only when the next value arrives.
 //! * The same count covers a receiver that is slow in its own process:
-//!   the subscription's local channel holds `capacity` values, and one
-//!   that falls further behind finds the exact number it missed from the
-//!   sequence numbers. A forwarder whose own receiver lags skips as many
+//!   the subscription's local channel holds `capacity` values (rounded up
+//!   to a power of two, as chan-broadcast does) and the close; heartbeats
+//!   stay in the feed task (they only reset its silence clock) unless one
+//!   reveals a lost tail, so an idle forwarder never makes a reader lag.
+//!   A receiver that falls further behind finds the exact number of values
+//!   (and bytes) it missed from the sequence numbers and offsets, from its
+//!   first item on: it starts from the feed's position when it is made
+//!   (`subscribe`, `resubscribe`), and a lag with no frame after it is
+//!   counted from the feed's final position. A forwarder whose own receiver lags skips as many
 //!   sequence numbers, so that loss is reported remotely too.
 //! * **Close crosses the wire:** when the forwarded channel closes (its
 //!   last sender dropped, or `Sender::close`), the forwarder publishes a
@@ -97,7 +103,18 @@
 //!   you want to ride through.
 //! * A payload that does not decode is an error item
 //!   ([`RemoteError::Decode`]; `recv`: `Lagged(1)`), a message without the
-//!   header is [`RemoteError::Foreign`] (`Lagged(1)`); never a panic. A
+//!   header is [`RemoteError::Foreign`] (`Lagged(1)`); never a panic, also
+//!   on a forged frame (sequence number `u64::MAX` included). On a byte
+//!   subject, an empty data frame (or empty chunk in a batch), which the
+//!   forwarder never sends, is an `InvalidData` error item, never the
+//!   empty chunk that means the close. A close frame of a session other
+//!   than the one followed (the last data or heartbeat frame's) is
+//!   dropped: it does not end the subscription; before any frame, any
+//!   close is taken. A data or heartbeat frame of another session is a
+//!   new forwarder taking over ([`RemoteError::Restarted`]); frames are
+//!   not authenticated (use NATS permissions on the subject). The silence
+//!   clock is reset only by bridge frames, and checked while messages keep
+//!   coming, so a flood of foreign messages cannot hide a dead forwarder. A
 //!   value larger than the server's `max_payload` stops the forwarder with
 //!   [`ForwardError::Oversize`], returned by its `JoinHandle`.
 //!
@@ -107,7 +124,12 @@
 //! receiver reports `PublisherLost`, or [`RemoteError::Restarted`] when a
 //! new forwarder takes the subject over); ordering between two forwarders
 //! on one subject (run one forwarder per subject). Values are typed only
-//! by agreement: both ends must use the same `T` and codec.
+//! by agreement: both ends must use the same `T` and codec. A loss in a
+//! reconnect of the receiving client **before the subscription's first
+//! frame** has no position to count from: the receiver then counts every
+//! value of the first frame's session before that frame as lost (seen via
+//! the client's `connects` statistic), an upper bound that includes any
+//! values sent before `subscribe` returned.
 //!
 //! # Replay and lossless delivery: JetStream
 //!
