@@ -105,6 +105,12 @@ impl<T: Clone> Core<T> {
         Core::with(inner, self.shared.clone(), seq)
     }
 
+    /// The position this receiver is at (tests).
+    #[cfg(test)]
+    pub(crate) fn position(&self) -> &Sequencer {
+        &self.seq
+    }
+
     /// The next outcome, waiting for one.
     pub(crate) fn poll_out(&mut self, cx: &mut Context<'_>) -> Poll<Out<T>> {
         loop {

@@ -583,6 +583,59 @@ mod tests {
         }
     }
 
+    /// Receivers made (`resubscribe`) while another thread sends through
+    /// the feed's path: each starts exactly where the feed was, so what
+    /// it receives plus what it is told it lost is every value sent after
+    /// it was made (a race between the two would count one too many or
+    /// too few). Two threads, both busy; bounded by the count.
+    #[test]
+    fn resubscribe_while_the_feed_sends() {
+        const N: u64 = 20_000;
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(8);
+        let rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        let sender = std::thread::spawn(move || {
+            for q in 1..=N {
+                feed(&tx, &shared, data(q));
+            }
+            feed(&tx, &shared, frame(Kind::Close, 7, N, None));
+        });
+        // Receivers made while it sends, each reading a little at once.
+        let mut made = Vec::new();
+        while !sender.is_finished() && made.len() < 2_000 {
+            let mut late = rx.resubscribe();
+            // Before the first frame the position is unset: from 1.
+            let start = late.core.position().next_seq().max(1) as u64;
+            let mut count = (0u64, 0u64);
+            for _ in 0..3 {
+                match late.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v / 10, start + count.0 + count.1);
+                        count.0 += 1;
+                    }
+                    Err(TryRecvError::Lagged(n)) => count.1 += n,
+                    Err(_) => break,
+                }
+            }
+            made.push((late, start, count));
+        }
+        sender.join().unwrap();
+        assert!(made.len() > 1);
+        for (mut late, start, (mut got, mut lost)) in made {
+            loop {
+                match late.try_recv() {
+                    Ok(_) => got += 1,
+                    Err(TryRecvError::Lagged(n)) => lost += n,
+                    Err(TryRecvError::Closed) => break,
+                    Err(TryRecvError::Empty) => panic!("no close"),
+                }
+            }
+            assert_eq!(got + lost, N + 1 - start, "made at {start}");
+        }
+    }
+
     #[test]
     fn through_the_feed_a_lag_with_no_frame_after_it_is_counted_at_the_end() {
         let shared = feed::Shared::default();

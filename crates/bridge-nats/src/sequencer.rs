@@ -47,6 +47,12 @@ impl Sequencer {
         self.session.is_some()
     }
 
+    /// The next data sequence number expected (tests).
+    #[cfg(test)]
+    pub(crate) fn next_seq(&self) -> u128 {
+        self.next_seq
+    }
+
     /// Starts following `meta`'s session at this frame (it joined
     /// mid-stream: what was sent before is not a loss): a data frame is
     /// the next expected, a heartbeat or close says what was already sent.
