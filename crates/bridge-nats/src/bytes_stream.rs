@@ -110,14 +110,23 @@ pub async fn subscribe_bytes(
     capacity: usize,
     options: Options,
 ) -> Result<RemoteByteStream, SubscribeError> {
-    let core = start(client, subject, capacity, options, |payload: &Bytes| {
-        Ok(payload.clone())
-    })
-    .await?;
+    let core = start(client, subject, capacity, options, chunk_of).await?;
     Ok(RemoteByteStream {
         core,
         state: State::Open,
     })
+}
+
+/// A data frame's payload as a chunk. An empty one is refused: the
+/// forwarder never sends one, and handing it out would be the empty chunk
+/// that means "closed" on a byte stream while more may follow; it comes
+/// out as an `InvalidData` error item (like a chunk that does not decode)
+/// and the stream goes on. Applies to a chunk inside a batch too.
+fn chunk_of(payload: &Bytes) -> Result<Bytes, crate::CodecError> {
+    if payload.is_empty() {
+        return Err("an empty data frame (the forwarder never sends one)".into());
+    }
+    Ok(payload.clone())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +252,7 @@ mod tests {
     fn lost_chunks_are_an_error_with_the_exact_byte_count_then_the_stream_goes_on() {
         let (tx, rx) = chan_broadcast::channel(16);
         let mut s = RemoteByteStream {
-            core: Core::new(rx),
+            core: Core::new(rx, Default::default()),
             state: State::Open,
         };
         // "ab" "cde" "f" "ghij": "cde" and "f" lost, then a 3-byte tail.
@@ -277,11 +286,85 @@ mod tests {
         });
     }
 
+    /// A batch frame of `chunks` from sequence number `first` at byte
+    /// `offset`, as the feed hands it on; `cut` bytes cut off its end.
+    fn send_batch(
+        tx: &chan_broadcast::Sender<Event<Bytes>>,
+        first: u64,
+        offset: u64,
+        chunks: &[&str],
+        cut: usize,
+    ) {
+        let mut buf = Vec::new();
+        for c in chunks {
+            crate::wire::put_len(&mut buf, c.len());
+            buf.extend_from_slice(c.as_bytes());
+        }
+        buf.truncate(buf.len() - cut);
+        let meta = Meta {
+            kind: Kind::Data,
+            session: 1,
+            seq: first,
+            offset: Some(offset),
+        };
+        let keep = |b: &Bytes| Ok::<_, crate::CodecError>(b.clone());
+        assert!(crate::feed::batch(
+            meta,
+            chunks.len() as u64,
+            &buf.into(),
+            tx,
+            &Default::default(),
+            &keep
+        ));
+    }
+
+    #[test]
+    fn an_empty_payload_is_not_a_chunk() {
+        assert!(chunk_of(&Bytes::new()).is_err());
+        assert_eq!(chunk_of(&Bytes::from_static(b"a")).unwrap(), "a");
+    }
+
+    fn lost(e: io::Error) -> (u64, u64) {
+        let l = e.get_ref().unwrap().downcast_ref::<LostBytes>().unwrap();
+        (l.chunks(), l.bytes())
+    }
+
+    #[test]
+    fn batched_chunks_keep_their_boundaries_and_a_lost_batch_its_byte_count() {
+        let (tx, rx) = chan_broadcast::channel(16);
+        let mut s = RemoteByteStream {
+            core: Core::new(rx, Default::default()),
+            state: State::Open,
+        };
+        // "ab" "x" "cde" in one batch; "fg" "h" (3 bytes) in a lost one;
+        // "ijkl" "m" in a third; then one with broken framing ("no" "pq",
+        // 4 bytes) and "rs" alone.
+        send_batch(&tx, 1, 0, &["ab", "x", "cde"], 0);
+        send_batch(&tx, 6, 9, &["ijkl", "m"], 0);
+        send_batch(&tx, 8, 14, &["no", "pq"], 1);
+        tx.send(chunk(10, 18, "rs")).unwrap();
+        futures::executor::block_on(async {
+            for want in ["ab", "x", "cde"] {
+                assert_eq!(s.next().await.unwrap().unwrap(), want);
+            }
+            assert_eq!(lost(s.next().await.unwrap().unwrap_err()), (2, 3));
+            assert_eq!(s.next().await.unwrap().unwrap(), "ijkl");
+            assert_eq!(s.next().await.unwrap().unwrap(), "m");
+            // The broken batch: its first chunk lost, its last unreadable,
+            // then its 4 bytes counted lost before "rs".
+            assert_eq!(lost(s.next().await.unwrap().unwrap_err()), (1, 0));
+            let e = s.next().await.unwrap().unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+            assert_eq!(lost(s.next().await.unwrap().unwrap_err()), (0, 4));
+            assert_eq!(s.next().await.unwrap().unwrap(), "rs");
+        });
+    }
+
     #[test]
     fn a_lost_publisher_ends_the_stream_with_connection_aborted() {
         let (tx, rx) = chan_broadcast::channel(16);
         let mut s = RemoteByteStream {
-            core: Core::new(rx),
+            core: Core::new(rx, Default::default()),
             state: State::Open,
         };
         tx.send(chunk(1, 0, "x")).unwrap();

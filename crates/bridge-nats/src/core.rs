@@ -12,7 +12,7 @@ use chan_broadcast::Lagged;
 use chan_broadcast::error::TryRecvError;
 use futures::Stream;
 
-use crate::feed::{Body, Event};
+use crate::feed::{self, Body, Event, Shared};
 use crate::sequencer::Sequencer;
 
 /// One outcome for the user, before the API (values or bytes) words it.
@@ -44,13 +44,17 @@ pub(crate) enum Out<T> {
 #[derive(Debug)]
 pub(crate) struct Core<T> {
     inner: chan_broadcast::Receiver<Event<T>>,
+    /// The feed's position: where a receiver created before any frame
+    /// starts, and the final count when the feed ends after a local lag.
+    shared: Shared,
     seq: Sequencer,
     /// Outcomes decided and not handed out yet (at most four: restart,
     /// loss, value, close).
     queue: VecDeque<Out<T>>,
     /// The local channel overwrote this many events before this receiver
     /// read them; the next frame's sequence number gives the exact count
-    /// of values among them, this count serves if no frame follows.
+    /// of values among them, the feed's final position if no frame
+    /// follows.
     local_lag: Option<u64>,
     /// A terminal outcome was handed out.
     done: bool,
@@ -60,10 +64,25 @@ pub(crate) struct Core<T> {
 impl<T> Unpin for Core<T> {}
 
 impl<T: Clone> Core<T> {
-    pub(crate) fn new(inner: chan_broadcast::Receiver<Event<T>>) -> Self {
+    /// A receiver of `inner`, which was subscribed to the feed's channel
+    /// under the position's lock (or before the feed started).
+    pub(crate) fn new(inner: chan_broadcast::Receiver<Event<T>>, shared: Shared) -> Self {
+        let seq = {
+            let pos = feed::lock(&shared);
+            if pos.seq.started() {
+                pos.seq.clone()
+            } else {
+                Sequencer::default()
+            }
+        };
+        Core::with(inner, shared, seq)
+    }
+
+    fn with(inner: chan_broadcast::Receiver<Event<T>>, shared: Shared, seq: Sequencer) -> Self {
         Core {
             inner,
-            seq: Sequencer::default(),
+            shared,
+            seq,
             queue: VecDeque::with_capacity(4),
             local_lag: None,
             done: false,
@@ -72,7 +91,24 @@ impl<T: Clone> Core<T> {
 
     /// A new receiver of the same feed, from its next event on.
     pub(crate) fn resubscribe(&self) -> Self {
-        Core::new(self.inner.resubscribe())
+        // Under the lock: the new receiver gets exactly the frames sent
+        // after the position it starts from.
+        let (inner, seq) = {
+            let pos = feed::lock(&self.shared);
+            let seq = if pos.seq.started() {
+                pos.seq.clone()
+            } else {
+                Sequencer::default()
+            };
+            (self.inner.resubscribe(), seq)
+        };
+        Core::with(inner, self.shared.clone(), seq)
+    }
+
+    /// The position this receiver is at (tests).
+    #[cfg(test)]
+    pub(crate) fn position(&self) -> &Sequencer {
+        &self.seq
     }
 
     /// The next outcome, waiting for one.
@@ -126,14 +162,20 @@ impl<T: Clone> Core<T> {
                 *self.local_lag.get_or_insert(0) += n;
             }
             Some(Ok(Event::Frame { meta, len, body })) => {
+                self.start_at_first();
                 if self.seq.started() {
                     // The sequence numbers count this lag exactly.
                     self.local_lag = None;
                 } else {
-                    // Overwritten before this receiver saw any frame: no
-                    // number to count from; the channel's count of events
-                    // (an upper bound on values) is reported.
-                    self.flush_local_lag();
+                    // No position known (a channel fed by hand, without
+                    // a feed): the channel's count of events (an upper
+                    // bound on values) is reported.
+                    if let Some(n) = self.local_lag.take() {
+                        self.queue.push_back(Out::Lost {
+                            values: n,
+                            bytes: 0,
+                        });
+                    }
                 }
                 let v = self.seq.on_frame(&meta, len);
                 if v.restarted {
@@ -170,14 +212,28 @@ impl<T: Clone> Core<T> {
         }
     }
 
-    /// A local lag with no frame after it to count it: report the
-    /// channel's own count (events, an upper bound on values).
+    /// A receiver that has seen no frame yet starts where the feed joined
+    /// (it was created before the feed's first frame).
+    fn start_at_first(&mut self) {
+        if !self.seq.started()
+            && let Some(first) = feed::lock(&self.shared).first.clone()
+        {
+            self.seq = first;
+        }
+    }
+
+    /// A local lag with no frame after it to count it (the feed ended):
+    /// the feed's final position counts it exactly. Without a position
+    /// (the feed sent no frame) only foreign messages were overwritten: no
+    /// value was lost.
     fn flush_local_lag(&mut self) {
-        if let Some(n) = self.local_lag.take() {
-            self.queue.push_back(Out::Lost {
-                values: n,
-                bytes: 0,
-            });
+        if self.local_lag.take().is_none() {
+            return;
+        }
+        self.start_at_first();
+        let (values, bytes) = self.seq.behind(&feed::lock(&self.shared).seq);
+        if values > 0 || bytes > 0 {
+            self.queue.push_back(Out::Lost { values, bytes });
         }
     }
 }

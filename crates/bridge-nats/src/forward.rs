@@ -7,14 +7,14 @@ use async_nats::{Client, Subject, ToSubject};
 use bytes::Bytes;
 use chan_broadcast::Receiver;
 use chan_broadcast::error::{RecvError, TryRecvError};
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::{Codec, CodecError, Postcard};
 use crate::options::Options;
-use crate::wire::{HEADER, Kind, Meta, new_session};
+use crate::wire::{BATCH, HEADER, Kind, Meta, header_map, len_of_len, new_session, put_len};
 
 /// What a forwarder did, returned by its task when the forwarded channel
 /// or stream closed and the close frame was flushed to the server.
@@ -116,20 +116,48 @@ impl std::error::Error for ForwardError {
     }
 }
 
-/// The state one forwarder keeps: session, position, client.
+/// The state one forwarder keeps: session, position, client, and the
+/// values taken in this wake-up and not published yet.
 struct Link {
     client: Client,
     subject: Subject,
     session: u64,
-    /// Last sequence number used (published or skipped).
+    /// Last sequence number used (published, queued in `pending`, or
+    /// skipped).
     seq: u64,
-    /// Bytes forwarded or lost so far (byte streams); `None` for values.
+    /// Bytes forwarded or lost so far (byte streams), not counting
+    /// `pending`; `None` for values.
     offset: Option<u64>,
     stats: Forwarded,
+    /// Payloads taken and not published yet: the last `pending.len()`
+    /// sequence numbers up to `seq`. Published by `flush`, before the task
+    /// waits again, so nothing waits here for more to come.
+    pending: Vec<Bytes>,
+    /// Their batch payload size (lengths and bytes).
+    pending_size: usize,
+    /// The largest batch payload: below the server's `max_payload`.
+    batch_cap: usize,
 }
+
+/// The largest batch payload the forwarder builds (the server's
+/// `max_payload` permitting): big enough that the per-message cost is
+/// small against it, small enough to stay in cache.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Chunks shorter than this may be copied into a batch; longer ones go
+/// out alone, as they are (no copy).
+const SMALL_CHUNK: usize = 1024;
 
 impl Link {
     fn new(client: Client, subject: Subject, bytes: bool) -> Self {
+        // Once per forwarder (it clones the server's INFO). Room is left
+        // for the header (under 100 bytes); 0 (no INFO yet) means the
+        // default.
+        let max = match client.server_info().max_payload {
+            0 => BATCH_BYTES,
+            m => m,
+        };
+        let batch_cap = BATCH_BYTES.min(max.saturating_sub(256).max(max / 2));
         Link {
             client,
             subject,
@@ -137,12 +165,71 @@ impl Link {
             seq: 0,
             offset: bytes.then_some(0),
             stats: Forwarded::default(),
+            pending: Vec::with_capacity(BATCH),
+            pending_size: 0,
+            batch_cap,
         }
     }
 
-    /// Publishes the next data frame.
-    async fn data(&mut self, payload: Bytes) -> Result<(), ForwardError> {
+    /// Takes the next data payload: queued for a batch if it fits one,
+    /// else published alone (after what is queued). `batchable` false
+    /// keeps a chunk out of batches (it is not copied).
+    async fn data(&mut self, payload: Bytes, batchable: bool) -> Result<(), ForwardError> {
+        let size = len_of_len(payload.len()) + payload.len();
+        if !batchable || size > self.batch_cap {
+            self.flush().await?;
+            self.seq += 1;
+            return self.publish_one(payload).await;
+        }
+        if self.pending.len() == BATCH || self.pending_size + size > self.batch_cap {
+            self.flush().await?;
+        }
         self.seq += 1;
+        self.pending_size += size;
+        self.pending.push(payload);
+        Ok(())
+    }
+
+    /// Publishes what is queued: one data frame, or one batch frame.
+    async fn flush(&mut self) -> Result<(), ForwardError> {
+        match self.pending.len() {
+            0 => Ok(()),
+            1 => {
+                let payload = self.pending.pop().unwrap_or_default();
+                self.pending_size = 0;
+                self.publish_one(payload).await
+            }
+            n => {
+                let mut buf = Vec::with_capacity(self.pending_size);
+                let mut len = 0u64;
+                for p in &self.pending {
+                    put_len(&mut buf, p.len());
+                    buf.extend_from_slice(p);
+                    len += p.len() as u64;
+                }
+                self.pending.clear();
+                self.pending_size = 0;
+                let meta = Meta {
+                    kind: Kind::Data,
+                    session: self.session,
+                    seq: self.seq + 1 - n as u64,
+                    offset: self.offset,
+                };
+                let header = meta.encode_batch(n as u64);
+                self.publish(meta.seq, header, Bytes::from(buf)).await?;
+                if let Some(o) = &mut self.offset {
+                    *o += len;
+                }
+                self.stats.values += n as u64;
+                self.stats.bytes += len;
+                Ok(())
+            }
+        }
+    }
+
+    /// Publishes the data frame of sequence number `seq` (nothing
+    /// pending before it).
+    async fn publish_one(&mut self, payload: Bytes) -> Result<(), ForwardError> {
         let meta = Meta {
             kind: Kind::Data,
             session: self.session,
@@ -150,33 +237,45 @@ impl Link {
             offset: self.offset,
         };
         let len = payload.len() as u64;
-        // async-nats checks the size against the server's max_payload (it
-        // keeps it in an atomic): no per-message `server_info()`, which
-        // clones the whole INFO, strings and all.
-        match self
-            .client
-            .publish_with_headers(self.subject.clone(), meta.headers(), payload)
-            .await
-        {
-            Ok(()) => {}
-            Err(e) if e.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded => {
-                // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n", as
-                // async-nats and the server count it, and the payload.
-                let size = len as usize + 10 + HEADER.len() + 2 + meta.encode().len() + 2 + 2;
-                return Err(ForwardError::Oversize {
-                    seq: self.seq,
-                    size,
-                    max_payload: self.client.server_info().max_payload,
-                });
-            }
-            Err(e) => return Err(ForwardError::Publish(e)),
-        }
+        self.publish(meta.seq, meta.encode(), payload).await?;
         if let Some(o) = &mut self.offset {
             *o += len;
         }
         self.stats.values += 1;
         self.stats.bytes += len;
         Ok(())
+    }
+
+    /// Publishes one message; `seq` names it in an `Oversize` error.
+    async fn publish(
+        &mut self,
+        seq: u64,
+        header: String,
+        payload: Bytes,
+    ) -> Result<(), ForwardError> {
+        let len = payload.len();
+        let header_len = header.len();
+        // async-nats checks the size against the server's max_payload (it
+        // keeps it in an atomic): no per-message `server_info()`, which
+        // clones the whole INFO, strings and all.
+        match self
+            .client
+            .publish_with_headers(self.subject.clone(), header_map(header), payload)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded => {
+                // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n", as
+                // async-nats and the server count it, and the payload.
+                let size = len + 10 + HEADER.len() + 2 + header_len + 2 + 2;
+                Err(ForwardError::Oversize {
+                    seq,
+                    size,
+                    max_payload: self.client.server_info().max_payload,
+                })
+            }
+            Err(e) => Err(ForwardError::Publish(e)),
+        }
     }
 
     /// Publishes a heartbeat or close frame (carrying the last sequence
@@ -200,6 +299,7 @@ impl Link {
 
     /// Sends the close frame and waits until the server has it.
     async fn close(mut self) -> Result<Forwarded, ForwardError> {
+        self.flush().await?;
         self.control(Kind::Close).await?;
         self.client.flush().await.map_err(ForwardError::Flush)?;
         Ok(self.stats)
@@ -249,9 +349,12 @@ where
 /// the channel closes (its last sender dropped or closed), then publishes
 /// a close frame, flushes it to the server and returns what it did.
 ///
-/// Each value goes out as one NATS message with the `Seqcast` header
-/// (session, sequence number) and the codec's payload; a heartbeat goes
-/// out every `options.interval()`. If `rx` itself lags (the forwarder
+/// Each value goes out with the `Seqcast` header (session, sequence
+/// number) and the codec's payload: one NATS message per value, or, when
+/// several values are already queued as the task wakes up, one message
+/// for up to 256 of them (their payloads length-prefixed, under the
+/// server's `max_payload`; the task never waits to fill a batch). A
+/// heartbeat goes out every `options.interval()`. If `rx` itself lags (the forwarder
 /// could not keep up with the local senders), the values it missed still
 /// take sequence numbers, so remote receivers report them as lost.
 ///
@@ -296,22 +399,26 @@ where
             tokio::select! {
                 biased;
                 r = rx.recv() => {
-                    if link.value(r, &codec).await? {
-                        return link.close().await;
-                    }
+                    let mut closed = link.value(r, &codec).await?;
                     // Then what is already there, without going back
                     // through the select (up to a batch, so heartbeats
-                    // still get their turn).
-                    for _ in 0..BATCH {
+                    // still get their turn), into as few messages as fit;
+                    // published before waiting again.
+                    for _ in 1..BATCH {
+                        if closed {
+                            break;
+                        }
                         let r = match rx.try_recv() {
                             Err(TryRecvError::Empty) => break,
                             Ok(v) => Ok(v),
                             Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
                             Err(TryRecvError::Closed) => Err(RecvError::Closed),
                         };
-                        if link.value(r, &codec).await? {
-                            return link.close().await;
-                        }
+                        closed = link.value(r, &codec).await?;
+                    }
+                    link.flush().await?;
+                    if closed {
+                        return link.close().await;
                     }
                 }
                 _ = beat.tick() => link.control(Kind::Heartbeat).await?,
@@ -319,9 +426,6 @@ where
         }
     })
 }
-
-/// Values a forwarder takes from its receiver per wake-up at most.
-const BATCH: usize = 64;
 
 impl Link {
     /// Handles one receive of a forwarded channel; true at its close.
@@ -336,9 +440,12 @@ impl Link {
                     seq: self.seq + 1,
                     error,
                 })?;
-                self.data(Bytes::from(payload)).await?;
+                self.data(Bytes::from(payload), true).await?;
             }
             Err(RecvError::Lagged(n)) => {
+                // The queued values keep their numbers; the lost ones
+                // follow them.
+                self.flush().await?;
                 self.seq += n;
                 self.stats.lost += n;
             }
@@ -350,8 +457,10 @@ impl Link {
 
 /// Spawns a task that publishes every chunk of a byte stream (a
 /// [`stream_bytes::ByteStream`] of a `ByteWriter`, or any stream of
-/// `io::Result<Bytes>`) to `subject`, one NATS message per chunk, the
-/// chunk's `Bytes` handed to the client as they are (no copy). Chunk
+/// `io::Result<Bytes>`) to `subject`, each chunk of 1 KiB or more as one
+/// NATS message, its `Bytes` handed to the client as they are (no copy);
+/// chunks under 1 KiB already queued when the task wakes up are copied
+/// into one message (up to 256, never waiting for more). Chunk
 /// boundaries and order are kept. Empty chunks (stream-bytes yields one at
 /// the close) are not sent. When the stream ends, a close frame goes out
 /// and is flushed, and the task returns what it did.
@@ -397,28 +506,59 @@ where
         loop {
             tokio::select! {
                 biased;
-                item = stream.next() => match item {
-                    Some(Ok(chunk)) if chunk.is_empty() => {}
-                    Some(Ok(chunk)) => link.data(chunk).await?,
-                    Some(Err(e)) => {
-                        let lost = e
-                            .get_ref()
-                            .and_then(|e| e.downcast_ref::<stream_bytes::Disconnected>())
-                            .map(stream_bytes::Disconnected::lost_bytes);
-                        match lost {
-                            Some(n) => {
-                                if let Some(o) = &mut link.offset {
-                                    *o += n;
-                                }
-                                link.stats.lost_bytes += n;
-                            }
-                            None => return Err(ForwardError::Stream(e)),
+                item = stream.next() => {
+                    let mut ended = link.chunk(item).await?;
+                    // Then what is already there (up to a batch): small
+                    // chunks into as few messages as fit, published
+                    // before waiting again.
+                    for _ in 1..BATCH {
+                        if ended {
+                            break;
                         }
+                        let Some(item) = stream.next().now_or_never() else {
+                            break;
+                        };
+                        ended = link.chunk(item).await?;
                     }
-                    None => return link.close().await,
-                },
+                    link.flush().await?;
+                    if ended {
+                        return link.close().await;
+                    }
+                }
                 _ = beat.tick() => link.control(Kind::Heartbeat).await?,
             }
         }
     })
+}
+
+impl Link {
+    /// Handles one item of a forwarded byte stream; true at its end.
+    async fn chunk(&mut self, item: Option<io::Result<Bytes>>) -> Result<bool, ForwardError> {
+        match item {
+            Some(Ok(chunk)) if chunk.is_empty() => {}
+            Some(Ok(chunk)) => {
+                let small = chunk.len() < SMALL_CHUNK;
+                self.data(chunk, small).await?;
+            }
+            Some(Err(e)) => {
+                let lost = e
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<stream_bytes::Disconnected>())
+                    .map(stream_bytes::Disconnected::lost_bytes);
+                // What was taken before the error goes out first.
+                self.flush().await?;
+                match lost {
+                    Some(n) => {
+                        if let Some(o) = &mut self.offset {
+                            *o += n;
+                        }
+                        self.stats.lost_bytes += n;
+                    }
+                    None => return Err(ForwardError::Stream(e)),
+                }
+            }
+            None => return Ok(true),
+        }
+        Ok(false)
+    }
 }

@@ -152,14 +152,22 @@ where
     T: Clone + Send + 'static,
     D: Fn(&bytes::Bytes) -> Result<T, crate::CodecError> + Send + 'static,
 {
-    let (tx, rx) = chan_broadcast::channel::<Event<T>>(capacity);
+    // One slot more than asked: `capacity` values and the close (the
+    // feed sends no heartbeat that tells nothing).
+    let (tx, rx) = chan_broadcast::channel::<Event<T>>(capacity.saturating_add(1));
+    let shared = feed::Shared::default();
     let sub = client
         .subscribe(subject.to_subject())
         .await
         .map_err(SubscribeError::Subscribe)?;
     client.flush().await.map_err(SubscribeError::Flush)?;
-    tokio::spawn(feed::run(sub, tx, decode, options));
-    Ok(Core::new(rx))
+    let stats = client.statistics();
+    let at = stats.connects.load(std::sync::atomic::Ordering::Relaxed);
+    // Not shared yet: no lock contention.
+    feed::lock(&shared).connects = Some((stats, at));
+    let core = Core::new(rx, shared.clone());
+    tokio::spawn(feed::run(sub, tx, shared, decode, options));
+    Ok(core)
 }
 
 /// Subscribes to a subject that a [`forward`](crate::forward) publishes
@@ -456,7 +464,7 @@ mod tests {
         (
             tx,
             RemoteReceiver {
-                core: Core::new(rx),
+                core: Core::new(rx, Default::default()),
             },
         )
     }
@@ -514,6 +522,136 @@ mod tests {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     }
 
+    /// Sends a frame through the feed's path (its position, its filter).
+    fn feed(tx: &chan_broadcast::Sender<Event<u64>>, shared: &feed::Shared, e: Event<u64>) {
+        let Event::Frame { meta, len, body } = e else {
+            panic!("not a frame")
+        };
+        feed::send_frame(tx, shared, meta, len, body);
+    }
+
+    #[test]
+    fn through_the_feed_a_lag_before_the_first_frame_is_counted_in_values() {
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(2);
+        let mut rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        // The heartbeats tell nothing new: not sent, no slot taken.
+        feed(&tx, &shared, frame(Kind::Heartbeat, 7, 0, None));
+        for q in 1..=5 {
+            feed(&tx, &shared, data(q));
+            feed(&tx, &shared, frame(Kind::Heartbeat, 7, q, None));
+        }
+        // 2 slots: 4 and 5 kept, 3 values lost (not 8 events).
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+        assert_eq!(rx.try_recv(), Ok(40));
+        // A receiver made now starts after value 5; a lost tail of 2
+        // values shows at a heartbeat, then the close.
+        let mut late = rx.resubscribe();
+        feed(&tx, &shared, frame(Kind::Heartbeat, 7, 7, None));
+        feed(&tx, &shared, frame(Kind::Close, 7, 7, None));
+        drop(tx);
+        assert_eq!(late.try_recv(), Err(TryRecvError::Lagged(2)));
+        assert_eq!(late.try_recv(), Err(TryRecvError::Closed));
+        // The first: 5 overwritten too; the heartbeat counts 5, 6, 7.
+        let got: Vec<_> = futures::executor::block_on(rx.collect());
+        assert_eq!(got, [Err(Lagged(3))]);
+    }
+
+    #[test]
+    fn a_reconnect_before_the_first_frame_reports_the_session_start_lost() {
+        for reconnected in [false, true] {
+            let shared = feed::Shared::default();
+            let stats = std::sync::Arc::new(async_nats::Statistics::default());
+            feed::lock(&shared).connects = Some((stats.clone(), 0));
+            if reconnected {
+                stats
+                    .connects
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            let (tx, rx) = chan_broadcast::channel(8);
+            let mut rx = RemoteReceiver {
+                core: Core::new(rx, shared.clone()),
+            };
+            feed(&tx, &shared, data(4));
+            if reconnected {
+                assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+            }
+            assert_eq!(rx.try_recv(), Ok(40));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        }
+    }
+
+    /// Receivers made (`resubscribe`) while another thread sends through
+    /// the feed's path: each starts exactly where the feed was, so what
+    /// it receives plus what it is told it lost is every value sent after
+    /// it was made (a race between the two would count one too many or
+    /// too few). Two threads, both busy; bounded by the count.
+    #[test]
+    fn resubscribe_while_the_feed_sends() {
+        const N: u64 = 20_000;
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(8);
+        let rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        let sender = std::thread::spawn(move || {
+            for q in 1..=N {
+                feed(&tx, &shared, data(q));
+            }
+            feed(&tx, &shared, frame(Kind::Close, 7, N, None));
+        });
+        // Receivers made while it sends, each reading a little at once.
+        let mut made = Vec::new();
+        while !sender.is_finished() && made.len() < 2_000 {
+            let mut late = rx.resubscribe();
+            // Before the first frame the position is unset: from 1.
+            let start = late.core.position().next_seq().max(1) as u64;
+            let mut count = (0u64, 0u64);
+            for _ in 0..3 {
+                match late.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v / 10, start + count.0 + count.1);
+                        count.0 += 1;
+                    }
+                    Err(TryRecvError::Lagged(n)) => count.1 += n,
+                    Err(_) => break,
+                }
+            }
+            made.push((late, start, count));
+        }
+        sender.join().unwrap();
+        assert!(made.len() > 1);
+        for (mut late, start, (mut got, mut lost)) in made {
+            loop {
+                match late.try_recv() {
+                    Ok(_) => got += 1,
+                    Err(TryRecvError::Lagged(n)) => lost += n,
+                    Err(TryRecvError::Closed) => break,
+                    Err(TryRecvError::Empty) => panic!("no close"),
+                }
+            }
+            assert_eq!(got + lost, N + 1 - start, "made at {start}");
+        }
+    }
+
+    #[test]
+    fn through_the_feed_a_lag_with_no_frame_after_it_is_counted_at_the_end() {
+        let shared = feed::Shared::default();
+        let (tx, rx) = chan_broadcast::channel(1);
+        let mut rx = RemoteReceiver {
+            core: Core::new(rx, shared.clone()),
+        };
+        for q in 1..=6 {
+            feed(&tx, &shared, data(q));
+        }
+        tx.send(Event::Silent(Duration::from_secs(1))).unwrap();
+        // 6 values and the Silent event into 1 slot: 6 values lost.
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(6)));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
     #[test]
     fn bad_payloads_and_foreign_messages_are_error_items() {
         let (tx, mut rx) = pair(16);
@@ -568,6 +706,113 @@ mod tests {
             // A resubscribed receiver sees only later events.
             drop(tx);
             assert_eq!(second.recv().await, Err(RecvError::Closed));
+        });
+    }
+
+    /// A batch frame of values `first..first + values.len()` as the
+    /// feed hands it on; an entry `None` is bytes that do not decode.
+    fn send_batch(
+        tx: &chan_broadcast::Sender<Event<u64>>,
+        first: u64,
+        values: &[Option<u64>],
+        cut: usize,
+    ) {
+        let mut buf = Vec::new();
+        for v in values {
+            let bytes = match v {
+                Some(v) => postcard::to_allocvec(v).unwrap(),
+                None => vec![0xff], // a varint cut off
+            };
+            crate::wire::put_len(&mut buf, bytes.len());
+            buf.extend(bytes);
+        }
+        buf.truncate(buf.len() - cut);
+        let meta = Meta {
+            kind: Kind::Data,
+            session: 7,
+            seq: first,
+            offset: None,
+        };
+        let decode = |b: &bytes::Bytes| crate::Postcard.decode::<u64>(b);
+        let count = values.len() as u64;
+        assert!(crate::feed::batch(
+            meta,
+            count,
+            &buf.into(),
+            tx,
+            &Default::default(),
+            &decode
+        ));
+    }
+
+    #[test]
+    fn a_batch_is_its_values_in_order() {
+        let (tx, mut rx) = pair(16);
+        tx.send(data(1)).unwrap();
+        send_batch(&tx, 2, &[Some(20), Some(30), Some(40)], 0);
+        tx.send(data(5)).unwrap();
+        for v in [10, 20, 30, 40, 50] {
+            assert_eq!(rx.try_recv(), Ok(v));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn a_lost_batch_is_lagged_by_its_count() {
+        let (tx, mut rx) = pair(16);
+        send_batch(&tx, 1, &[Some(10), Some(20)], 0);
+        // The batch 3..=6 (4 values) is lost on the way.
+        send_batch(&tx, 7, &[Some(70), Some(80), Some(90)], 0);
+        tx.send(frame(Kind::Close, 7, 9, None)).unwrap();
+        assert_eq!(rx.try_recv(), Ok(10));
+        assert_eq!(rx.try_recv(), Ok(20));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(4)));
+        assert_eq!(rx.try_recv(), Ok(70));
+        assert_eq!(rx.try_recv(), Ok(80));
+        assert_eq!(rx.try_recv(), Ok(90));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    }
+
+    #[test]
+    fn a_value_of_a_batch_that_does_not_decode_is_one_error_the_rest_delivered() {
+        let (tx, mut rx) = pair(16);
+        send_batch(&tx, 1, &[Some(10), None, Some(30)], 0);
+        tx.send(data(4)).unwrap();
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv_item().await, Ok(10));
+            assert!(matches!(
+                rx.recv_item().await,
+                Err(RemoteError::Decode { seq: 2, .. })
+            ));
+            assert_eq!(rx.recv_item().await, Ok(30));
+            assert_eq!(rx.recv_item().await, Ok(40));
+        });
+    }
+
+    #[test]
+    fn a_batch_with_broken_framing_is_lost_whole() {
+        let (tx, mut rx) = pair(16);
+        let mut plain = rx.resubscribe();
+        tx.send(data(1)).unwrap();
+        // Values 2, 3, 4, the last one's bytes cut: nothing of it is
+        // delivered, its three values are reported lost.
+        send_batch(&tx, 2, &[Some(20), Some(30), Some(40)], 1);
+        tx.send(data(5)).unwrap();
+        drop(tx);
+        futures::executor::block_on(async {
+            assert_eq!(rx.recv_item().await, Ok(10));
+            assert_eq!(rx.recv_item().await, Err(RemoteError::Lagged(2)));
+            assert!(matches!(
+                rx.recv_item().await,
+                Err(RemoteError::Decode { seq: 4, .. })
+            ));
+            assert_eq!(rx.recv_item().await, Ok(50));
+            // Through recv: Lagged(2) and Lagged(1), the batch's 3 values.
+            assert_eq!(plain.recv().await, Ok(10));
+            assert_eq!(plain.recv().await, Err(RecvError::Lagged(2)));
+            assert_eq!(plain.recv().await, Err(RecvError::Lagged(1)));
+            assert_eq!(plain.recv().await, Ok(50));
+            assert_eq!(plain.recv().await, Err(RecvError::Closed));
         });
     }
 

@@ -33,8 +33,10 @@ pub(crate) struct Verdict {
 pub(crate) struct Sequencer {
     /// The session followed, once a frame was seen.
     session: Option<u64>,
-    /// The next data sequence number expected.
-    next_seq: u64,
+    /// The next data sequence number expected: a u128, so the one after
+    /// `u64::MAX` (a forged or wrapped frame) is representable and no
+    /// arithmetic on a frame's numbers can overflow.
+    next_seq: u128,
     /// The next byte offset expected.
     next_offset: u64,
 }
@@ -43,6 +45,39 @@ impl Sequencer {
     /// Whether a frame was seen (a position to count gaps from).
     pub(crate) fn started(&self) -> bool {
         self.session.is_some()
+    }
+
+    /// The next data sequence number expected (tests).
+    #[cfg(test)]
+    pub(crate) fn next_seq(&self) -> u128 {
+        self.next_seq
+    }
+
+    /// Starts following `meta`'s session at this frame (it joined
+    /// mid-stream: what was sent before is not a loss): a data frame is
+    /// the next expected, a heartbeat or close says what was already sent.
+    pub(crate) fn join(&mut self, meta: &Meta) {
+        self.session = Some(meta.session);
+        self.next_offset = meta.offset.unwrap_or(0);
+        self.next_seq = match meta.kind {
+            Kind::Data => u128::from(meta.seq),
+            Kind::Heartbeat | Kind::Close => u128::from(meta.seq) + 1,
+        };
+    }
+
+    /// How many values and bytes `ahead` (a later position in the same
+    /// session) has taken in that this one has not: what a receiver lost
+    /// when the feed's position is final (feed ended) and it lagged on
+    /// the local channel with no frame after the lag to count it.
+    pub(crate) fn behind(&self, ahead: &Sequencer) -> (u64, u64) {
+        if self.session.is_none() || self.session != ahead.session {
+            return (0, 0);
+        }
+        let values = ahead.next_seq.saturating_sub(self.next_seq);
+        (
+            u64::try_from(values).unwrap_or(u64::MAX),
+            ahead.next_offset.saturating_sub(self.next_offset),
+        )
     }
 
     /// Takes in one frame; `len` is its payload's length (bytes streams).
@@ -58,38 +93,28 @@ impl Sequencer {
                 self.next_seq = 1;
                 self.next_offset = 0;
             }
-            None => {
-                // Joining: start at this frame.
-                self.session = Some(meta.session);
-                match meta.kind {
-                    Kind::Data => {
-                        self.next_seq = meta.seq;
-                        self.next_offset = offset;
-                    }
-                    Kind::Heartbeat | Kind::Close => {
-                        self.next_seq = meta.seq + 1;
-                        self.next_offset = offset;
-                    }
-                }
-            }
+            None => self.join(meta),
         }
+        let seq = u128::from(meta.seq);
         match meta.kind {
             Kind::Data => {
-                if meta.seq < self.next_seq {
+                if seq < self.next_seq {
                     // Already seen (or older than the join): NATS core does
                     // not redeliver, but never hand a value out twice.
                     return v;
                 }
-                v.lost = meta.seq - self.next_seq;
+                // Both at most u64::MAX: the difference fits.
+                v.lost = (seq - self.next_seq) as u64;
                 v.lost_bytes = offset.saturating_sub(self.next_offset);
                 v.deliver = true;
-                self.next_seq = meta.seq + 1;
+                self.next_seq = seq + 1;
                 self.next_offset = offset.saturating_add(len).max(self.next_offset);
             }
             Kind::Heartbeat | Kind::Close => {
-                if meta.seq >= self.next_seq {
-                    v.lost = meta.seq + 1 - self.next_seq;
-                    self.next_seq = meta.seq + 1;
+                if seq >= self.next_seq {
+                    // next_seq >= 1 once started: the difference fits.
+                    v.lost = u64::try_from(seq + 1 - self.next_seq).unwrap_or(u64::MAX);
+                    self.next_seq = seq + 1;
                 }
                 v.lost_bytes = offset.saturating_sub(self.next_offset);
                 self.next_offset = self.next_offset.max(offset);
@@ -204,6 +229,23 @@ mod tests {
         let v = s.on_frame(&data(2, 3), 0);
         assert!(v.restarted);
         assert_eq!(v.lost, 2);
+    }
+
+    #[test]
+    fn sequence_number_u64_max_does_not_overflow() {
+        // A data frame at u64::MAX, then a close saying so: no panic, no
+        // false loss after it.
+        let mut s = Sequencer::default();
+        s.on_frame(&data(1, 1), 0);
+        let v = s.on_frame(&data(1, u64::MAX), 0);
+        assert_eq!((v.lost, v.deliver), (u64::MAX - 2, true));
+        let v = s.on_frame(&ctl(Kind::Close, u64::MAX, None), 0);
+        assert_eq!((v.lost, v.closed), (0, true));
+        // A heartbeat at u64::MAX first, then anything of the session.
+        let mut s = Sequencer::default();
+        assert_eq!(s.on_frame(&ctl(Kind::Heartbeat, u64::MAX, None), 0).lost, 0);
+        assert!(!s.on_frame(&data(1, u64::MAX), 0).deliver);
+        assert_eq!(s.on_frame(&ctl(Kind::Heartbeat, u64::MAX, None), 0).lost, 0);
     }
 
     #[test]

@@ -15,6 +15,24 @@
 //!
 //! One header rather than three keeps the per-message cost (a header map is
 //! a hash map of vectors in async-nats) to one insert.
+//!
+//! # Batches
+//!
+//! When several values (or small chunks) are already queued at the
+//! forwarder, they go out as one message (never waiting for more: a
+//! batch is what one wake-up of the forwarder finds). Its header is
+//! `batch <session> <first_seq> <count>[ <offset>]`: the values carry the
+//! sequence numbers `first_seq ..= first_seq + count - 1` (2 ≤ count ≤
+//! [`MAX_COUNT`]), and `offset` (byte streams) is the first chunk's. The
+//! payload is the `count` encoded values (or chunks), each preceded by its
+//! length as an unsigned LEB128 varint (postcard's `usize` encoding), with
+//! nothing after the last. A receiver takes a batch as `count` data frames
+//! in a row, so a lost batch is `count` lost values (and its exact bytes),
+//! and a value in it that does not decode is one error item, the others
+//! still delivered. A payload whose framing is broken (a length running
+//! past the end, fewer or more than `count` values) delivers nothing: the
+//! whole batch is reported lost (`count - 1` values lost, then one decode
+//! error for its last sequence number; for bytes, its bytes lost).
 
 use std::fmt::Write as _;
 
@@ -37,6 +55,14 @@ pub(crate) enum Kind {
     /// The forwarded channel or stream closed; `seq` is the last data sent.
     Close,
 }
+
+/// The most values one batch frame may carry (the forwarder sends at
+/// most [`BATCH`] a message; a header claiming more is not a bridge
+/// frame).
+pub(crate) const MAX_COUNT: u64 = 65_536;
+
+/// The most values the forwarder puts into one batch.
+pub(crate) const BATCH: usize = 256;
 
 /// A frame's header, parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +91,38 @@ impl Meta {
         s
     }
 
-    /// Parses a header value; the error says what is wrong.
+    /// A batch frame's header value: `count` data frames, the first one
+    /// being `self` (see the module doc).
+    pub(crate) fn encode_batch(&self, count: u64) -> String {
+        let mut s = String::with_capacity(56);
+        // Writing to a String cannot fail.
+        let _ = write!(s, "batch {:x} {} {count}", self.session, self.seq);
+        if let Some(o) = self.offset {
+            let _ = write!(s, " {o}");
+        }
+        s
+    }
+
+    /// Parses a header value that is not a batch's; the error says what
+    /// is wrong.
+    #[cfg(test)]
     pub(crate) fn parse(value: &str) -> Result<Meta, String> {
+        match Meta::parse_any(value)? {
+            (meta, None) => Ok(meta),
+            (_, Some(_)) => Err(format!("a batch header: {value:?}")),
+        }
+    }
+
+    /// Parses any header value: a batch's comes back as its first data
+    /// frame and its count.
+    pub(crate) fn parse_any(value: &str) -> Result<(Meta, Option<u64>), String> {
         let mut parts = value.split(' ');
+        let mut batch = false;
         let kind = match parts.next() {
+            Some("batch") => {
+                batch = true;
+                Kind::Data
+            }
             Some("data") => Kind::Data,
             Some("heartbeat") => Kind::Heartbeat,
             Some("close") => Kind::Close,
@@ -78,10 +132,23 @@ impl Meta {
             .next()
             .and_then(|s| u64::from_str_radix(s, 16).ok())
             .ok_or_else(|| format!("bad session in {value:?}"))?;
-        let seq = parts
+        let seq: u64 = parts
             .next()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| format!("bad sequence number in {value:?}"))?;
+        let count = if batch {
+            let count: u64 = parts
+                .next()
+                .and_then(|s| s.parse().ok())
+                .filter(|c| (2..=MAX_COUNT).contains(c))
+                .ok_or_else(|| format!("bad batch count in {value:?}"))?;
+            if seq.checked_add(count - 1).is_none() {
+                return Err(format!("batch past the last sequence number in {value:?}"));
+            }
+            Some(count)
+        } else {
+            None
+        };
         let offset = match parts.next() {
             None => None,
             Some(o) => Some(o.parse().map_err(|_| format!("bad offset in {value:?}"))?),
@@ -92,16 +159,20 @@ impl Meta {
         if kind == Kind::Data && seq == 0 {
             return Err("data frame with sequence number 0".into());
         }
-        Ok(Meta {
-            kind,
-            session,
-            seq,
-            offset,
-        })
+        Ok((
+            Meta {
+                kind,
+                session,
+                seq,
+                offset,
+            },
+            count,
+        ))
     }
 
-    /// The header of a received message, parsed.
-    pub(crate) fn of(message: &async_nats::Message) -> Result<Meta, String> {
+    /// The header of a received message, parsed (with the count of a
+    /// batch).
+    pub(crate) fn of(message: &async_nats::Message) -> Result<(Meta, Option<u64>), String> {
         let value = message
             .headers
             .as_ref()
@@ -109,15 +180,85 @@ impl Meta {
             .ok_or_else(|| {
                 format!("message without a `{HEADER}` header (not sent by bridge-nats?)")
             })?;
-        Meta::parse(value.as_str())
+        Meta::parse_any(value.as_str())
     }
 
     /// A header map holding this frame's header.
     pub(crate) fn headers(&self) -> async_nats::HeaderMap {
-        let mut h = async_nats::HeaderMap::new();
-        h.insert(header_name(), self.encode());
-        h
+        header_map(self.encode())
     }
+}
+
+/// A header map holding one `Seqcast` header.
+pub(crate) fn header_map(value: String) -> async_nats::HeaderMap {
+    let mut h = async_nats::HeaderMap::new();
+    h.insert(header_name(), value);
+    h
+}
+
+/// Appends `n` as an unsigned LEB128 varint (postcard's `usize`).
+pub(crate) fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        buf.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    buf.push(n as u8);
+}
+
+/// The bytes `put_len` writes for `n`.
+pub(crate) fn len_of_len(n: usize) -> usize {
+    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
+}
+
+/// Splits a batch payload into its `count` values (slices of `payload`,
+/// no copy); an error if the framing is broken.
+pub(crate) fn split(payload: &bytes::Bytes, count: u64) -> Result<Vec<bytes::Bytes>, String> {
+    let mut out = Vec::with_capacity(count.min(BATCH as u64) as usize);
+    let mut at = 0usize;
+    while at < payload.len() {
+        if out.len() as u64 == count {
+            return Err(format!(
+                "batch framing: bytes after the {count} values the header announces"
+            ));
+        }
+        let mut len = 0usize;
+        let mut shift = 0u32;
+        loop {
+            let Some(&b) = payload.get(at) else {
+                return Err(format!(
+                    "batch framing: length of value {} cut off",
+                    out.len()
+                ));
+            };
+            at += 1;
+            if shift >= usize::BITS
+                || (shift > 0 && ((b & 0x7f) as usize) >> (usize::BITS - shift) != 0)
+            {
+                return Err(format!(
+                    "batch framing: length of value {} too large",
+                    out.len()
+                ));
+            }
+            len |= ((b & 0x7f) as usize) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        let end = at
+            .checked_add(len)
+            .filter(|&e| e <= payload.len())
+            .ok_or_else(|| format!("batch framing: value {} runs past the payload", out.len()))?;
+        out.push(payload.slice(at..end));
+        at = end;
+    }
+    if out.len() as u64 != count {
+        return Err(format!(
+            "batch framing: {} values where the header announces {count}",
+            out.len()
+        ));
+    }
+    Ok(out)
 }
 
 /// A forwarding session id: differs between forwarders and between runs.
@@ -194,6 +335,89 @@ mod tests {
         ] {
             assert!(Meta::parse(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn batch_headers_round_trip_and_are_checked() {
+        let first = Meta {
+            kind: Kind::Data,
+            session: 255,
+            seq: 7,
+            offset: None,
+        };
+        assert_eq!(first.encode_batch(3), "batch ff 7 3");
+        assert_eq!(Meta::parse_any("batch ff 7 3"), Ok((first, Some(3))));
+        let chunks = Meta {
+            offset: Some(100),
+            ..first
+        };
+        assert_eq!(chunks.encode_batch(2), "batch ff 7 2 100");
+        assert_eq!(Meta::parse_any("batch ff 7 2 100"), Ok((chunks, Some(2))));
+        assert_eq!(Meta::parse_any("data ff 7"), Ok((first, None)));
+        assert!(Meta::parse("batch ff 7 3").is_err());
+        for bad in [
+            "batch ff 7",
+            "batch ff 7 0",
+            "batch ff 7 1",
+            "batch ff 7 65537",
+            "batch ff 0 3",
+            "batch ff 18446744073709551615 2",
+            "batch ff 7 3 1 2",
+        ] {
+            assert!(Meta::parse_any(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    fn framed(values: &[&[u8]]) -> bytes::Bytes {
+        let mut buf = Vec::new();
+        for v in values {
+            put_len(&mut buf, v.len());
+            buf.extend_from_slice(v);
+        }
+        buf.into()
+    }
+
+    #[test]
+    fn lengths_are_leb128_varints() {
+        for n in [
+            0usize,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            1 << 40,
+            usize::MAX,
+        ] {
+            let mut buf = Vec::new();
+            put_len(&mut buf, n);
+            assert_eq!(buf.len(), len_of_len(n), "{n}");
+            // postcard writes a usize the same way.
+            assert_eq!(buf, postcard::to_allocvec(&n).unwrap(), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_batch_splits_into_its_values() {
+        let long = [7u8; 200];
+        let p = framed(&[b"ab", b"", &long]);
+        let got = split(&p, 3).unwrap();
+        assert_eq!(got, [&b"ab"[..], b"", &long[..]]);
+    }
+
+    #[test]
+    fn broken_framing_is_an_error() {
+        let p = framed(&[b"ab", b"cd"]);
+        // Fewer or more values than announced.
+        assert!(split(&p, 3).is_err());
+        assert!(split(&p, 1).is_err());
+        // Cut inside a value, inside a length.
+        assert!(split(&p.slice(..4), 2).is_err());
+        assert!(split(&bytes::Bytes::from_static(&[0x80]), 1).is_err());
+        // A length past the payload, a length beyond usize.
+        assert!(split(&bytes::Bytes::from_static(&[5, 1, 2]), 1).is_err());
+        assert!(split(&bytes::Bytes::from_static(&[0xff; 11]), 1).is_err());
     }
 
     #[test]

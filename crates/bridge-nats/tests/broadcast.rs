@@ -244,3 +244,59 @@ async fn an_oversize_value_is_a_clear_error_at_the_sender() {
         Err(RemoteError::PublisherLost { .. })
     ));
 }
+
+/// Values already queued at the forwarder go out several to a message,
+/// each message within the server's max_payload, and arrive every one, in
+/// order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_values_are_batched_within_max_payload() {
+    let server = server_or_skip!(Config {
+        max_payload: Some(4096),
+        ..Config::default()
+    });
+    let client = connect(&server).await;
+    let mut raw = within(client.subscribe("batched")).await.unwrap();
+    let mut rx = within(bridge_nats::subscribe::<Vec<u8>>(&client, "batched", 512))
+        .await
+        .unwrap();
+    let values = 300u64;
+    let (tx, local) = chan_broadcast::channel(512);
+    // All queued before the forwarder's task first runs.
+    for n in 0..values {
+        tx.send(vec![n as u8; 900]).unwrap();
+    }
+    drop(tx);
+    let forwarder = bridge_nats::forward(local, client.clone(), "batched");
+    for n in 0..values {
+        assert_eq!(within(rx.recv()).await, Ok(vec![n as u8; 900]), "value {n}");
+    }
+    assert_eq!(within(rx.recv()).await, Err(RecvError::Closed));
+    let stats = within(forwarder).await.unwrap().unwrap();
+    assert_eq!((stats.values, stats.lost), (values, 0));
+    // What went over the wire: fewer messages than values, none too big.
+    let (mut data_messages, mut batches) = (0, 0);
+    loop {
+        let m = within(futures::StreamExt::next(&mut raw)).await.unwrap();
+        let header = m
+            .headers
+            .as_ref()
+            .unwrap()
+            .get("Seqcast")
+            .unwrap()
+            .to_string();
+        assert!(m.payload.len() < 4096, "{} bytes", m.payload.len());
+        if header.starts_with("close") {
+            break;
+        }
+        if header.starts_with("batch") || header.starts_with("data") {
+            data_messages += 1;
+            batches += usize::from(header.starts_with("batch"));
+        }
+    }
+    assert!(
+        batches > 0 && data_messages < values,
+        "{data_messages} data messages, {batches} batches"
+    );
+    // At most four 900-byte values fit under 4096 bytes.
+    assert!(data_messages >= values.div_ceil(4), "{data_messages}");
+}
