@@ -131,6 +131,9 @@ async fn bytes_the_forwarded_stream_lost_are_reported_remotely() {
     .unwrap();
     let mut writer = ByteWriter::builder()
         .max_buffered_bytes(500)
+        // Count payload bytes only (no per-chunk charge), so the limit
+        // holds exactly 5 of these 100-byte chunks.
+        .chunk_overhead(0)
         .on_full(Policy::DisconnectSlowest)
         .build();
     let forwarder =
