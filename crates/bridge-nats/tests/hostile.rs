@@ -31,6 +31,34 @@ fn pc(v: u64) -> Bytes {
     Bytes::from(postcard::to_allocvec(&v).unwrap())
 }
 
+/// A `u64` subscription on `subject` (capacity `capacity`) and a forwarder
+/// of a fresh local channel to it, both with `options`: the receiver, the
+/// local sender and the forwarder's handle.
+async fn linked(
+    client: &async_nats::Client,
+    subject: &'static str,
+    capacity: usize,
+    options: Options,
+) -> (
+    bridge_nats::RemoteReceiver<u64>,
+    chan_broadcast::Sender<u64>,
+    tokio::task::JoinHandle<Result<bridge_nats::Forwarded, ForwardError>>,
+) {
+    let rx = within(bridge_nats::subscribe_with::<u64, _>(
+        client,
+        subject,
+        capacity,
+        options,
+        bridge_nats::Postcard,
+    ))
+    .await
+    .unwrap();
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder =
+        bridge_nats::forward_with(frx, client.clone(), subject, options, bridge_nats::Postcard);
+    (rx, tx, forwarder)
+}
+
 /// Short bound for "nothing more should come" checks.
 async fn short<F: std::future::Future>(f: F) -> Option<F::Output> {
     tokio::time::timeout(Duration::from_millis(1500), f)
@@ -468,18 +496,7 @@ async fn heartbeat_loss_is_timely_and_an_idle_live_forwarder_is_not_lost() {
     let options = Options::default()
         .heartbeat_interval(Duration::from_millis(100))
         .heartbeat_timeout(Duration::from_millis(800));
-    let mut rx = within(bridge_nats::subscribe_with::<u64, _>(
-        &client,
-        "hb",
-        64,
-        options,
-        bridge_nats::Postcard,
-    ))
-    .await
-    .unwrap();
-    let (tx, frx) = chan_broadcast::channel(64);
-    let forwarder =
-        bridge_nats::forward_with(frx, client.clone(), "hb", options, bridge_nats::Postcard);
+    let (mut rx, tx, forwarder) = linked(&client, "hb", 64, options).await;
     tx.send(1u64).unwrap();
     assert_eq!(within(rx.recv_item()).await, Ok(1));
     // Idle but alive for 2.5 timeouts: nothing at all.
@@ -835,18 +852,7 @@ async fn heartbeats_do_not_evict_unread_values() {
     let server = server_or_skip!();
     let client = connect(&server).await;
     let options = Options::default().heartbeat_interval(Duration::from_millis(50));
-    let mut rx = within(bridge_nats::subscribe_with::<u64, _>(
-        &client,
-        "idle",
-        4,
-        options,
-        bridge_nats::Postcard,
-    ))
-    .await
-    .unwrap();
-    let (tx, frx) = chan_broadcast::channel(64);
-    let forwarder =
-        bridge_nats::forward_with(frx, client.clone(), "idle", options, bridge_nats::Postcard);
+    let (mut rx, tx, forwarder) = linked(&client, "idle", 4, options).await;
     tx.send(42u64).unwrap();
     // Idle for 12 heartbeat intervals, the value unread.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -928,18 +934,7 @@ async fn a_junk_flood_does_not_hide_a_dead_forwarder() {
     let options = Options::default()
         .heartbeat_interval(Duration::from_millis(100))
         .heartbeat_timeout(Duration::from_millis(500));
-    let mut rx = within(bridge_nats::subscribe_with::<u64, _>(
-        &client,
-        "flood",
-        1024,
-        options,
-        bridge_nats::Postcard,
-    ))
-    .await
-    .unwrap();
-    let (tx, frx) = chan_broadcast::channel(64);
-    let forwarder =
-        bridge_nats::forward_with(frx, client.clone(), "flood", options, bridge_nats::Postcard);
+    let (mut rx, tx, forwarder) = linked(&client, "flood", 1024, options).await;
     tx.send(1u64).unwrap();
     assert_eq!(within(rx.recv_item()).await, Ok(1));
     forwarder.abort();
