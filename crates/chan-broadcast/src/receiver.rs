@@ -330,6 +330,10 @@ impl<T: Clone> Receiver<T> {
             };
             self.shared.recv_bell.cancel(&mut self.key);
             coop.made_progress();
+            // After `made_progress` its drop restores nothing (tokio's
+            // documented contract); forgetting it skips tokio's
+            // out-of-line drop call on every value.
+            core::mem::forget(coop);
             return Poll::Ready(result);
         }
     }
