@@ -156,6 +156,10 @@ impl<T> Shared<T> {
                     self.read_unlock(slot);
                     slot.wait_readable(&self.parking);
                 }
+                Read::Full => {
+                    self.read_unlock(slot);
+                    panic!("too many active borrows of a watch channel's value (leaked `Ref`s?)");
+                }
             }
         }
     }
@@ -179,7 +183,7 @@ impl<T> Shared<T> {
             match slot.read_lock() {
                 Read::Locked => return Some(slot),
                 Read::Retired => self.read_unlock(slot),
-                Read::Blocked => {
+                Read::Blocked | Read::Full => {
                     self.read_unlock(slot);
                     return None;
                 }
