@@ -413,3 +413,63 @@ fn every_write_against_held_refs_drops_each_value_exactly_once() {
     drop((tx, rx));
     assert_eq!(drops[current].load(Ordering::SeqCst), 1);
 }
+
+/// On a 32-bit target the slot's reader count holds 2^28 readers, a few
+/// seconds of `mem::forget(rx.borrow())`. Leaking that many must end in
+/// a panic (std's `RwLock`, so tokio's `borrow`, panics: "too many active
+/// read locks"), never in a silent wrap to zero that lets a writer in
+/// under a live `Ref`; and the channel goes on working (`send` moves to
+/// another slot). Before the fix the loop ran past 2^28 leaks. Run with
+/// `cargo xtask cross` (i686); on 64-bit targets the same check is the
+/// unit test `slot::tests::leaked_readers_never_wrap_…`.
+#[test]
+#[cfg(all(target_pointer_width = "32", not(miri)))]
+fn leaked_refs_make_borrow_panic_before_the_reader_count_wraps() {
+    let (tx, rx) = chan_watch::channel(0_u32);
+    let range = 1_usize << 28;
+    let mut leaked = 0_usize;
+    std::panic::set_hook(Box::new(|_| {}));
+    let res = catch_unwind(AssertUnwindSafe(|| {
+        while leaked <= range {
+            std::mem::forget(rx.borrow());
+            leaked += 1;
+        }
+    }));
+    let _ = std::panic::take_hook();
+    assert!(
+        res.is_err(),
+        "{leaked} Refs leaked without a panic: the count wrapped"
+    );
+    assert!(leaked < range, "{leaked}");
+    tx.send(1).unwrap();
+    assert_eq!(*rx.borrow(), 1);
+}
+
+/// What the docs promise about a `Ref` on the thread that then calls
+/// `send_modify`: it waits for ever, as tokio's does (its write lock
+/// waits for the read lock). Checked bounded (the worker stays blocked,
+/// not spinning), with `send` on the same thread going through first.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "leaves a thread blocked for ever, which Miri reports as a leak"
+)]
+fn borrow_then_send_modify_on_one_thread_waits_as_documented() {
+    let (tx, rx) = chan_watch::channel(0_u32);
+    let res = within(
+        Duration::from_millis(if cfg!(miri) { 50 } else { 300 }),
+        move || {
+            let r = rx.borrow();
+            tx.send(1).unwrap(); // documented: does not wait
+            let r2 = rx.borrow();
+            assert_eq!((*r, *r2), (0, 1));
+            tx.send_modify(|v| *v += 1); // documented: waits for `r2` for ever
+            drop((r, r2));
+        },
+    );
+    assert_eq!(
+        res,
+        Err(()),
+        "send_modify did not wait for a Ref of its own thread"
+    );
+}
