@@ -247,6 +247,9 @@ impl<T> Slot<T> {
     /// value; gives up if the word shows a holder (who empties it when
     /// it leaves, module docs) or the slot is current again.
     fn try_empty(&self, parking: &Parking) -> Option<T> {
+        // Relaxed: a first guess; only the compare-exchange below decides
+        // (and acquires), and a failed one re-reads the word (Relaxed too:
+        // nothing is touched before a success).
         let mut w = self.word.load(Ordering::Relaxed);
         loop {
             if !bits::free(w) || w & RETIRED == 0 {
@@ -274,6 +277,8 @@ impl<T> Slot<T> {
 
     /// Takes the write lock if nobody holds it (std's `try_write`).
     pub(crate) fn try_write(&self) -> bool {
+        // Relaxed: a first guess, as in `try_empty`; the compare-exchange
+        // decides and acquires.
         let mut w = self.word.load(Ordering::Relaxed);
         loop {
             if !bits::free(w) {

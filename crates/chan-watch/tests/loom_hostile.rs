@@ -133,7 +133,7 @@ fn a_send_modify_waiting_for_a_ref_does_not_hold_up_a_send() {
 /// if `retire` skips its wake-up).
 #[test]
 fn a_borrow_asleep_behind_a_waiting_send_modify_moves_on_after_a_send() {
-    model(2, || {
+    model(3, || {
         let (tx, rx) = channel(0_u32);
         let (rx2, tx2) = (rx.clone(), tx.clone());
         let held = rx.borrow();
