@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::task::Context;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use seqcast_test_support::{counting_waker, one_at_a_time};
 
@@ -32,6 +32,20 @@ fn within<R: Send + 'static>(
         let _ = done.send(f());
     });
     wait.recv_timeout(limit).map_err(|_| ())
+}
+
+/// Waits (bounded) until a `send_modify` is queued on the current value:
+/// a handle's `Debug` then prints `<locked>` (std's `try_read` fails
+/// behind a waiting writer, and so does ours).
+fn until_a_writer_waits(rx: &chan_watch::Receiver<u32>) {
+    let t0 = Instant::now();
+    while !format!("{rx:?}").contains("<locked>") {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the send_modify never queued"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// A value whose `Debug` panics and whose drops are counted.
@@ -99,7 +113,7 @@ fn a_borrow_waiting_behind_a_queued_send_modify_moves_on_when_a_send_replaces_th
     let (rx2, tx2) = (rx.clone(), tx.clone());
     let held = rx.borrow();
     let modifier = thread::spawn(move || tx2.send_modify(|v| *v += 10));
-    thread::sleep(SETTLE); // the modifier waits for `held`
+    until_a_writer_waits(&rx); // the modifier waits for `held`
     let (got_tx, got) = mpsc::channel();
     let reader = thread::spawn(move || got_tx.send(*rx2.borrow()).unwrap());
     thread::sleep(SETTLE); // the borrow waits behind the modifier
@@ -251,7 +265,7 @@ fn a_borrow_arriving_while_send_modify_waits_queues_behind_it() {
     let rx2 = rx.clone();
     let held = rx.borrow();
     let modifier = thread::spawn(move || tx.send_modify(|v| *v += 1));
-    thread::sleep(SETTLE); // the modifier waits for `held`
+    until_a_writer_waits(&rx); // the modifier waits for `held`
     let (got_tx, got) = mpsc::channel();
     let reader = thread::spawn(move || got_tx.send(*rx2.borrow()).unwrap());
     thread::sleep(SETTLE);
