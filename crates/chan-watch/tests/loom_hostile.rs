@@ -199,3 +199,37 @@ fn a_ref_drop_vs_send_replace() {
         assert_eq!(drops.load(Ordering::SeqCst), 2);
     });
 }
+
+/// A `send_modify` waits on slot A for a `Ref`; a `send` moves to B; a
+/// `Ref` of B forces the next `send` back onto A as soon as A's `Ref` is
+/// gone, racing the waiting modification for A's lock. Whoever wins, the
+/// modification lands on the value current when it gets in (never on a
+/// replaced one), it is replaced only by a later `send`, and every value
+/// is dropped exactly once.
+#[test]
+fn a_send_modify_waiting_on_a_slot_that_a_send_reuses() {
+    model(3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let tx2 = tx.clone();
+        let r = rx.borrow(); // holds A
+        let modifier = thread::spawn(move || tx2.send_modify(|c| c.0 += 10));
+        tx.send(Counted(1, Arc::clone(&drops))).unwrap(); // to B
+        let r2 = rx.borrow(); // holds B (1, or 11 if modified first)
+        drop(r); // A is free: the modification or the next send takes it
+        tx.send(Counted(2, Arc::clone(&drops))).unwrap();
+        let shown = r2.0;
+        drop(r2);
+        modifier.join().unwrap();
+        let now = rx.borrow().0;
+        // The modification came before `r2` (and `send(2)` replaced it),
+        // or after `send(2)`, on the value it sent.
+        assert!(
+            (now == 2 && shown == 11) || (now == 12 && shown == 1),
+            "now {now}, r2 showed {shown}"
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "0 and 1 dropped once");
+        drop((tx, rx));
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+    });
+}
