@@ -158,7 +158,7 @@ impl<T> Shared<T> {
                 }
                 Read::Full => {
                     self.read_unlock(slot);
-                    panic!("too many active borrows of a watch channel's value (leaked `Ref`s?)");
+                    too_many_readers();
                 }
             }
         }
@@ -332,6 +332,13 @@ impl<T> Shared<T> {
         }
         None
     }
+}
+
+/// std's `RwLock` panics the same way ("too many active read locks").
+#[cold]
+#[inline(never)]
+fn too_many_readers() -> ! {
+    panic!("too many active borrows of a watch channel's value (leaked `Ref`s?)")
 }
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {

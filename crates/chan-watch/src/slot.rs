@@ -160,17 +160,28 @@ impl<T> Slot<T> {
 
     /// Counts the caller as a reader and says what it found. The caller
     /// holds a read lock only for [`Read::Locked`]; in every case it
-    /// calls [`read_unlock`](Slot::read_unlock) once (for the other two
+    /// calls [`read_unlock`](Slot::read_unlock) once (for the other
     /// outcomes, at once: the back-out).
     #[inline]
     pub(crate) fn read_lock(&self) -> Read {
         // Acquire: pairs with the Release of the last write unlock, so the
         // entry it wrote is visible to this reader.
         let old = self.word.fetch_add(READER, Ordering::Acquire);
+        // One test and one compare on the common path: no flag, and a
+        // count below the limit (the flags are the low bits, so `old`
+        // itself compares with the limit's word).
+        if old & (WRITER | WANT_WRITE | RETIRED) == 0 && old < MAX_READERS * READER {
+            Read::Locked
+        } else {
+            Self::not_locked(old)
+        }
+    }
+
+    /// [`read_lock`](Slot::read_lock)'s other outcomes.
+    #[cold]
+    fn not_locked(old: usize) -> Read {
         if bits::readers(old) >= MAX_READERS {
             Read::Full
-        } else if old & (WRITER | WANT_WRITE | RETIRED) == 0 {
-            Read::Locked
         } else if old & RETIRED != 0 && old & WRITER == 0 {
             // Even with `WANT_WRITE`: a `send_modify` waiting on a replaced
             // slot must not hold up borrows of the current one.
