@@ -9,19 +9,49 @@
 //! rendered with `Debug` (and errors with `Display`) and the strings must
 //! be equal. A failure names the seed and step.
 //!
+//! The values record their drops (`V`): after every step, the values
+//! each side has dropped so far, in order, must be equal, so a change in
+//! when a replaced value is dropped shows. One operation holds a `Ref`
+//! while it borrows again and prints the handles (what tokio allows with a
+//! read lock held: no send).
+//!
 //! Also checked at compile time: the auto traits of every public handle
 //! match tokio's.
 
+use std::cell::RefCell;
 use std::fmt::Debug;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use seqcast_differential::Rng;
 
 use chan_watch as ours;
 use tokio::sync::watch as theirs;
+
+/// A value that logs its drop; its `Debug` is the number's (so every
+/// string compared is what it was with `u64` values).
+struct V(u64, Rc<RefCell<Vec<u64>>>);
+
+impl V {
+    fn new(n: u64, log: &Rc<RefCell<Vec<u64>>>) -> Self {
+        V(n, Rc::clone(log))
+    }
+}
+
+impl Drop for V {
+    fn drop(&mut self) {
+        self.1.borrow_mut().push(self.0);
+    }
+}
+
+impl Debug for V {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 struct Both<A, B> {
     ours: A,
@@ -47,16 +77,18 @@ fn poll_once<F: Future>(fut: F, f: impl FnOnce(F::Output) -> String) -> String {
 
 fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
     let mut rng = Rng::new(seed);
+    // What each side has dropped, in order.
+    let (olog, tlog) = (Rc::default(), Rc::default());
     let mut tx = Vec::new();
     let mut rx = Vec::new();
     if rng.below(4) == 0 {
         tx.push(Both {
-            ours: ours::Sender::new(0_u64),
-            theirs: theirs::Sender::new(0_u64),
+            ours: ours::Sender::new(V::new(0, &olog)),
+            theirs: theirs::Sender::new(V::new(0, &tlog)),
         });
     } else {
-        let (ot, or) = ours::channel(0_u64);
-        let (tt, tr) = theirs::channel(0_u64);
+        let (ot, or) = ours::channel(V::new(0, &olog));
+        let (tt, tr) = theirs::channel(V::new(0, &tlog));
         tx.push(Both {
             ours: ot,
             theirs: tt,
@@ -68,26 +100,30 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
     }
     let mut next = 0_u64;
     for step in 0..steps {
-        let op = rng.below(24);
+        let op = rng.below(25);
         let (what, a, b): (&str, String, String) = match op {
             0..=1 if !tx.is_empty() => {
                 let h = &tx[rng.below(tx.len())];
                 next += 1;
-                ("send", show(&h.ours.send(next)), show(&h.theirs.send(next)))
+                (
+                    "send",
+                    show(&h.ours.send(V::new(next, &olog))),
+                    show(&h.theirs.send(V::new(next, &tlog))),
+                )
             }
             2 if !tx.is_empty() => {
                 let h = &tx[rng.below(tx.len())];
                 next += 1;
                 (
                     "send_replace",
-                    format!("{:?}", h.ours.send_replace(next)),
-                    format!("{:?}", h.theirs.send_replace(next)),
+                    format!("{:?}", h.ours.send_replace(V::new(next, &olog))),
+                    format!("{:?}", h.theirs.send_replace(V::new(next, &tlog))),
                 )
             }
             3 if !tx.is_empty() => {
                 let h = &tx[rng.below(tx.len())];
-                h.ours.send_modify(|v| *v += 1);
-                h.theirs.send_modify(|v| *v += 1);
+                h.ours.send_modify(|v| v.0 += 1);
+                h.theirs.send_modify(|v| v.0 += 1);
                 ("send_modify", String::new(), String::new())
             }
             4 if !tx.is_empty() => {
@@ -99,14 +135,14 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                     format!(
                         "{:?}",
                         h.ours.send_if_modified(|v| {
-                            *v += add;
+                            v.0 += add;
                             notify
                         })
                     ),
                     format!(
                         "{:?}",
                         h.theirs.send_if_modified(|v| {
-                            *v += add;
+                            v.0 += add;
                             notify
                         })
                     ),
@@ -116,13 +152,13 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let h = &tx[rng.below(tx.len())];
                 let o = catch_unwind(AssertUnwindSafe(|| {
                     h.ours.send_modify(|v| {
-                        *v += 100;
+                        v.0 += 100;
                         panic!("in send_modify")
                     })
                 }));
                 let t = catch_unwind(AssertUnwindSafe(|| {
                     h.theirs.send_modify(|v| {
-                        *v += 100;
+                        v.0 += 100;
                         panic!("in send_modify")
                     })
                 }));
@@ -227,8 +263,8 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let i = rng.below(rx.len());
                 let h = &mut rx[i];
                 let m = 1 + rng.below(3) as u64;
-                let a = poll_once(h.ours.wait_for(|v| v % m == 0), |r| show(&r));
-                let b = poll_once(h.theirs.wait_for(|v| v % m == 0), |r| show(&r));
+                let a = poll_once(h.ours.wait_for(|v| v.0 % m == 0), |r| show(&r));
+                let b = poll_once(h.theirs.wait_for(|v| v.0 % m == 0), |r| show(&r));
                 // The version each one marked seen must agree too.
                 let seen = (show(&h.ours.has_changed()), show(&h.theirs.has_changed()));
                 (
@@ -299,6 +335,31 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 );
                 ("same_channel", format!("{o:?}"), format!("{th:?}"))
             }
+            24 if !rx.is_empty() => {
+                // A `Ref` held while this thread borrows again (another
+                // receiver or the same), prints a receiver and a sender and
+                // asks `has_changed`: read-only, as tokio allows with the
+                // value's read lock held.
+                let (i, j) = (rng.below(rx.len()), rng.below(rx.len()));
+                let k = rng.below(tx.len().max(1));
+                let (held_o, held_t) = (rx[i].ours.borrow(), rx[i].theirs.borrow());
+                let (g, t) = (&rx[j], tx.get(k));
+                let o = format!(
+                    "{held_o:?} {:?} {:?} {} {:?}",
+                    g.ours.borrow(),
+                    g.ours,
+                    show(&g.ours.has_changed()),
+                    t.map(|t| format!("{:?}", t.ours)),
+                );
+                let th = format!(
+                    "{held_t:?} {:?} {:?} {} {:?}",
+                    g.theirs.borrow(),
+                    g.theirs,
+                    show(&g.theirs.has_changed()),
+                    t.map(|t| format!("{:?}", t.theirs)),
+                );
+                ("borrow held: borrow, Debug", o, th)
+            }
             _ => continue,
         };
         *ran.entry(what).or_default() += 1;
@@ -318,7 +379,19 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
             a, b,
             "seed {seed}, step {step}: `{what}` differs (left: ours, right: tokio)"
         );
+        assert_eq!(
+            *olog.borrow(),
+            *tlog.borrow(),
+            "seed {seed}, step {step}: after `{what}`, the values dropped differ (left: ours, right: tokio)"
+        );
     }
+    drop((tx, rx));
+    assert_eq!(
+        *olog.borrow(),
+        *tlog.borrow(),
+        "seed {seed}: after the handles' drop, the values dropped differ"
+    );
+    assert_eq!(olog.borrow().len(), tlog.borrow().len());
 }
 
 #[test]
@@ -332,7 +405,7 @@ fn random_sequences_match_tokio() {
     }
     let _ = std::panic::take_hook();
     println!("{ran:#?}");
-    assert_eq!(ran.len(), 27, "{ran:?}");
+    assert_eq!(ran.len(), 28, "{ran:?}");
     assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
 }
 

@@ -60,8 +60,8 @@
 //!   new one if all are held) and makes it current; the `Ref` goes on
 //!   showing the value it was made from, which is dropped with the last
 //!   `Ref` that shows it. With no `Ref` alive it writes in place;
-//! * a borrow costs what tokio's does: a read lock and an unlock, plus two
-//!   loads of the current slot's address;
+//! * a borrow costs what tokio's does: a read lock and an unlock, plus one
+//!   load of the current slot's address;
 //! * [`Sender::send_modify`], [`Sender::send_if_modified`] and
 //!   [`Sender::send_replace`] need the value itself (`&mut T` in place, or
 //!   the old `T` back) for any `T`, without `T: Clone`, as tokio's

@@ -155,6 +155,13 @@ impl<T> Receiver<T> {
     /// not keep it alive across one of those on the same thread, nor for
     /// long. For `T: Clone`, [`get`](Receiver::get) copies the value out.
     ///
+    /// # Panics
+    ///
+    /// If about 2^27 `Ref`s of one value are alive or leaked
+    /// (`mem::forget`) on a 32-bit target (2^59 on a 64-bit one), as std's
+    /// `RwLock::read` (so tokio's `borrow`) panics on too many readers.
+    /// The same holds for every method that returns or clones the value.
+    ///
     /// ```
     /// let (tx, rx) = chan_watch::channel("hello");
     /// assert_eq!(*rx.borrow(), "hello");

@@ -163,6 +163,11 @@ impl<T> Sender<T> {
     /// A reference to the current value (`has_changed` is always `false`),
     /// as [`Receiver::borrow`]'s.
     ///
+    /// # Panics
+    ///
+    /// As [`Receiver::borrow`] (about 2^27 `Ref`s alive or leaked on a
+    /// 32-bit target).
+    ///
     /// ```
     /// let (tx, _rx) = chan_watch::channel(5);
     /// assert_eq!(*tx.borrow(), 5);

@@ -156,6 +156,10 @@ impl<T> Shared<T> {
                     self.read_unlock(slot);
                     slot.wait_readable(&self.parking);
                 }
+                Read::Full => {
+                    self.read_unlock(slot);
+                    too_many_readers();
+                }
             }
         }
     }
@@ -179,7 +183,7 @@ impl<T> Shared<T> {
             match slot.read_lock() {
                 Read::Locked => return Some(slot),
                 Read::Retired => self.read_unlock(slot),
-                Read::Blocked => {
+                Read::Blocked | Read::Full => {
                     self.read_unlock(slot);
                     return None;
                 }
@@ -330,27 +334,47 @@ impl<T> Shared<T> {
     }
 }
 
+/// std's `RwLock` panics the same way ("too many active read locks").
+#[cold]
+#[inline(never)]
+fn too_many_readers() -> ! {
+    panic!("too many active borrows of a watch channel's value (leaked `Ref`s?)")
+}
+
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `try_read` with std's `RwLock` rule (so tokio's output): prints
         // `<locked>` rather than wait, e.g. inside a `send_modify` closure
         // on this thread or behind a `send_modify` waiting for a `Ref`.
-        let held = self.try_read();
+        // A guard, not a call after the printing: `T::fmt` may panic, and
+        // the read lock must go with the unwind (std's guard does), or a
+        // later `send_modify` waits for it for ever.
+        let held = self.try_read().map(|slot| ReadGuard { shared: self, slot });
         let state = self.state.load();
-        // SAFETY: `held` is read-locked until `read_unlock` below.
-        let value = held.and_then(|slot| unsafe { slot.entry() }.value.as_ref());
-        let res = f
-            .debug_struct("Shared")
+        // SAFETY: `held` keeps the slot read-locked until it is dropped, at
+        // the end of this function, after the last use of `value`.
+        let value = held
+            .as_ref()
+            .and_then(|g| unsafe { g.slot.entry() }.value.as_ref());
+        f.debug_struct("Shared")
             .field("value", &LikeTokiosLock(value))
             .field("version", &state.version())
             .field("is_closed", &state.is_closed())
             .field("ref_count_rx", &self.receiver_count())
-            .finish();
-        if let Some(slot) = held {
-            // As a `Ref`'s drop: a send may have left this slot meanwhile.
-            self.read_unlock(slot);
-        }
-        res
+            .finish()
+    }
+}
+
+/// A read lock taken by [`Shared::try_read`], released on drop (also
+/// when unwinding) as a `Ref`'s: a send may have left the slot meanwhile.
+struct ReadGuard<'a, T> {
+    shared: &'a Shared<T>,
+    slot: &'a Slot<T>,
+}
+
+impl<T> Drop for ReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.shared.read_unlock(self.slot);
     }
 }
 

@@ -61,6 +61,14 @@ mod bits {
     pub(super) const PARKED: usize = 1 << 3;
     /// One reader (the count is the bits above `PARKED`).
     pub(super) const READER: usize = 1 << 4;
+    /// A read lock is refused (and the borrow panics, as std's `RwLock`
+    /// does: "too many active read locks") once the count reaches this,
+    /// half the count's range: `Ref`s leaked with `mem::forget` (2^27 of
+    /// them on a 32-bit target) must never wrap the count to zero while a
+    /// live `Ref` still reads the value. Each in-flight `fetch_add` adds
+    /// at most one above the limit before it backs out, so the count stays
+    /// far from the wrap.
+    pub(super) const MAX_READERS: usize = usize::MAX / READER / 2;
 
     pub(super) fn readers(w: usize) -> usize {
         w / READER
@@ -71,7 +79,7 @@ mod bits {
         readers(w) == 0 && w & WRITER == 0
     }
 }
-use bits::{PARKED, READER, RETIRED, WANT_WRITE, WRITER};
+use bits::{MAX_READERS, PARKED, READER, RETIRED, WANT_WRITE, WRITER};
 
 /// Where threads sleep while a slot's word keeps them out (one per
 /// channel, shared by its slots). A waiter sets `PARKED` in the word
@@ -109,6 +117,9 @@ pub(crate) enum Read {
     Retired,
     /// A writer holds or waits for it: unlock, wait, retry.
     Blocked,
+    /// Too many readers ([`bits::MAX_READERS`]): unlock and give up
+    /// (`borrow` panics, `Debug` prints `<locked>`, as std's `RwLock`).
+    Full,
 }
 
 /// A value and the word that guards it.
@@ -149,15 +160,28 @@ impl<T> Slot<T> {
 
     /// Counts the caller as a reader and says what it found. The caller
     /// holds a read lock only for [`Read::Locked`]; in every case it
-    /// calls [`read_unlock`](Slot::read_unlock) once (for the other two
+    /// calls [`read_unlock`](Slot::read_unlock) once (for the other
     /// outcomes, at once: the back-out).
     #[inline]
     pub(crate) fn read_lock(&self) -> Read {
         // Acquire: pairs with the Release of the last write unlock, so the
         // entry it wrote is visible to this reader.
         let old = self.word.fetch_add(READER, Ordering::Acquire);
-        if old & (WRITER | WANT_WRITE | RETIRED) == 0 {
+        // One test and one compare on the common path: no flag, and a
+        // count below the limit (the flags are the low bits, so `old`
+        // itself compares with the limit's word).
+        if old & (WRITER | WANT_WRITE | RETIRED) == 0 && old < MAX_READERS * READER {
             Read::Locked
+        } else {
+            Self::not_locked(old)
+        }
+    }
+
+    /// [`read_lock`](Slot::read_lock)'s other outcomes.
+    #[cold]
+    fn not_locked(old: usize) -> Read {
+        if bits::readers(old) >= MAX_READERS {
+            Read::Full
         } else if old & RETIRED != 0 && old & WRITER == 0 {
             // Even with `WANT_WRITE`: a `send_modify` waiting on a replaced
             // slot must not hold up borrows of the current one.
@@ -234,6 +258,9 @@ impl<T> Slot<T> {
     /// value; gives up if the word shows a holder (who empties it when
     /// it leaves, module docs) or the slot is current again.
     fn try_empty(&self, parking: &Parking) -> Option<T> {
+        // Relaxed: a first guess; only the compare-exchange below decides
+        // (and acquires), and a failed one re-reads the word (Relaxed too:
+        // nothing is touched before a success).
         let mut w = self.word.load(Ordering::Relaxed);
         loop {
             if !bits::free(w) || w & RETIRED == 0 {
@@ -261,6 +288,8 @@ impl<T> Slot<T> {
 
     /// Takes the write lock if nobody holds it (std's `try_write`).
     pub(crate) fn try_write(&self) -> bool {
+        // Relaxed: a first guess, as in `try_empty`; the compare-exchange
+        // decides and acquires.
         let mut w = self.word.load(Ordering::Relaxed);
         loop {
             if !bits::free(w) {
@@ -363,5 +392,46 @@ impl<T> Slot<T> {
 impl<T> fmt::Debug for Slot<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Slot").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(ring_loom)))]
+mod tests {
+    use super::*;
+
+    /// A hostile user leaks `Ref`s (`mem::forget`) until the reader count
+    /// is about to wrap (2^28 of them on a 32-bit target): the count must
+    /// never wrap to zero, or a writer gets in while a live `Ref` reads
+    /// the value (std's `RwLock`, and so tokio's watch, panics instead).
+    /// Starts three below the largest count the word holds, as if that
+    /// many `Ref`s were leaked, and keeps every read lock it gets.
+    #[test]
+    fn leaked_readers_never_wrap_the_count_to_let_a_writer_in() {
+        let parking = Parking::new();
+        let slot = Slot::new(Entry {
+            value: Some(1_u32),
+            version: Version::INITIAL,
+        });
+        let start = (usize::MAX / READER - 3) * READER;
+        slot.word.store(start, Ordering::Relaxed);
+        let mut refused = false;
+        for held in 1..=4 {
+            let got = slot.read_lock();
+            if got != Read::Locked {
+                // The caller's back-out: the word is as it was.
+                assert!(slot.read_unlock(&parking).is_none());
+                assert_eq!(
+                    slot.word.load(Ordering::Relaxed),
+                    start + (held - 1) * READER
+                );
+                refused = true;
+                break;
+            }
+            assert!(
+                !slot.try_write(),
+                "a writer got in with {held} more live readers: the count wrapped"
+            );
+        }
+        assert!(refused, "the lock was granted on a full count");
     }
 }

@@ -125,3 +125,111 @@ fn a_send_modify_waiting_for_a_ref_does_not_hold_up_a_send() {
         assert_eq!(drops.load(Ordering::SeqCst), 2);
     });
 }
+
+/// A borrow asleep behind a `send_modify` that waits for a `Ref` (held by
+/// this thread) is let go when a `send` replaces the value: the `send`'s
+/// retire wakes the slot word's sleepers. The borrow is joined while the
+/// `Ref` still lives, so a lost wake-up is a deadlock loom reports (fails
+/// if `retire` skips its wake-up).
+#[test]
+fn a_borrow_asleep_behind_a_waiting_send_modify_moves_on_after_a_send() {
+    model(3, || {
+        let (tx, rx) = channel(0_u32);
+        let (rx2, tx2) = (rx.clone(), tx.clone());
+        let held = rx.borrow();
+        let modifier = thread::spawn(move || tx2.send_modify(|v| *v += 10));
+        let reader = thread::spawn(move || *rx2.borrow());
+        tx.send(1).unwrap();
+        let seen = reader.join().unwrap();
+        assert!(matches!(seen, 0 | 1 | 11), "{seen}");
+        assert_eq!(*held, 0);
+        drop(held);
+        modifier.join().unwrap();
+        assert_eq!(*rx.borrow(), 11);
+    });
+}
+
+/// `send` racing the last receiver's drop: the value is stored (and the
+/// old one dropped) exactly when `send` returns `Ok`, handed back
+/// otherwise; each value is dropped once.
+#[test]
+fn send_vs_the_last_receiver_drop() {
+    model(3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let dropper = thread::spawn(move || drop(rx));
+        let sent = tx.send(Counted(1, Arc::clone(&drops)));
+        dropper.join().unwrap();
+        assert!(tx.is_closed());
+        match sent {
+            Ok(()) => assert_eq!(tx.borrow().0, 1),
+            Err(back) => {
+                assert_eq!(back.0.0, 1);
+                assert_eq!(tx.borrow().0, 0, "a refused value is not stored");
+            }
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        drop(tx);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    });
+}
+
+/// A `Ref`'s drop on one thread racing `send_replace` (which waits for
+/// it): `send_replace` returns the value the `Ref` showed, the `Ref` never
+/// shows a value being replaced, and each value is dropped once.
+#[test]
+fn a_ref_drop_vs_send_replace() {
+    model(3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let reader = thread::spawn(move || {
+            let r = rx.borrow();
+            let v = r.0;
+            drop(r);
+            (v, rx)
+        });
+        let old = tx.send_replace(Counted(1, Arc::clone(&drops)));
+        assert_eq!(old.0, 0);
+        drop(old);
+        let (v, rx) = reader.join().unwrap();
+        assert!(v == 0 || v == 1, "{v}");
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        assert_eq!(rx.borrow().0, 1);
+        drop((tx, rx));
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+    });
+}
+
+/// A `send_modify` waits on slot A for a `Ref`; a `send` moves to B; a
+/// `Ref` of B forces the next `send` back onto A as soon as A's `Ref` is
+/// gone, racing the waiting modification for A's lock. Whoever wins, the
+/// modification lands on the value current when it gets in (never on a
+/// replaced one), it is replaced only by a later `send`, and every value
+/// is dropped exactly once.
+#[test]
+fn a_send_modify_waiting_on_a_slot_that_a_send_reuses() {
+    model(3, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel(Counted(0, Arc::clone(&drops)));
+        let tx2 = tx.clone();
+        let r = rx.borrow(); // holds A
+        let modifier = thread::spawn(move || tx2.send_modify(|c| c.0 += 10));
+        tx.send(Counted(1, Arc::clone(&drops))).unwrap(); // to B
+        let r2 = rx.borrow(); // holds B (1, or 11 if modified first)
+        drop(r); // A is free: the modification or the next send takes it
+        tx.send(Counted(2, Arc::clone(&drops))).unwrap();
+        let shown = r2.0;
+        drop(r2);
+        modifier.join().unwrap();
+        let now = rx.borrow().0;
+        // The modification came before `r2` (and `send(2)` replaced it),
+        // or after `send(2)`, on the value it sent.
+        assert!(
+            (now == 2 && shown == 11) || (now == 12 && shown == 1),
+            "now {now}, r2 showed {shown}"
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 2, "0 and 1 dropped once");
+        drop((tx, rx));
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+    });
+}
