@@ -168,3 +168,47 @@ fn lossy_one_to_two_counts_every_loss() {
         assert!(received > 0);
     }
 }
+
+/// A hostile subscriber moves its own tracker past everything after each
+/// read (through the `Arc` that `tracker()` hands out), so the publisher
+/// overwrites slots while it copies them. It loses values (as `Lagged`),
+/// but must never accept a torn one: four words tagged with the sequence.
+/// With its one-check held reads kept after `tracker()`, it accepted torn
+/// copies (undefined behaviour for payloads with invalid bit patterns).
+#[test]
+fn a_tracker_moved_by_hand_never_lets_a_torn_value_through() {
+    use std::sync::atomic::Ordering;
+
+    let _serial = seqcast_test_support::one_at_a_time();
+    let (mut p, subs) = channel_bounded::<[u64; 4]>(2, 0);
+    let mut s = subs.subscribe();
+    let forged = s.tracker().unwrap();
+    let reader = std::thread::spawn(move || {
+        let start = Instant::now();
+        let (mut received, mut lagged, mut last) = (0_u64, 0_u64, None);
+        loop {
+            assert!(start.elapsed() < DEADLINE, "stalled after {received}");
+            let closed = s.is_closed();
+            match s.try_recv() {
+                Ok(v) => {
+                    assert_eq!(v, [v[0], !v[0], v[0], !v[0]], "torn value accepted");
+                    assert!(last < Some(v[0]), "{} after {last:?}", v[0]);
+                    last = Some(v[0]);
+                    received += 1;
+                }
+                Err(ring_spmc::TryRecvError::Lagged { skipped }) => lagged += skipped,
+                Err(ring_spmc::TryRecvError::Empty) if closed => break,
+                Err(ring_spmc::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+            // Release: what a subscriber's own store is; here it lies.
+            forged.0.store(u64::MAX, Ordering::Release);
+        }
+        (received, lagged)
+    });
+    for seq in 0..VALUES {
+        p.publish([seq, !seq, seq, !seq]);
+    }
+    drop(p);
+    let (received, lagged) = reader.join().unwrap();
+    assert_eq!(received + lagged, VALUES);
+}
