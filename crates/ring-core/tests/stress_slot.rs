@@ -24,9 +24,12 @@ fn one_slot_never_yields_a_torn_value() {
     let _serial = seqcast_test_support::one_at_a_time();
     let slot = Arc::new(Slot::<[u64; 4]>::new());
     let done = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
     let reader = {
-        let (slot, done) = (Arc::clone(&slot), Arc::clone(&done));
+        let (slot, done, started) = (Arc::clone(&slot), Arc::clone(&done), Arc::clone(&started));
         std::thread::spawn(move || {
+            // Relaxed: a start signal; nothing is published through it.
+            started.store(true, Ordering::Relaxed);
             let start = Instant::now();
             let (mut accepted, mut overwritten, mut last) = (0_u64, 0_u64, 0_u64);
             // Relaxed: a stop flag; the join below orders everything else.
@@ -58,6 +61,13 @@ fn one_slot_never_yields_a_torn_value() {
             (accepted, overwritten)
         })
     };
+    // Write only once the reader runs: on a loaded machine all 10 million
+    // writes could otherwise finish before it is scheduled, and the test
+    // failed with "the reader never read anything" (1 run in 4).
+    // Relaxed: see above.
+    while !started.load(Ordering::Relaxed) {
+        std::thread::yield_now();
+    }
     for seq in 0..WRITES {
         // SAFETY: this is the only writer; sequences grow.
         unsafe { slot.write(seq, [seq; 4]) };
