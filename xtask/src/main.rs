@@ -63,6 +63,9 @@ fn crate_dir(package: &str) -> &str {
 
 const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const I686: &str = "i686-unknown-linux-gnu";
+/// A hosted-free x86-64 target with the vector registers off (soft float):
+/// ring-core's `no_std` build must not use `xmm` registers there.
+const X86_64_NONE: &str = "x86_64-unknown-none";
 const BIG_ENDIAN: &str = "s390x-unknown-linux-gnu";
 /// The i686 cross toolchain's dynamic loader (package libc6-i386-cross).
 const I686_LOADER: &str = "/usr/i686-linux-gnu/lib/ld-linux.so.2";
@@ -106,7 +109,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "cross",
-        about: "tests run on aarch64 under qemu-user and on i686 (32-bit)",
+        about: "tests run on aarch64 under qemu-user and on i686 (32-bit); ring-core checked on x86_64-unknown-none (soft float)",
         run: cross,
     },
     Step {
@@ -646,7 +649,7 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
-    for t in [AARCH64, I686] {
+    for t in [AARCH64, I686, X86_64_NONE] {
         need(
             installed.lines().any(|l| l.trim() == t),
             &format!("the {t} target is missing: run `rustup target add {t}`"),
@@ -664,6 +667,21 @@ fn cross(ctx: &Ctx) -> Result<(), String> {
         on_path("i686-linux-gnu-gcc") && Path::new(I686_LOADER).exists(),
         "the i686 toolchain is missing: run `apt-get install -y --no-install-recommends gcc-i686-linux-gnu libc6-dev-i386-cross` (never gcc-multilib)",
     )?;
+    // Build only (nothing runs there): ring-core's x86-64 16-byte payload
+    // copy uses `xmm` registers, which this target disables; it must fall
+    // back to the word copy rather than fail to build (it did, `payload.rs`).
+    Cmd::cargo(ctx)
+        .args([
+            "check",
+            "-p",
+            "seqcast-core",
+            "--no-default-features",
+            "--target",
+            X86_64_NONE,
+            "--target-dir",
+            "target/cross",
+        ])
+        .run()?;
     let args = lib_args(&["test", "--target", AARCH64, "--target-dir", "target/cross"]);
     Cmd::cargo(ctx)
         .env(

@@ -153,7 +153,11 @@ impl<T> Payload<T> {
         let src = (src as *const Words<T>).cast::<MaybeUninit<usize>>();
         self.cell.with_mut(|dst| {
             let dst = dst.cast::<MaybeUninit<usize>>();
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(
+                target_arch = "x86_64",
+                target_feature = "sse2",
+                not(target_env = "sgx")
+            ))]
             if Words::<T>::COUNT >= wide::MIN_WORDS && wide::available() {
                 // SAFETY: `src` and `dst` each hold `COUNT` words (the
                 // caller's buffer, this slot's), word-aligned; every
@@ -176,7 +180,11 @@ impl<T> Payload<T> {
         let dst = (dst as *mut Words<T>).cast::<MaybeUninit<usize>>();
         self.cell.with_mut(|src| {
             let src = src.cast::<MaybeUninit<usize>>();
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(all(
+                target_arch = "x86_64",
+                target_feature = "sse2",
+                not(target_env = "sgx")
+            ))]
             if Words::<T>::COUNT >= wide::MIN_WORDS && wide::available() {
                 // SAFETY: as in `store`, the other way round.
                 unsafe { wide::load(src, dst, copy_count::<T>()) };
@@ -259,7 +267,19 @@ unsafe fn load_words(src: *mut MaybeUninit<usize>, dst: *mut MaybeUninit<usize>,
 /// a last single word when one is left over) and on `available()`, which
 /// is the same for every thread of a process: writer and readers access
 /// each byte with accesses of the same size, so no mixed-size race.
-#[cfg(all(target_arch = "x86_64", not(any(miri, ring_loom))))]
+///
+/// Only where the target enables SSE2 (every hosted x86-64 target does):
+/// kernel and firmware targets such as `x86_64-unknown-none` disable the
+/// vector registers (soft float), and there the `xmm` operand neither
+/// builds nor would be safe to use (`cargo xtask cross` checks that
+/// target). Not in SGX enclaves, where `cpuid` faults. Those builds keep
+/// the word copy. (portable-atomic gates its `vmovdqa` the same way.)
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "sse2",
+    not(target_env = "sgx"),
+    not(any(miri, ring_loom))
+))]
 mod wide {
     use core::mem::MaybeUninit;
 
@@ -276,10 +296,19 @@ mod wide {
     static AVX: AtomicU8 = AtomicU8::new(0);
 
     /// Whether this CPU enumerates AVX (cached after the first call).
+    ///
+    /// Threads that call it first at the same time each run `cpuid` and
+    /// store the same answer, so every call in the process returns the
+    /// same value and every access to a slot uses the same split. Without
+    /// AVX it is `false` for good and the word copy runs everywhere
+    /// (exercised on every target but x86-64, and by Miri). Intel, AMD and
+    /// Zhaoxin document the guarantee; LLVM's and Boost's 16-byte atomic
+    /// loads rely on it on every CPU that enumerates AVX, as does this.
     #[inline(always)]
     pub(super) fn available() -> bool {
         // Relaxed: a cache of a fact about the CPU; every thread that
-        // computes it computes the same value.
+        // computes it computes the same value, and no other data is
+        // published through it.
         match AVX.load(Ordering::Relaxed) {
             0 => detect(),
             v => v == 2,

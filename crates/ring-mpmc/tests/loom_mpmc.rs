@@ -357,3 +357,54 @@ fn try_publish_and_publish_with_mixed_on_a_bounded_ring() {
         assert_eq!(p.published(), 3);
     });
 }
+
+/// The review of the ring's `ungated_limit` with two producers: a gating
+/// subscriber is dropped by one producer while the other may be waiting on
+/// it (a scan then finds nobody gating and raises the ungated room), then a
+/// new `subscribe` races the dropping producer's `try_publish`es, which may use a room
+/// loaded before the registration reset it. The new subscriber never lags
+/// and reads every value from its start whole (two words) and in each
+/// producer's order; `Full` hands the value back.
+#[test]
+fn subscribe_racing_try_publish_after_a_gating_drop_raised_the_ungated_room() {
+    model(2, || {
+        let (p, subs) = channel_mpmc_bounded::<[u64; 2]>(2, 0);
+        let gate = subs.subscribe();
+        let q = p.clone();
+        let other = thread::spawn(move || {
+            drop(gate);
+            for i in 0..2 {
+                let mut v = [tag(1, i), !tag(1, i)];
+                while let Err(ring_mpmc::PublishError::Full(back)) = q.try_publish(v) {
+                    v = back;
+                    thread::yield_now();
+                }
+            }
+        });
+        // The second may wait for the gate's drop.
+        p.publish([tag(0, 0), !tag(0, 0)]);
+        p.publish([tag(0, 1), !tag(0, 1)]);
+        let mut s = subs.subscribe();
+        let start = s.cursor();
+        assert!(start <= 4);
+        let mut last_of = [None::<u64>; 2];
+        let mut got = 0;
+        while got < 4 - start {
+            match s.try_recv() {
+                Ok([v, w]) => {
+                    assert_eq!(w, !v, "torn value");
+                    let (id, i) = ((v / 100) as usize, v % 100);
+                    assert!(last_of[id].is_none_or(|l| i > l), "reordered");
+                    last_of[id] = Some(i);
+                    got += 1;
+                }
+                Err(TryRecvError::Empty) => thread::yield_now(),
+                Err(e) => panic!("a gating subscriber lagged: {e}"),
+            }
+        }
+        other.join().unwrap();
+        assert_eq!(p.published(), 4);
+        assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(s.total_lagged(), 0);
+    });
+}

@@ -101,7 +101,10 @@ impl DependencyBarrier {
         let upstreams = subscribers
             .iter()
             .map(|s| {
-                s.tracker()
+                // Not `Subscriber::tracker`, which ends the upstream's held
+                // reads: the barrier only loads the tracker.
+                s.st.tracker
+                    .clone()
                     .expect("upstream subscriber has no tracker: use subscribe_tracked()")
             })
             .collect();

@@ -57,14 +57,18 @@ pub(crate) struct ReadState {
     /// `capacity / 16` reads left a publisher `Full`, or blocked, after a
     /// subscriber stopped part-way, and could deadlock a request/response
     /// pair of rings).
-    tracker: Option<Tracker>,
+    pub(crate) tracker: Option<Tracker>,
     /// Whether `tracker` is registered with the ring's gate (unregistered
     /// on drop).
     gating: bool,
     /// From this sequence on the slot at `cursor` is held (see
     /// [`Registration::held_from`]): reads check its stamp once. `NEVER_HELD`
-    /// unless gating.
-    held_from: u64,
+    /// unless gating, and from the moment the tracker is handed out
+    /// ([`Subscriber::tracker`]): the hold needs this subscriber to be the
+    /// only writer of its tracker, and a caller with the `Arc` can store to
+    /// it. A `Cell` because `tracker` takes `&self` (photon-ring's
+    /// signature); `Subscriber` is not `Sync`.
+    held_from: Cell<u64>,
 }
 
 impl ReadState {
@@ -77,7 +81,7 @@ impl ReadState {
             total_lagged: 0,
             tracker: reg.tracker,
             gating,
-            held_from: reg.held_from,
+            held_from: Cell::new(reg.held_from),
         }
     }
 
@@ -98,7 +102,7 @@ impl ReadState {
         shared: &Shared<T>,
     ) -> Result<T, TryRecvError> {
         let slot = shared.slots.get(self.cursor);
-        let read = if self.cursor >= self.held_from {
+        let read = if self.cursor >= self.held_from.get() {
             // SAFETY: the slot is held. This subscriber gates the ring and
             // its tracker holds `cursor` (stored after every move, below and
             // in `lagged`/`skip_to`), so a publisher may write sequence
@@ -134,7 +138,7 @@ impl ReadState {
         max: usize,
         mut f: impl FnMut(T),
     ) -> usize {
-        if self.cursor >= self.held_from {
+        if self.cursor >= self.held_from.get() {
             // One head load for the whole batch, disruptor's poller: every
             // sequence below it is written (the publisher raised it with
             // Release after the writes; Acquire here).
@@ -670,12 +674,30 @@ impl<T: Copy + Send> Subscriber<T> {
     /// once the subscriber is dropped it holds `u64::MAX`, so it holds no
     /// downstream back.
     ///
+    /// Only this subscriber should store to it. On a bounded ring the
+    /// publisher trusts it: moving it forward by hand frees slots this
+    /// subscriber has not read, and it loses them (reported as
+    /// [`Lagged`](TryRecvError::Lagged), never as a wrong value). Once the
+    /// tracker is handed out, every read of this subscriber checks the slot's
+    /// stamp twice, as a lossy one does (a gating subscriber otherwise
+    /// checks once); [`DependencyBarrier::from_subscribers`] does not cost
+    /// that.
+    ///
     /// ```
     /// let (_p, subs) = ring_spmc::channel::<u8>(8);
     /// assert!(subs.subscribe().tracker().is_none());
     /// assert!(subs.subscribe_tracked().tracker().is_some());
     /// ```
     pub fn tracker(&self) -> Option<std::sync::Arc<Padded<AtomicU64>>> {
+        // Whoever holds the `Arc` can move the tracker past values this
+        // subscriber has not read, and the publisher would overwrite them
+        // mid-read: from now on every read checks the stamp twice, so such
+        // a loss shows as `Lagged`, never as a torn or wrong value
+        // (`tests/bounded.rs`,
+        // `a_tracker_moved_by_hand_loses_values_as_lag_never_as_wrong_values`).
+        // `DependencyBarrier::from_subscribers` only loads the tracker and
+        // keeps the hold.
+        self.st.held_from.set(NEVER_HELD);
         self.st.tracker.clone()
     }
 

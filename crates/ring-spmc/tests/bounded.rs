@@ -313,3 +313,44 @@ fn recv_each_from_the_oldest_value() {
     while s.recv_each(2, |v| got.push(v)) > 0 {}
     assert_eq!(got, [2, 3, 4, 5, 6]);
 }
+
+/// A hostile user moves a gating subscriber's tracker forward by hand
+/// (`tracker()` hands out photon-ring's `Arc<Padded<AtomicU64>>`, whose
+/// field is public). The publisher then overwrites values the subscriber
+/// has not read: its own doing, so it may lose them, but the loss must be
+/// reported as `Lagged`, never hidden: a gating subscriber's one-check
+/// (`try_read_held`) and no-check (`read_published`) reads assume nobody
+/// else moves its tracker, and with another thread publishing a forged
+/// tracker let them accept a torn copy (undefined behaviour for `bool` or
+/// enum payloads, in safe code). Single-threaded, the no-check batch read
+/// returned the later lap's values as if they were the lost ones (release),
+/// or failed its debug assertion.
+#[test]
+fn a_tracker_moved_by_hand_loses_values_as_lag_never_as_wrong_values() {
+    use std::sync::atomic::Ordering;
+
+    let (mut p, subs) = channel_bounded::<u64>(2, 0);
+    let mut s = subs.subscribe();
+    p.publish(0);
+    p.publish(1);
+    let forged = s.tracker().expect("a gating subscriber has a tracker");
+    forged.0.store(u64::MAX, Ordering::Release);
+    // The scan sees the forged cursor: 0 and 1 are overwritten.
+    assert_eq!(p.try_publish(2), Ok(()));
+    assert_eq!(p.try_publish(3), Ok(()));
+    let mut got = Vec::new();
+    s.recv_each(8, |v| got.push(v));
+    assert_eq!(got, [2, 3]);
+    assert_eq!((s.total_received(), s.total_lagged()), (2, 2));
+
+    // The same through `try_recv`, on a fresh subscriber.
+    drop(s);
+    let mut s = subs.subscribe();
+    s.tracker().unwrap().0.store(u64::MAX, Ordering::Release);
+    for v in 10..13 {
+        assert_eq!(p.try_publish(v), Ok(()));
+    }
+    assert_eq!(s.try_recv(), Err(TryRecvError::Lagged { skipped: 1 }));
+    assert_eq!(s.try_recv(), Ok(11));
+    assert_eq!(s.try_recv(), Ok(12));
+}

@@ -461,3 +461,100 @@ fn held_reads_and_recv_each_racing_publish() {
         assert_eq!(s.total_lagged(), 0);
     });
 }
+
+/// Reads a two-word value `[i, !i]` per sequence until the close: the first
+/// is the one at `s`'s cursor, then every one in order, whole, never
+/// lagged. Returns how many it read.
+fn read_whole_until_closed(mut s: Subscriber<[u64; 2]>) -> u64 {
+    let mut next = s.cursor();
+    loop {
+        match s.recv_blocking() {
+            Ok(v) => {
+                assert_eq!(v, [next, !next], "whole, in order, from the start");
+                next += 1;
+            }
+            Err(RecvError::Closed) => return s.total_received(),
+            Err(e) => panic!("a gating subscriber lagged: {e:?}"),
+        }
+    }
+}
+
+/// The review of the ring's `ungated_limit`: a gating subscriber drops
+/// while the publisher waits on it, which lets a scan find nobody gating
+/// and raise the ungated room to a window past the head; then a new
+/// `subscribe` (on the same thread) races the publishes that use that room.
+/// The new subscriber's registration resets the room, and a publish that
+/// loaded the room before the reset stays within it, so it laps nothing
+/// the new subscriber reads: every value from its start arrives whole
+/// (two words, so a held read racing an overwrite would show) and in
+/// order, never `Lagged`.
+#[test]
+fn subscribe_racing_publish_after_a_gating_drop_raised_the_ungated_room() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<[u64; 2]>(2, 0);
+        let gate = subs.subscribe();
+        let subscriber = thread::spawn(move || {
+            drop(gate);
+            read_whole_until_closed(subs.subscribe())
+        });
+        for i in 0..5 {
+            p.publish([i, !i]);
+        }
+        drop(p);
+        let read = subscriber.join().unwrap();
+        assert!(read <= 5);
+    });
+}
+
+/// A lossy tap and a gating `subscribe_tracked` registered on one thread
+/// while the publisher runs on the ungated room (nobody gating at first):
+/// the tap does not reset the room (it gates nothing) and counts every
+/// loss exactly; the gating subscriber, registered after it, never lags.
+#[test]
+fn lossy_tap_and_gating_subscriber_racing_publish_on_a_bounded_ring() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<[u64; 2]>(2, 0);
+        let subscriber = thread::spawn(move || {
+            let mut tap = subs.subscribe_lossy();
+            let tap_start = tap.cursor();
+            let gating = subs.subscribe_tracked();
+            let read = read_whole_until_closed(gating);
+            let mut next = tap_start;
+            loop {
+                match tap.try_recv() {
+                    Ok(v) => {
+                        assert_eq!(v, [next, !next], "the tap: whole, in order");
+                        next += 1;
+                    }
+                    Err(TryRecvError::Lagged { skipped }) => next += skipped,
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            assert_eq!(next, 5, "the tap reaches the end");
+            assert_eq!(tap.total_received() + tap.total_lagged(), 5 - tap_start);
+            read
+        });
+        for i in 0..5 {
+            p.publish([i, !i]);
+        }
+        drop(p);
+        assert!(subscriber.join().unwrap() <= 5);
+    });
+}
+
+/// Watermark `capacity - 1` on a ring of three slots (not a power of two):
+/// the window is one value, so with nobody gating every publish past the
+/// first scans and raises the ungated room by one; a `subscribe` racing
+/// them never lags and reads every value from its start in order.
+#[test]
+fn subscribe_racing_publish_with_a_one_value_window_on_three_slots() {
+    model(2, || {
+        let (mut p, subs) = channel_bounded::<[u64; 2]>(3, 2);
+        let subscriber = thread::spawn(move || read_whole_until_closed(subs.subscribe()));
+        for i in 0..4 {
+            p.publish([i, !i]);
+        }
+        drop(p);
+        assert!(subscriber.join().unwrap() <= 4);
+    });
+}
