@@ -451,6 +451,12 @@ fn payloads_of_72_and_256_bytes_are_never_torn_in_either_phase() {
     }
     assert!(hammer(at0::<[u8; 72]>(4), total) > 0);
     assert!(hammer(at8::<[u8; 72]>(4), total) > 0);
+    if cfg!(miri) {
+        // Miri cannot run the 16-byte path (inline asm): it checks the word
+        // copy on both phases above; the other shapes are native coverage,
+        // and `cargo xtask miri` reruns this binary over 32 seeds.
+        return;
+    }
     assert!(hammer(at0::<[u16; 36]>(4), total) > 0);
     assert!(hammer(at8::<[u32; 18]>(4), total) > 0);
     assert!(hammer(at8::<[u64; 9]>(4), total) > 0);
@@ -469,12 +475,16 @@ fn odd_sizes_alignments_and_capacities_are_never_torn() {
     let _serial = seqcast_test_support::one_at_a_time();
     let total = (WRITES / 64).max(16);
     assert!(hammer(at0::<[u8; 65]>(3), total) > 0);
+    assert!(hammer(Slots::<Align64>::new(Capacity::new(5)), total) > 0);
+    if cfg!(miri) {
+        // As above: two shapes under Miri, the rest natively.
+        return;
+    }
     assert!(hammer(at8::<[u8; 71]>(3), total) > 0);
     assert!(hammer(Slots::<[u8; 129]>::new(Capacity::new(3)), total) > 0);
     assert!(hammer(Slots::<[u16; 37]>::new(Capacity::new(6)), total) > 0);
     assert!(hammer(at8::<Align16>(3), total) > 0);
     assert!(hammer(Slots::<Align32>::new(Capacity::new(3)), total) > 0);
-    assert!(hammer(Slots::<Align64>::new(Capacity::new(5)), total) > 0);
     if NATIVE_LAYOUT {
         let over_aligned = payload_phases(&at8::<Align16>(3))
             .into_iter()
