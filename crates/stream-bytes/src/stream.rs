@@ -199,9 +199,25 @@ impl<T: Clone> Reader<T> {
 
 impl<T> Drop for Reader<T> {
     fn drop(&mut self) {
-        if self.state == State::Open {
-            self.shared.unsubscribe(self.id);
+        if self.state != State::Open {
+            return;
         }
+        /// Leaves the writer even if a value's `Drop` panics below.
+        struct Leave<'a, T>(&'a Shared<T>, u64);
+        impl<T> Drop for Leave<'_, T> {
+            fn drop(&mut self) {
+                self.0.unsubscribe(self.1);
+            }
+        }
+        let _leave = Leave(&self.shared, self.id);
+        // The batch is freed first, while it is still charged to this
+        // stream (its offset has not moved): a `Block` writer cannot be
+        // admitted against it. The port's lock is released before the
+        // values are dropped (a value's `Drop` may re-enter the writer).
+        drop(core::mem::take(&mut self.local));
+        drop(self.port.take_batch());
+        // Already handed out (uncharged); freed before leaving all the same.
+        self.slot = None;
     }
 }
 
