@@ -515,12 +515,14 @@ pub(crate) struct Shared<T> {
     writer_waiting: AtomicBool,
     max: usize,
     policy: Policy,
+    /// What sizes count, for messages: "bytes" or "values".
+    unit: &'static str,
 }
 
 impl<T> Shared<T> {
     /// `overhead`: what each chunk is charged besides its size (see
-    /// [`CHUNK_OVERHEAD`]).
-    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
+    /// [`CHUNK_OVERHEAD`]); `unit`: what sizes count ("bytes", "values").
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize, unit: &'static str) -> Self {
         Shared {
             inner: Mutex::new(Inner {
                 log: VecDeque::new(),
@@ -539,7 +541,12 @@ impl<T> Shared<T> {
             writer_waiting: AtomicBool::new(false),
             max,
             policy,
+            unit,
         }
+    }
+
+    pub(crate) fn unit(&self) -> &'static str {
+        self.unit
     }
 
     pub(crate) fn policy(&self) -> Policy {

@@ -37,15 +37,16 @@ pub(crate) struct Core<T> {
 }
 
 impl<T: Clone> Core<T> {
-    /// `overhead`: what the limit charges each chunk besides its size.
-    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
+    /// `overhead`: what the limit charges each chunk besides its size;
+    /// `unit`: what sizes count ("bytes" or "values", for messages).
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize, unit: &'static str) -> Self {
         let max = if policy == Policy::Unbounded {
             usize::MAX
         } else {
             max
         };
         Core {
-            shared: Arc::new(Shared::new(max, policy, overhead)),
+            shared: Arc::new(Shared::new(max, policy, overhead, unit)),
             id: next_writer_id(),
             closed: false,
             wakers: Vec::new(),
@@ -514,7 +515,7 @@ impl Builder {
     /// ```
     pub fn build(self) -> ByteWriter {
         ByteWriter {
-            core: Core::new(self.max, self.policy, self.overhead),
+            core: Core::new(self.max, self.policy, self.overhead, "bytes"),
             written: 0,
         }
     }
