@@ -299,6 +299,11 @@ struct Inner<T> {
     /// the other policies (a `DisconnectSlowest` writer would disconnect
     /// healthy streams for memory that is about to be freed).
     freeing: u64,
+    /// How many times a `Block` writer has found no room (and waited, or
+    /// left its waker). A leaving stream compares it before and after it
+    /// frees its chunks: only a writer that found no room while their
+    /// charge was in `freeing` can have been held back by it.
+    waits: u64,
     streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
@@ -531,6 +536,7 @@ impl<T> Shared<T> {
                 floor: 0,
                 overhead: overhead as u64,
                 freeing: 0,
+                waits: 0,
                 streams: IdMap::default(),
                 next_stream: 1,
                 waiting: Vec::new(),
@@ -588,9 +594,9 @@ impl<T> Shared<T> {
     }
 
     /// The writer's waker if a `Block` writer waits and the ledger fell
-    /// (`freed`: chunks being freed were taken off `freeing`; or the
-    /// minimum key rose, or the last stream left); the thread writer is
-    /// notified here. Under the lock.
+    /// (`freed`: chunks that held it back were taken off `freeing`; or
+    /// the minimum key rose, or the last stream left); the thread writer
+    /// is notified here. Under the lock.
     fn room_made(&self, inner: &mut Inner<T>, freed: bool) -> Option<Waker> {
         // Relaxed: under the lock, which every store of the flag holds.
         if !self.writer_waiting.load(Ordering::Relaxed) {
@@ -619,7 +625,7 @@ impl<T> Shared<T> {
     /// memory still held.
     pub(crate) fn unsubscribe(&self, id: u64) {
         let mut dead = Vec::new();
-        let (gone, charge) = {
+        let (gone, charge, waits) = {
             let mut inner = self.lock();
             let Some(r) = inner.streams.remove(&id) else {
                 return;
@@ -639,13 +645,14 @@ impl<T> Shared<T> {
                 charge = 0;
             }
             inner.freeing += charge;
-            ((r, batch), charge)
+            ((r, batch), charge, inner.waits)
         };
         // The second half runs even if a value's `Drop` panics below:
         // otherwise `freeing` would keep a `Block` writer waiting for ever.
         let _freed = Freed {
             shared: self,
             charge,
+            waits,
         };
         // After the lock: a value's or a waker's `Drop` may re-enter.
         drop(gone);
@@ -912,6 +919,7 @@ impl<T> Shared<T> {
                         self.writer_waiting.store(false, Ordering::Relaxed);
                         break;
                     }
+                    inner.waits += 1;
                     match block {
                         Blocking::Thread => {
                             guard = self.room.wait(guard);
@@ -1006,6 +1014,8 @@ impl<T> Shared<T> {
 struct Freed<'a, T> {
     shared: &'a Shared<T>,
     charge: u64,
+    /// `Inner::waits` when the charge was put in `freeing`.
+    waits: u64,
 }
 
 impl<T> Drop for Freed<'_, T> {
@@ -1016,7 +1026,11 @@ impl<T> Drop for Freed<'_, T> {
         let writer = {
             let mut inner = self.shared.lock();
             inner.freeing -= self.charge;
-            self.shared.room_made(&mut inner, self.charge > 0)
+            // The charge held a writer back only if it found no room
+            // since the charge was added; a writer waiting from before
+            // is woken if the leaving raised the minimum (`room_made`).
+            let held_back = self.charge > 0 && inner.waits != self.waits;
+            self.shared.room_made(&mut inner, held_back)
         };
         if let Some(w) = writer {
             if std::thread::panicking() {

@@ -211,6 +211,39 @@ fn a_dropped_streams_chunks_are_freed_before_a_blocked_writer_goes_on() {
     );
 }
 
+/// A dropped stream that was not holding the writer back (another stream
+/// at the same position holds the same chunks in its batch) does not wake
+/// a pending `Block` writer: its log entries are popped and dropped, but
+/// the chunks live on in the other stream's batch and the ledger did not
+/// fall (spurious wake-ups are bugs too).
+#[cfg(feature = "tokio")]
+#[test]
+fn dropping_a_stream_that_frees_no_room_does_not_wake_the_writer() {
+    use tokio::io::AsyncWrite;
+    let mut w = bounded(12, Policy::Block);
+    let mut slow = w.stream();
+    let mut other = w.stream();
+    assert!(w.try_write_bytes(Bytes::from_static(b"0000")).unwrap());
+    drop(chunk(&mut other)); // other has taken and read "0000"
+    assert!(w.try_write_bytes(Bytes::from_static(b"1234")).unwrap());
+    assert!(w.try_write_bytes(Bytes::from_static(b"5678")).unwrap());
+    drop(chunk(&mut slow)); // takes all three, hands out "0000"
+    assert_eq!(w.buffered_bytes(), 8, "both streams at the same offset");
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(
+        Pin::new(&mut w)
+            .poll_write(&mut cx, b"abcdefgh")
+            .is_pending()
+    );
+    drop(other); // its log entries "1234", "5678" are popped; slow holds them
+    assert_eq!(w.buffered_bytes(), 8);
+    assert_eq!(count.count(), 0, "no room was made: no wake-up");
+    drop(chunk(&mut slow)); // "1234" handed out: room
+    assert_eq!(count.count(), 1);
+    assert!(Pin::new(&mut w).poll_write(&mut cx, b"abcdefgh").is_ready());
+}
+
 // ---------------------------------------------------------------------
 // 2. The stall report with chunks sitting in a batch.
 
