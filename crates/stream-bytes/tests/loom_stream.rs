@@ -253,3 +253,27 @@ fn disconnect_vs_a_stream_drop() {
         assert_eq!(w.buffered_bytes(), 0);
     });
 }
+
+#[test]
+fn block_thread_writer_vs_a_read_and_a_stream_drop() {
+    // The writer waits for two streams at once: one reads "x" on this
+    // thread while the other is dropped on another; whichever comes last
+    // must wake it (the drop's wake comes after its chunks are freed).
+    model(2, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+            .on_full(Policy::Block)
+            .build();
+        let keep = w.stream();
+        let gone = w.stream();
+        w.write_all(b"x").unwrap();
+        let dropper = thread::spawn(move || drop(gone));
+        let writer = thread::spawn(move || {
+            w.write_all(b"y").unwrap();
+            w.close();
+        });
+        assert_eq!(collect(keep), ["x", "y", ""]);
+        dropper.join().unwrap();
+        writer.join().unwrap();
+    });
+}
