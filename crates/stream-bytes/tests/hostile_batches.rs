@@ -244,6 +244,33 @@ fn dropping_a_stream_that_frees_no_room_does_not_wake_the_writer() {
     assert!(Pin::new(&mut w).poll_write(&mut cx, b"abcdefgh").is_ready());
 }
 
+/// A chunk whose drop panics (a hostile `Bytes` owner), freed by a stream
+/// drop: the panic reaches the dropping thread, but the stream has left
+/// and a pending `Block` writer is still woken (before, the wake came
+/// after the chunks' drop and was skipped by the unwind: a lost wake-up,
+/// the task writer asleep for ever).
+#[cfg(feature = "tokio")]
+#[test]
+fn a_panicking_chunk_drop_in_a_stream_drop_still_wakes_the_writer() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use tokio::io::AsyncWrite;
+    let live = Arc::new(AtomicUsize::new(0));
+    let mut w = bounded(4, Policy::Block);
+    let mut fast = w.stream();
+    let stuck = w.stream();
+    let boom: Hook = Box::new(|| panic!("hostile chunk drop"));
+    w.write_bytes(hooked(4, &live, Some(boom))).unwrap();
+    assert_eq!(drain(&mut fast), 1); // only stuck's share is left, in the log
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(Pin::new(&mut w).poll_write(&mut cx, b"x").is_pending());
+    let r = catch_unwind(AssertUnwindSafe(move || drop(stuck)));
+    assert!(r.is_err(), "the chunk's panic reaches the dropping thread");
+    assert_eq!(w.stream_count(), 1, "the stream left all the same");
+    assert_eq!(count.count(), 1, "the writer was woken all the same");
+    assert!(Pin::new(&mut w).poll_write(&mut cx, b"x").is_ready());
+}
+
 // ---------------------------------------------------------------------
 // 2. The stall report with chunks sitting in a batch.
 
