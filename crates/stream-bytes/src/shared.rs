@@ -819,20 +819,20 @@ impl<T> Shared<T> {
 
     /// Appends `value`; `wakers` collects the streams to wake (the caller
     /// wakes them: a reusable buffer, so a write allocates nothing for
-    /// them). `writer` is the waker to leave when `Block` refuses.
+    /// them). `block` says how to wait when `Block` refuses. `dead`
+    /// receives the entries and batches a disconnect freed: the caller
+    /// drops them after the lock, and after it has counted the write and
+    /// woken the streams (a value's `Drop` may re-enter the writer, or
+    /// panic: the chunk written is delivered all the same).
     pub(crate) fn write(
         &self,
         value: T,
         size: usize,
         block: Blocking<'_>,
         wakers: &mut Vec<Waker>,
+        dead: &mut Vec<T>,
     ) -> Result<(), Refused<T>> {
-        let mut dead = Vec::new();
-        let r = self.write_locked(value, size, block, wakers, &mut dead);
-        // After the lock: entries and batches freed by a disconnect (a
-        // value's `Drop` may re-enter the writer).
-        drop(dead);
-        r
+        self.write_locked(value, size, block, wakers, dead)
     }
 
     fn write_locked(

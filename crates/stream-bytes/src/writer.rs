@@ -34,6 +34,9 @@ pub(crate) struct Core<T> {
     closed: bool,
     /// Reused for the wakers a write collects: no allocation per write.
     wakers: Vec<Waker>,
+    /// The values a write's disconnect freed, dropped by
+    /// [`wake`](Core::wake) after the wake-ups (reused, like `wakers`).
+    dead: Vec<T>,
 }
 
 impl<T: Clone> Core<T> {
@@ -50,6 +53,7 @@ impl<T: Clone> Core<T> {
             id: next_writer_id(),
             closed: false,
             wakers: Vec::new(),
+            dead: Vec::new(),
         }
     }
 
@@ -70,14 +74,23 @@ impl<T: Clone> Core<T> {
         if self.closed {
             return Err(Refused::Closed(value));
         }
-        self.shared.write(value, size, block, &mut self.wakers)
+        self.shared
+            .write(value, size, block, &mut self.wakers, &mut self.dead)
     }
 
-    /// Wakes the streams the last [`write`](Core::write) collected. The
-    /// caller counts the write first: a waker that panics unwinds out of
-    /// here, after the chunk was delivered and counted.
+    /// Wakes the streams the last [`write`](Core::write) collected, then
+    /// drops the values its disconnect freed. The caller counts the write
+    /// first: a waker or a value's `Drop` that panics unwinds out of here,
+    /// after the chunk was delivered and counted and every stream woken.
     pub(crate) fn wake(&mut self) {
-        wake_all(&mut self.wakers);
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wake_all(&mut self.wakers);
+        }));
+        // (A panic here drops the remaining values all the same.)
+        self.dead.clear();
+        if let Err(p) = woken {
+            std::panic::resume_unwind(p);
+        }
     }
 
     pub(crate) fn close(&mut self) {

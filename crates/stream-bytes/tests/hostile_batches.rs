@@ -271,6 +271,38 @@ fn a_panicking_chunk_drop_in_a_stream_drop_still_wakes_the_writer() {
     assert!(Pin::new(&mut w).poll_write(&mut cx, b"x").is_ready());
 }
 
+/// A `DisconnectSlowest` write that disconnects a stream frees that
+/// stream's chunks; one whose drop panics (a hostile `Bytes` owner)
+/// unwinds out of the write. The chunk written was delivered all the
+/// same: it must be counted in `bytes_written()`, and the streams waiting
+/// for it woken (before: neither; the waiting stream slept until the next
+/// write).
+#[test]
+fn a_panicking_chunk_freed_by_a_disconnect_costs_no_wake_up_and_no_count() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let live = Arc::new(AtomicUsize::new(0));
+    let mut w = bounded(4, Policy::DisconnectSlowest);
+    let mut fast = w.stream();
+    let _slow = w.stream();
+    let boom: Hook = Box::new(|| panic!("hostile chunk drop"));
+    w.write_bytes(hooked(4, &live, Some(boom))).unwrap();
+    assert_eq!(drain(&mut fast), 1); // only slow's share is left
+    let (waker, count) = counting_waker();
+    assert!(
+        Pin::new(&mut fast)
+            .poll_next(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        w.write_bytes(Bytes::from_static(b"next")).unwrap()
+    }));
+    assert!(r.is_err(), "the chunk's panic reaches the writer");
+    assert_eq!(w.stream_count(), 1, "slow was disconnected");
+    assert_eq!(w.bytes_written(), 8, "the delivered chunk is counted");
+    assert_eq!(count.count(), 1, "the waiting stream was woken");
+    assert_eq!(chunk(&mut fast), "next");
+}
+
 // ---------------------------------------------------------------------
 // 2. The stall report with chunks sitting in a batch.
 
