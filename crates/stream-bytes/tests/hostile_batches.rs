@@ -407,6 +407,103 @@ fn an_oversized_chunk_disconnects_only_the_streams_that_did_not_read_it() {
     assert_eq!(w.bytes_written(), 101);
 }
 
+/// Many streams made at different times reading at different paces under
+/// `DisconnectSlowest` (pseudo-random, seeded), writes of 1 to 40 bytes,
+/// with and without the per-chunk charge: each disconnected stream's
+/// bytes received plus `lost_bytes()` end exactly at the `bytes_written()`
+/// of a write that disconnected streams (what was written before it, from
+/// the stream's creation), and a stream never disconnected gets
+/// everything written after its creation.
+#[test]
+fn received_plus_lost_is_exactly_what_was_written_before_the_disconnect() {
+    struct S {
+        s: ByteStream,
+        created_at: u64,
+        got: u64,
+        pace: u64,
+        done: bool,
+    }
+    for overhead in [0, stream_bytes::CHUNK_OVERHEAD] {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rand = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(300 + 4 * overhead)
+            .chunk_overhead(overhead)
+            .on_full(Policy::DisconnectSlowest)
+            .build();
+        let mut streams: Vec<S> = Vec::new();
+        let mut boundaries = std::collections::HashSet::new();
+        let mut cut = 0;
+        for i in 0..3000u64 {
+            if i % 100 == 0 {
+                streams.push(S {
+                    s: w.stream(),
+                    created_at: w.bytes_written(),
+                    got: 0,
+                    pace: 1 + rand(8),
+                    done: false,
+                });
+            }
+            let before = (w.stream_count(), w.bytes_written());
+            let len = 1 + rand(40) as usize;
+            w.write_all(&vec![7; len]).unwrap();
+            if w.stream_count() + 1 <= before.0 {
+                boundaries.insert(before.1);
+            }
+            for st in streams.iter_mut().filter(|st| !st.done) {
+                if rand(st.pace) != 0 {
+                    continue;
+                }
+                for _ in 0..rand(6) {
+                    match next_now(&mut st.s) {
+                        Poll::Ready(Some(Ok(c))) => st.got += c.len() as u64,
+                        Poll::Ready(Some(Err(e))) => {
+                            let end = st.created_at + st.got + disconnected(&e).lost_bytes();
+                            assert!(
+                                boundaries.contains(&end),
+                                "received {} + lost, from {}, ends at {end}: no disconnecting write there",
+                                st.got,
+                                st.created_at
+                            );
+                            st.done = true;
+                            cut += 1;
+                            break;
+                        }
+                        Poll::Pending => break,
+                        Poll::Ready(None) => unreachable!("not closed yet"),
+                    }
+                }
+            }
+        }
+        w.close();
+        for st in streams.iter_mut().filter(|st| !st.done) {
+            loop {
+                match next_now(&mut st.s) {
+                    Poll::Ready(Some(Ok(c))) if c.is_empty() => break,
+                    Poll::Ready(Some(Ok(c))) => st.got += c.len() as u64,
+                    Poll::Ready(Some(Err(e))) => {
+                        let end = st.created_at + st.got + disconnected(&e).lost_bytes();
+                        assert!(boundaries.contains(&end));
+                        cut += 1;
+                        st.done = true;
+                        break;
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            if !st.done {
+                assert_eq!(st.created_at + st.got, w.bytes_written(), "everything");
+            }
+        }
+        assert!(cut > 5, "the test exercises disconnects: {cut}");
+    }
+}
+
 // ---------------------------------------------------------------------
 // 4. Typed streams under the same policies.
 
