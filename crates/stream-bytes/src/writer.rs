@@ -35,7 +35,9 @@ pub(crate) struct Core<T> {
     /// Reused for the wakers a write collects: no allocation per write.
     wakers: Vec<Waker>,
     /// The values a write's disconnect freed, dropped by
-    /// [`wake`](Core::wake) after the wake-ups (reused, like `wakers`).
+    /// [`wake`](Core::wake) after the wake-ups. Not reused: it is empty
+    /// (no allocation) unless a write disconnected a stream, and keeping
+    /// its capacity would keep up to one handle per chunk of the limit.
     dead: Vec<T>,
 }
 
@@ -87,7 +89,7 @@ impl<T: Clone> Core<T> {
             wake_all(&mut self.wakers);
         }));
         // (A panic here drops the remaining values all the same.)
-        self.dead.clear();
+        drop(core::mem::take(&mut self.dead));
         if let Err(p) = woken {
             std::panic::resume_unwind(p);
         }
