@@ -439,8 +439,10 @@ fn received_plus_lost_is_exactly_what_was_written_before_the_disconnect() {
         let mut streams: Vec<S> = Vec::new();
         let mut boundaries = std::collections::HashSet::new();
         let mut cut = 0;
-        for i in 0..3000u64 {
-            if i % 100 == 0 {
+        // Small under Miri (`cargo xtask miri` runs every test).
+        let (writes, every) = if cfg!(miri) { (100, 10) } else { (3000, 100) };
+        for i in 0..writes {
+            if i % every == 0 {
                 streams.push(S {
                     s: w.stream(),
                     created_at: w.bytes_written(),
@@ -500,7 +502,8 @@ fn received_plus_lost_is_exactly_what_was_written_before_the_disconnect() {
                 assert_eq!(st.created_at + st.got, w.bytes_written(), "everything");
             }
         }
-        assert!(cut > 5, "the test exercises disconnects: {cut}");
+        let enough = if cfg!(miri) { 2 } else { 5 };
+        assert!(cut >= enough, "the test exercises disconnects: {cut}");
     }
 }
 
