@@ -507,6 +507,42 @@ fn received_plus_lost_is_exactly_what_was_written_before_the_disconnect() {
     }
 }
 
+/// `Block` with a stalled stream that took a batch (polled once, as a
+/// client blocked on its socket does) and a healthy one: the chunk bytes
+/// really alive (tracked by their owners' drops, not the ledger) never
+/// exceed the limit, batch included, and the writer refuses at the limit.
+#[test]
+fn block_bounds_live_memory_with_a_batch_taken_and_not_handed_out() {
+    const LIMIT: usize = 64 * 32;
+    let live = Arc::new(AtomicUsize::new(0));
+    let mut w = bounded(LIMIT, Policy::Block);
+    let mut stalled = w.stream();
+    let mut healthy = w.stream();
+    let mut worst = 0;
+    let mut held = None;
+    let mut accepted = 0;
+    for round in 0..200 {
+        if !w.try_write_bytes(hooked(32, &live, None)).unwrap() {
+            break;
+        }
+        accepted += 1;
+        if round == 40 {
+            held = Some(chunk(&mut stalled)); // takes a batch of 32, then stalls
+        }
+        drain(&mut healthy);
+        // The chunk `held` by the test is the user's, not the crate's.
+        let ours = live.load(Ordering::SeqCst) - held.as_ref().map_or(0, Bytes::len);
+        worst = worst.max(ours);
+    }
+    assert!(worst <= LIMIT, "{worst} live chunk bytes, limit {LIMIT}");
+    assert_eq!(
+        accepted,
+        LIMIT / 32 + 1,
+        "refused at the limit (the first is handed out)"
+    );
+    drop(held);
+}
+
 // ---------------------------------------------------------------------
 // 4. Typed streams under the same policies.
 
