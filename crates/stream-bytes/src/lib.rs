@@ -125,7 +125,12 @@
 //! `Block` and `DisconnectSlowest` (it was 3.0 MiB for 64-byte chunks
 //! when only their bytes were charged); the peak above the limit is a
 //! disconnect's transient list of the handles it frees (32 bytes each,
-//! in a `Vec` that doubles; they are dropped after the writer's lock). Besides the chunks, each stream's batch holds up
+//! in a `Vec` that doubles; they are dropped after the writer's lock). A
+//! stream that is dropped frees its chunks before a `Block` writer
+//! waiting for them is woken (the writer is not admitted against memory
+//! still held; `tests/hostile_batches.rs`); under `DisconnectSlowest` a
+//! write concurrent with a stream drop may be admitted while the leaving
+//! stream's chunks are being freed. Besides the chunks, each stream's batch holds up
 //! to 32 handles (their chunks charged; the batch's own buffer, about
 //! 1.3 KiB, is per stream), and the log keeps the
 //! capacity of its longest run until the writer is dropped (a bounded

@@ -61,6 +61,18 @@
 //! * Popped entries, batches taken out and removed streams' wakers are
 //!   dropped after the locks: a value's `Drop` may call back into the
 //!   writer.
+//! * A stream that is dropped frees its batch first, while the batch is
+//!   still charged to it (its offset has not moved), then leaves: under
+//!   the writer's mutex it is removed and the log entries only it needed
+//!   are popped; they are dropped after the lock. Under `Block` their
+//!   charge is kept in `freeing` (part of the charged ledger) until they
+//!   are gone, and only then, under the mutex again, is it taken off and
+//!   a waiting writer woken: a `Block` writer is never admitted against
+//!   memory that a leaving stream still holds. (Under `DisconnectSlowest`
+//!   a write concurrent with a stream drop may be admitted while the
+//!   leaving stream's log entries are being freed: counting them would
+//!   make the writer disconnect healthy streams for memory about to be
+//!   freed.)
 //! * Waiting: a stream that finds its batch and the log empty registers
 //!   its waker and its id in `waiting` under the writer's mutex; the
 //!   write that adds an entry takes the wakers out under the mutex and
@@ -247,6 +259,16 @@ pub(crate) struct Port<T> {
     read_at: AtomicU64,
 }
 
+impl<T> Port<T> {
+    /// Takes the chunks out of the batch (under `DisconnectSlowest`; empty
+    /// otherwise) without handing them out: they stay charged to the
+    /// stream until it leaves. The caller drops them after this returns
+    /// (the port's lock released).
+    pub(crate) fn take_batch(&self) -> VecDeque<Taken<T>> {
+        core::mem::take(&mut self.batch.lock().chunks)
+    }
+}
+
 /// The writer's record of a stream.
 #[derive(Debug)]
 struct Reader<T> {
@@ -269,6 +291,19 @@ struct Inner<T> {
     /// What each chunk is charged besides its size ([`CHUNK_OVERHEAD`]
     /// for `ByteWriter`, 0 for `TypedWriter`).
     overhead: u64,
+    /// Under `Block` only: the charge of chunks a leaving stream took out
+    /// of the ledger that it has not freed yet (it drops them after the
+    /// lock, then takes them off here and wakes the writer; see
+    /// [`Shared::unsubscribe`]). Counted in the charged ledger, so a
+    /// `Block` writer is not admitted against memory still held. 0 under
+    /// the other policies (a `DisconnectSlowest` writer would disconnect
+    /// healthy streams for memory that is about to be freed).
+    freeing: u64,
+    /// How many times a `Block` writer has found no room (and waited, or
+    /// left its waker). A leaving stream compares it before and after it
+    /// frees its chunks: only a writer that found no room while their
+    /// charge was in `freeing` can have been held back by it.
+    waits: u64,
     streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
@@ -313,10 +348,16 @@ impl<T> Inner<T> {
     }
 
     /// The charged ledger, exactly: rescans the streams and updates
-    /// `floor`.
+    /// `floor`. Includes the chunks a leaving stream is still freeing.
     fn charged_exact(&mut self) -> u64 {
         self.floor = self.min_key();
-        self.tail_key() - self.floor
+        self.tail_key() - self.floor + self.freeing
+    }
+
+    /// At least the charged ledger, without a scan (`floor` is a lower
+    /// bound of the smallest key).
+    fn charged_bound(&self) -> u64 {
+        self.tail_key() - self.floor + self.freeing
     }
 
     /// The ledger in bytes (sizes only, no overhead): `tail_off -
@@ -333,17 +374,21 @@ impl<T> Inner<T> {
     }
 
     /// Pops the entries nobody needs into `dead` (dropped by the caller
-    /// after the lock: a value's `Drop` may call back into the writer).
-    fn trim(&mut self, dead: &mut Vec<T>) {
+    /// after the lock: a value's `Drop` may call back into the writer);
+    /// returns their charge (sizes plus the per-chunk overhead).
+    fn trim(&mut self, dead: &mut Vec<T>) -> u64 {
+        let mut charge = 0;
         while self.log.front().is_some_and(|e| e.rem == 0) {
             let e = self.log.pop_front().expect("front checked");
             self.head += 1;
+            charge += e.size as u64 + self.overhead;
             dead.push(e.value);
         }
         debug_assert!(
             self.log.front().is_none_or(|e| e.rem > 0),
             "only the front can reach zero"
         );
+        charge
     }
 
     /// Releases `taken ..` for a stream leaving.
@@ -475,12 +520,14 @@ pub(crate) struct Shared<T> {
     writer_waiting: AtomicBool,
     max: usize,
     policy: Policy,
+    /// What sizes count, for messages: "bytes" or "values".
+    unit: &'static str,
 }
 
 impl<T> Shared<T> {
     /// `overhead`: what each chunk is charged besides its size (see
-    /// [`CHUNK_OVERHEAD`]).
-    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
+    /// [`CHUNK_OVERHEAD`]); `unit`: what sizes count ("bytes", "values").
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize, unit: &'static str) -> Self {
         Shared {
             inner: Mutex::new(Inner {
                 log: VecDeque::new(),
@@ -488,6 +535,8 @@ impl<T> Shared<T> {
                 tail_off: 0,
                 floor: 0,
                 overhead: overhead as u64,
+                freeing: 0,
+                waits: 0,
                 streams: IdMap::default(),
                 next_stream: 1,
                 waiting: Vec::new(),
@@ -498,7 +547,12 @@ impl<T> Shared<T> {
             writer_waiting: AtomicBool::new(false),
             max,
             policy,
+            unit,
         }
+    }
+
+    pub(crate) fn unit(&self) -> &'static str {
+        self.unit
     }
 
     pub(crate) fn policy(&self) -> Policy {
@@ -540,15 +594,18 @@ impl<T> Shared<T> {
     }
 
     /// The writer's waker if a `Block` writer waits and the ledger fell
-    /// (the minimum `consumed` rose, or the last stream left); the thread
-    /// writer is notified here. Under the lock.
-    fn room_made(&self, inner: &mut Inner<T>) -> Option<Waker> {
+    /// (`freed`: chunks that held it back were taken off `freeing`; or
+    /// the minimum key rose, or the last stream left); the thread writer
+    /// is notified here. Under the lock.
+    fn room_made(&self, inner: &mut Inner<T>, freed: bool) -> Option<Waker> {
         // Relaxed: under the lock, which every store of the flag holds.
         if !self.writer_waiting.load(Ordering::Relaxed) {
             return None;
         }
+        // Not below `floor`: the writer's scan that set it happened before
+        // this lock, and the keys only grow.
         let floor = inner.min_key();
-        if floor > inner.floor || inner.streams.is_empty() {
+        if freed || floor > inner.floor || inner.streams.is_empty() {
             inner.floor = floor;
             // Relaxed: under the lock (see the field).
             self.writer_waiting.store(false, Ordering::Relaxed);
@@ -559,30 +616,47 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Forgets stream `id` (dropped or finished).
+    /// Forgets stream `id` (dropped or finished). The stream has freed
+    /// its batch already (see `Reader`'s `Drop`: freed while still charged
+    /// to it). The log entries only it needed are popped under the lock
+    /// and freed after it (a value's `Drop` may re-enter the writer); under
+    /// `Block` their charge stays in `freeing` until they are gone, and
+    /// only then is a waiting writer woken: it is never admitted against
+    /// memory still held.
     pub(crate) fn unsubscribe(&self, id: u64) {
         let mut dead = Vec::new();
-        let mut gone = None;
-        let writer = {
+        let (gone, charge, waits) = {
             let mut inner = self.lock();
-            match inner.streams.remove(&id) {
-                Some(r) => {
-                    inner.release(r.taken);
-                    inner.trim(&mut dead);
-                    // Its batch is freed with it (after the lock).
-                    let batch = core::mem::take(&mut r.port.batch.lock().chunks);
-                    gone = Some((r, batch));
-                    self.room_made(&mut inner)
-                }
-                None => None,
+            let Some(r) = inner.streams.remove(&id) else {
+                return;
+            };
+            inner.release(r.taken);
+            let mut charge = inner.trim(&mut dead);
+            // Empty unless the stream left without its `Drop` (the close
+            // path, which finds its batch empty): freed after the lock.
+            let batch = core::mem::take(&mut r.port.batch.lock().chunks);
+            charge += batch
+                .iter()
+                .map(|t| t.size as u64 + inner.overhead)
+                .sum::<u64>();
+            if self.policy != Policy::Block {
+                // No writer waits under the other policies (only `Block`
+                // sets the flag): nothing to hold back.
+                charge = 0;
             }
+            inner.freeing += charge;
+            ((r, batch), charge, inner.waits)
+        };
+        // The second half runs even if a value's `Drop` panics below:
+        // otherwise `freeing` would keep a `Block` writer waiting for ever.
+        let _freed = Freed {
+            shared: self,
+            charge,
+            waits,
         };
         // After the lock: a value's or a waker's `Drop` may re-enter.
         drop(gone);
         drop(dead);
-        if let Some(w) = writer {
-            w.wake();
-        }
     }
 
     pub(crate) fn stream_count(&self) -> usize {
@@ -639,7 +713,7 @@ impl<T> Shared<T> {
             fence(Ordering::SeqCst);
             // Relaxed: ordered by the fence.
             if self.writer_waiting.load(Ordering::Relaxed) {
-                let writer = self.room_made(&mut self.lock());
+                let writer = self.room_made(&mut self.lock(), false);
                 // The value is in `slot` already: a writer waker that
                 // panics here does not lose it (the stream hands it out
                 // at its next poll).
@@ -745,20 +819,20 @@ impl<T> Shared<T> {
 
     /// Appends `value`; `wakers` collects the streams to wake (the caller
     /// wakes them: a reusable buffer, so a write allocates nothing for
-    /// them). `writer` is the waker to leave when `Block` refuses.
+    /// them). `block` says how to wait when `Block` refuses. `dead`
+    /// receives the entries and batches a disconnect freed: the caller
+    /// drops them after the lock, and after it has counted the write and
+    /// woken the streams (a value's `Drop` may re-enter the writer, or
+    /// panic: the chunk written is delivered all the same).
     pub(crate) fn write(
         &self,
         value: T,
         size: usize,
         block: Blocking<'_>,
         wakers: &mut Vec<Waker>,
+        dead: &mut Vec<T>,
     ) -> Result<(), Refused<T>> {
-        let mut dead = Vec::new();
-        let r = self.write_locked(value, size, block, wakers, &mut dead);
-        // After the lock: entries and batches freed by a disconnect (a
-        // value's `Drop` may re-enter the writer).
-        drop(dead);
-        r
+        self.write_locked(value, size, block, wakers, dead)
     }
 
     fn write_locked(
@@ -785,7 +859,7 @@ impl<T> Shared<T> {
             }
             // `tail_key - floor` is at least the charged ledger: if it fits, the
             // write fits, with no scan of the streams.
-            if self.policy == Policy::Unbounded || !over(inner.tail_key() - inner.floor) {
+            if self.policy == Policy::Unbounded || !over(inner.charged_bound()) {
                 break;
             }
             match self.policy {
@@ -845,6 +919,7 @@ impl<T> Shared<T> {
                         self.writer_waiting.store(false, Ordering::Relaxed);
                         break;
                     }
+                    inner.waits += 1;
                     match block {
                         Blocking::Thread => {
                             guard = self.room.wait(guard);
@@ -929,6 +1004,43 @@ impl<T> Shared<T> {
         }
         out.sort_by_key(|s| s.id);
         out
+    }
+}
+
+/// The second half of [`Shared::unsubscribe`], run when the chunks a
+/// leaving stream held are freed (also while unwinding from a value's
+/// `Drop`): takes their charge off `freeing` and wakes a `Block` writer if
+/// that, or the stream's leaving, made room.
+struct Freed<'a, T> {
+    shared: &'a Shared<T>,
+    charge: u64,
+    /// `Inner::waits` when the charge was put in `freeing`.
+    waits: u64,
+}
+
+impl<T> Drop for Freed<'_, T> {
+    fn drop(&mut self) {
+        if self.shared.policy != Policy::Block {
+            return;
+        }
+        let writer = {
+            let mut inner = self.shared.lock();
+            inner.freeing -= self.charge;
+            // The charge held a writer back only if it found no room
+            // since the charge was added; a writer waiting from before
+            // is woken if the leaving raised the minimum (`room_made`).
+            let held_back = self.charge > 0 && inner.waits != self.waits;
+            self.shared.room_made(&mut inner, held_back)
+        };
+        if let Some(w) = writer {
+            if std::thread::panicking() {
+                // A second panic while unwinding would abort: the writer
+                // is woken, a panic of its waker is dropped.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.wake()));
+            } else {
+                w.wake();
+            }
+        }
     }
 }
 

@@ -35,11 +35,14 @@ use crate::shared::{Port, Read, Shared, Taken};
 pub struct Disconnected {
     lost: u64,
     limit: usize,
+    /// What `lost` and `limit` count: "bytes" or "values".
+    unit: &'static str,
 }
 
 impl Disconnected {
     /// Bytes (values, for a typed stream) written before the disconnect
-    /// that this stream had not read and will never get.
+    /// that this stream had not read and will never get. The error's
+    /// message says which ("fell 4 values behind" for a typed stream).
     ///
     /// ```
     /// # use std::io::Write;
@@ -84,8 +87,10 @@ impl fmt::Display for Disconnected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "stream-bytes: this stream fell {} bytes behind the writer (limit {}) and was disconnected; those bytes were not delivered",
-            self.lost, self.limit
+            "stream-bytes: this stream fell {lost} {unit} behind the writer (limit {limit}) and was disconnected; those {unit} were not delivered",
+            lost = self.lost,
+            limit = self.limit,
+            unit = self.unit,
         )
     }
 }
@@ -193,15 +198,32 @@ impl<T: Clone> Reader<T> {
         io::Error::other(Disconnected {
             lost,
             limit: self.shared.max(),
+            unit: self.shared.unit(),
         })
     }
 }
 
 impl<T> Drop for Reader<T> {
     fn drop(&mut self) {
-        if self.state == State::Open {
-            self.shared.unsubscribe(self.id);
+        if self.state != State::Open {
+            return;
         }
+        /// Leaves the writer even if a value's `Drop` panics below.
+        struct Leave<'a, T>(&'a Shared<T>, u64);
+        impl<T> Drop for Leave<'_, T> {
+            fn drop(&mut self) {
+                self.0.unsubscribe(self.1);
+            }
+        }
+        let _leave = Leave(&self.shared, self.id);
+        // The batch is freed first, while it is still charged to this
+        // stream (its offset has not moved): a `Block` writer cannot be
+        // admitted against it. The port's lock is released before the
+        // values are dropped (a value's `Drop` may re-enter the writer).
+        drop(core::mem::take(&mut self.local));
+        drop(self.port.take_batch());
+        // Already handed out (uncharged); freed before leaving all the same.
+        self.slot = None;
     }
 }
 

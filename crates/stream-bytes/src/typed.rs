@@ -63,7 +63,7 @@ impl<T: Clone + Send> TypedWriter<T> {
     pub fn bounded(max_values: usize, policy: Policy) -> Self {
         TypedWriter {
             // Values are counted, not bytes: no per-value overhead.
-            core: Core::new(max_values, policy, 0),
+            core: Core::new(max_values, policy, 0, "values"),
         }
     }
 

@@ -34,21 +34,28 @@ pub(crate) struct Core<T> {
     closed: bool,
     /// Reused for the wakers a write collects: no allocation per write.
     wakers: Vec<Waker>,
+    /// The values a write's disconnect freed, dropped by
+    /// [`wake`](Core::wake) after the wake-ups. Not reused: it is empty
+    /// (no allocation) unless a write disconnected a stream, and keeping
+    /// its capacity would keep up to one handle per chunk of the limit.
+    dead: Vec<T>,
 }
 
 impl<T: Clone> Core<T> {
-    /// `overhead`: what the limit charges each chunk besides its size.
-    pub(crate) fn new(max: usize, policy: Policy, overhead: usize) -> Self {
+    /// `overhead`: what the limit charges each chunk besides its size;
+    /// `unit`: what sizes count ("bytes" or "values", for messages).
+    pub(crate) fn new(max: usize, policy: Policy, overhead: usize, unit: &'static str) -> Self {
         let max = if policy == Policy::Unbounded {
             usize::MAX
         } else {
             max
         };
         Core {
-            shared: Arc::new(Shared::new(max, policy, overhead)),
+            shared: Arc::new(Shared::new(max, policy, overhead, unit)),
             id: next_writer_id(),
             closed: false,
             wakers: Vec::new(),
+            dead: Vec::new(),
         }
     }
 
@@ -69,14 +76,23 @@ impl<T: Clone> Core<T> {
         if self.closed {
             return Err(Refused::Closed(value));
         }
-        self.shared.write(value, size, block, &mut self.wakers)
+        self.shared
+            .write(value, size, block, &mut self.wakers, &mut self.dead)
     }
 
-    /// Wakes the streams the last [`write`](Core::write) collected. The
-    /// caller counts the write first: a waker that panics unwinds out of
-    /// here, after the chunk was delivered and counted.
+    /// Wakes the streams the last [`write`](Core::write) collected, then
+    /// drops the values its disconnect freed. The caller counts the write
+    /// first: a waker or a value's `Drop` that panics unwinds out of here,
+    /// after the chunk was delivered and counted and every stream woken.
     pub(crate) fn wake(&mut self) {
-        wake_all(&mut self.wakers);
+        let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wake_all(&mut self.wakers);
+        }));
+        // (A panic here drops the remaining values all the same.)
+        drop(core::mem::take(&mut self.dead));
+        if let Err(p) = woken {
+            std::panic::resume_unwind(p);
+        }
     }
 
     pub(crate) fn close(&mut self) {
@@ -514,7 +530,7 @@ impl Builder {
     /// ```
     pub fn build(self) -> ByteWriter {
         ByteWriter {
-            core: Core::new(self.max, self.policy, self.overhead),
+            core: Core::new(self.max, self.policy, self.overhead, "bytes"),
             written: 0,
         }
     }

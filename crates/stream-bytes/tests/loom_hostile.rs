@@ -5,8 +5,11 @@
 
 use std::io::Write;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use loom::future::block_on;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
 
 use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Disconnected, Policy};
@@ -109,5 +112,63 @@ fn disconnect_spares_a_stream_that_caught_up_before_its_lock() {
         // Disconnected before handing "a" out (it lost "a"), or "a" was
         // handed out first and the stream was not over the limit.
         assert!(got == [Err(1)] || got == [Ok(b'a'), Ok(b'b')], "{got:?}");
+    });
+}
+
+/// A chunk whose drop counts down `live` (a loom atomic): the memory the
+/// crate really holds, not its ledger.
+struct Counted(Arc<AtomicUsize>);
+
+impl AsRef<[u8]> for Counted {
+    fn as_ref(&self) -> &[u8] {
+        b"a"
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Shows (second review): a stream dropped with the only handle to a
+/// chunk lets a `Block` writer blocked in `write_all` go on before that
+/// chunk is freed (the writer was notified under the lock, the chunk
+/// dropped after it), so the writer's new chunk and the dropped stream's
+/// old one are alive together: over the limit. With the fix the leaving
+/// stream's chunks stay charged until they are freed.
+#[test]
+fn a_block_writer_is_not_admitted_before_a_dropped_streams_chunks_are_freed() {
+    model(2, || {
+        let live = Arc::new(AtomicUsize::new(1));
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+            .on_full(Policy::Block)
+            .build();
+        let mut fast = w.stream();
+        let stuck = w.stream();
+        w.write_bytes(Bytes::from_owner(Counted(Arc::clone(&live))))
+            .unwrap();
+        drop(block_on(fast.next()).unwrap().unwrap()); // only stuck holds it now
+        let writer = {
+            let live = Arc::clone(&live);
+            thread::spawn(move || {
+                w.write_all(b"b").unwrap(); // waits: stuck holds the limit
+                assert_eq!(
+                    live.load(Ordering::SeqCst),
+                    0,
+                    "admitted while the dropped stream's chunk was alive"
+                );
+                w
+            })
+        };
+        drop(stuck);
+        let mut w = writer.join().unwrap();
+        w.close();
+        let mut got = Vec::new();
+        while let Some(c) = block_on(fast.next()) {
+            got.push(c.unwrap());
+        }
+        assert_eq!(got, ["b", ""]);
     });
 }

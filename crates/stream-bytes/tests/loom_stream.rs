@@ -209,3 +209,71 @@ fn block_thread_writer_is_woken_by_a_batch_reported_late() {
         writer.join().unwrap();
     });
 }
+
+#[test]
+fn block_task_writer_is_woken_by_a_stream_drop() {
+    use tokio::io::AsyncWrite;
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+            .on_full(Policy::Block)
+            .build();
+        let s = w.stream();
+        w.write_all(b"a").unwrap();
+        let dropper = thread::spawn(move || drop(s));
+        // Pending until the drop, then woken: a lost wake-up is a deadlock.
+        let n = block_on(poll_fn(|cx| Pin::new(&mut w).poll_write(cx, b"b"))).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(w.buffered_bytes(), 0, "no stream: stored nowhere");
+        dropper.join().unwrap();
+    });
+}
+
+#[test]
+fn disconnect_vs_a_stream_drop() {
+    // `DisconnectSlowest` picks the stream being dropped: either the drop
+    // or the disconnect removes it, never both, and the healthy stream
+    // gets everything.
+    model(3, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+            .on_full(Policy::DisconnectSlowest)
+            .build();
+        let mut keep = w.stream();
+        let gone = w.stream();
+        w.write_all(b"a").unwrap();
+        assert_eq!(block_on(keep.next()).unwrap().unwrap(), "a");
+        let dropper = thread::spawn(move || drop(gone));
+        w.write_all(b"b").unwrap(); // over while `gone` lives: it goes
+        dropper.join().unwrap();
+        assert_eq!(w.stream_count(), 1);
+        assert_eq!(w.buffered_bytes(), 1);
+        w.close();
+        assert_eq!(collect(keep), ["b", ""]);
+        assert_eq!(w.buffered_bytes(), 0);
+    });
+}
+
+#[test]
+fn block_thread_writer_vs_a_read_and_a_stream_drop() {
+    // The writer waits for two streams at once: one reads "x" on this
+    // thread while the other is dropped on another; whichever comes last
+    // must wake it (the drop's wake comes after its chunks are freed).
+    model(2, || {
+        let mut w = ByteWriter::builder()
+            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+            .on_full(Policy::Block)
+            .build();
+        let keep = w.stream();
+        let gone = w.stream();
+        w.write_all(b"x").unwrap();
+        let dropper = thread::spawn(move || drop(gone));
+        let writer = thread::spawn(move || {
+            w.write_all(b"y").unwrap();
+            w.close();
+        });
+        assert_eq!(collect(keep), ["x", "y", ""]);
+        dropper.join().unwrap();
+        writer.join().unwrap();
+    });
+}

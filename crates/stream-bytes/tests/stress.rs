@@ -105,3 +105,99 @@ fn disconnect_slowest_loses_nothing_silently() {
         }
     }
 }
+
+/// The writer's `stalled()` against a reader thread taking batches and
+/// handing them out (the report reads the stream's counters without its
+/// lock): every report stays within what was written (no underflow, no
+/// out-of-range log index), and once the reader has read everything
+/// nothing is reported.
+#[test]
+fn stalled_reports_stay_consistent_against_a_reading_thread() {
+    let _turn = seqcast_test_support::one_at_a_time();
+    let start = Instant::now();
+    let n = N / 10;
+    let mut w = ByteWriter::builder()
+        .max_buffered_bytes(LIMIT)
+        .on_full(Policy::Block)
+        .build();
+    let s = w.stream();
+    let id = s.id();
+    let reader = thread::spawn(move || read_all(s, true));
+    let (mut buf, mut bytes) = (Vec::new(), 0u64);
+    for seq in 0..n {
+        buf.clear();
+        buf.extend_from_slice(&seq.to_le_bytes());
+        buf.resize(8 + (seq % 24) as usize, 0xAB);
+        w.write_all(&buf).unwrap();
+        bytes += buf.len() as u64;
+        for st in w.stalled(Duration::ZERO) {
+            assert_eq!(st.stream_id(), id);
+            assert!(
+                st.unread_chunks() >= 1 && st.unread_chunks() <= seq + 1,
+                "{st:?}"
+            );
+            assert!(st.unread_bytes() <= bytes, "{st:?}");
+            assert!(st.unread_bytes() as usize <= LIMIT, "{st:?}");
+        }
+    }
+    // The reader sees the close only after every chunk: then it is gone.
+    w.close();
+    assert_eq!(reader.join().unwrap(), (n, 0));
+    assert!(w.stalled(Duration::ZERO).is_empty());
+    assert!(start.elapsed() < Duration::from_secs(60), "bounded in time");
+}
+
+/// A `Block` writer thread against a reader thread and a second stream
+/// that reads part of the feed (taking batches) and is dropped with a
+/// batch in hand, over and over: the writer never sleeps for ever (each
+/// drop or read that makes room wakes it), the reader gets every chunk in
+/// order, and the limit holds.
+#[test]
+fn block_writer_against_a_reader_and_streams_dropped_with_a_batch() {
+    let _turn = seqcast_test_support::one_at_a_time();
+    let start = Instant::now();
+    let n = N / 10;
+    let mut w = ByteWriter::builder()
+        .max_buffered_bytes(LIMIT)
+        .on_full(Policy::Block)
+        .build();
+    let reader = {
+        let s = w.stream();
+        thread::spawn(move || read_all(s, false))
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<ByteStream>();
+    let dropper = thread::spawn(move || {
+        let mut dropped = 0u64;
+        for (k, mut s) in rx.into_iter().enumerate() {
+            // Reads 1 to 5 chunks (the first poll takes a batch), then
+            // drops the stream with the rest of its batch.
+            for _ in 0..=(k % 5) {
+                match block_on(s.next()) {
+                    Some(Ok(c)) if !c.is_empty() => {}
+                    _ => break,
+                }
+            }
+            drop(s);
+            dropped += 1;
+        }
+        dropped
+    });
+    let mut buf = Vec::new();
+    let mut made = 0u64;
+    for seq in 0..n {
+        if seq % 50 == 0 {
+            tx.send(w.stream()).unwrap();
+            made += 1;
+        }
+        buf.clear();
+        buf.extend_from_slice(&seq.to_le_bytes());
+        buf.resize(8 + (seq % 24) as usize, 0xAB);
+        w.write_all(&buf).unwrap();
+        assert!(w.buffered_bytes() <= LIMIT);
+    }
+    w.close();
+    drop(tx);
+    assert_eq!(dropper.join().unwrap(), made);
+    assert_eq!(reader.join().unwrap(), (n, 0));
+    assert!(start.elapsed() < Duration::from_secs(60), "bounded in time");
+}
