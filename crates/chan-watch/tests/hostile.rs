@@ -7,18 +7,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Runs `f` on a worker thread; `Err(())` if it does not finish within
-/// `limit` (the worker is then left blocked: it does not spin).
-fn within<R: Send + 'static>(
-    limit: Duration,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ()> {
-    let (done, wait) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    wait.recv_timeout(limit).map_err(|_| ())
-}
+use seqcast_test_support::within;
 
 /// SHOWS: `Sender::send` DOES wait for a `Ref`, contrary to its docs
 /// ("Never waits for a [`Ref`] (not even one alive on this thread)", and

@@ -15,24 +15,11 @@ use std::task::Context;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use seqcast_test_support::{counting_waker, one_at_a_time};
+use seqcast_test_support::{counting_waker, one_at_a_time, within};
 
 /// A pause long enough for another thread to reach its wait (shorter
 /// under Miri, whose clock follows the interpreter).
 const SETTLE: Duration = Duration::from_millis(if cfg!(miri) { 20 } else { 150 });
-
-/// Runs `f` on a worker thread; `Err(())` if it does not finish within
-/// `limit`.
-fn within<R: Send + 'static>(
-    limit: Duration,
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, ()> {
-    let (done, wait) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    wait.recv_timeout(limit).map_err(|_| ())
-}
 
 /// Waits (bounded) until a `send_modify` is queued on the current value:
 /// a handle's `Debug` then prints `<locked>` (std's `try_read` fails

@@ -17,8 +17,32 @@
 pub mod nats;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::task::{Wake, Waker};
+use std::time::Duration;
+
+/// Runs `f` on a new thread; `Err(())` if it does not finish within
+/// `limit`. The thread is then left blocked (it does not spin), so a test
+/// can assert that a call hangs, or bound one that might.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// assert_eq!(seqcast_test_support::within(Duration::from_secs(5), || 2 + 2), Ok(4));
+/// let (_keep, rx) = std::sync::mpsc::channel::<()>();
+/// assert!(seqcast_test_support::within(Duration::from_millis(50), move || rx.recv()).is_err());
+/// ```
+#[allow(clippy::result_unit_err)]
+pub fn within<R: Send + 'static>(
+    limit: Duration,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, ()> {
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    wait.recv_timeout(limit).map_err(|_| ())
+}
 
 /// Makes the tests of one test binary that hold it take turns.
 ///
