@@ -102,15 +102,13 @@
 //! registers its waker under the doorbell's mutex; a send that finds
 //! waiters takes that mutex once and wakes them all outside it.
 //!
-//! Measured with `cargo bench --bench watch` (2-core VM shared with other
-//! builds, load average about 4: rows move by ±30 % and more between
-//! runs), ratio = our time / tokio 1.54's in the same run, two runs:
-//! `send` with no waiting receiver 0.19 and 0.19 (11 to 16 ns against 60
-//! to 86 ns); with 10 waiting receivers 0.43 and 0.45; `borrow` with one
-//! writer (sending flat out) and two reader threads 0.71 and 1.53 (12 to
-//! 19 ns against 12 to 17 ns); tokio's `contention_resubscribe` shape 0.94
-//! and 1.00 at 10 tasks, 0.99 and 0.62 at 100, 0.93 and 0.83 at 500, 0.95
-//! and 0.66 at 1000. (An `Arc`-snapshot `Ref`, tried before the slots,
+//! Measured with `cargo xtask bench` (`benches/watch.rs`) on a quiet
+//! 2-core VM, ratio = our time / tokio 1.54's in the same run (rows move
+//! by ±30 % between runs): `send` with no waiting receiver 0.18 (11.0 ns
+//! against 59.6 ns); with 10 waiting receivers 0.44; `borrow` with one
+//! writer (sending flat out) and two reader threads 0.67; tokio's
+//! `contention_resubscribe` shape 1.01 at 10 tasks, 0.89 at 100, 0.97 at
+//! 500 and 0.90 at 1000. (An `Arc`-snapshot `Ref`, tried before the slots,
 //! measured 1.8 to 1.9 on `borrow`: four read-modify-writes per borrow on
 //! two shared lines instead of two on one.) Each slot's lock is a word of
 //! our own with a "retired" bit (`slot.rs`), not std's `RwLock` plus a
@@ -118,12 +116,17 @@
 //! operations per borrow against tokio's 2; a profile put 22 % of the
 //! `borrow` row in that drop): alternating the two bench binaries, six
 //! rounds each, `borrow` went from 13 to 24 ns (ratio to tokio 0.93 to
-//! 1.90, median 1.37) to 9 to 13 ns (0.50 to 1.24, median 0.96). A `perf`
-//! profile of the contention shape at 100 tasks (with a locked `Ref`) put about a quarter
-//! of the time in this crate (doorbell registration 9 %, `borrow` 5 %,
-//! version loads 4 %, wake and cancel 4 %), under a third in the tasks'
-//! own work and the rest in tokio's scheduler and the kernel (worker
-//! park/unpark), which bounds what any channel can win there.
+//! 1.90, median 1.37) to 9 to 13 ns (0.50 to 1.24, median 0.96).
+//!
+//! The contention shape is bound by tokio's scheduler and the kernel, not
+//! by the channel. At 10 tasks `perf record` puts about 60 % of the
+//! samples in the kernel's context switches, for ours and for tokio's,
+//! and neither channel's code among the top symbols. At 1000 tasks the
+//! tasks' own work is 44 % of our samples against 25 % of tokio's (we use
+//! about 0.56 of tokio's CPU time per round), yet the wall time is 0.90 of
+//! tokio's: the workers sit idle for part of each round (`perf stat`: 1.0
+//! to 1.4 CPUs busy of 2), waiting for the wake-ups that the sending
+//! thread hands to tokio's injection queue one task at a time.
 //!
 //! The protocol and the argument for it are written up in the source, in
 //! the repository's `crates/chan-watch/src/`: `state.rs` (the version
