@@ -160,7 +160,10 @@ pub enum Policy {
     /// stream yields an `io::Error` saying how many bytes it lost (exactly
     /// those written before the disconnect that it never got), then ends;
     /// the others and the writer go on. If that was the last stream, the
-    /// chunk is accepted and stored nowhere, as with no stream.
+    /// chunk is accepted and stored nowhere, as with no stream. A single
+    /// chunk whose charge is larger than the limit is accepted when nothing
+    /// is buffered; the next write then disconnects every stream that has
+    /// not read it yet.
     DisconnectSlowest,
 }
 

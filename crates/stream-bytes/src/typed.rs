@@ -53,6 +53,12 @@ impl<T: Clone + Send> TypedWriter<T> {
     /// A writer holding at most `max_values` unread values, doing `policy`
     /// when full.
     ///
+    /// The limit counts values, not their clones: a stream takes up to 32
+    /// values at a time into a batch of its own (a clone of each, handed
+    /// out one per poll), so besides the values counted, each stream may
+    /// hold up to 32 clones. For a `T` whose clone owns memory (a `Vec`, a
+    /// `String`), budget for that, or send `Arc<T>`.
+    ///
     /// ```
     /// use stream_bytes::{Policy, TypedWriter};
     /// let mut w = TypedWriter::bounded(1, Policy::Block);
