@@ -280,7 +280,7 @@ mod tests {
                 assert_eq!(start % align_of::<Slot<T>>(), 0);
                 let (first, last) = (start / LINE, (start + size - 1) / LINE);
                 assert!(
-                    first == last || start % LINE == 0,
+                    first == last || start.is_multiple_of(LINE),
                     "a {size}-byte slot at {} straddles a line",
                     start % LINE
                 );
