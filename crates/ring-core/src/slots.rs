@@ -11,16 +11,19 @@ use crate::slot::Slot;
 /// An array of [`Slot`]s (any [`Capacity`]), allocated once at a cache-line
 /// boundary, indexed by sequence number.
 ///
-/// No slot straddles a 64-byte line: slots of 64 bytes or less are laid
-/// out [`STRIDE`](Slots::STRIDE) bytes apart, their size rounded up to a
-/// power of two (a `Slot<u64>` is 16 bytes, four to a line; a 40-byte slot
-/// takes 64), larger ones their size rounded up to whole lines (a 72-byte
-/// slot, stamp and 64-byte payload, takes two lines, as photon-ring's
-/// every slot does). A value split over two lines costs a reader two line
-/// transfers, and with several producers the writers of neighbouring
-/// slots hand the shared line back and forth (`benches/mpmc.rs`,
-/// `mpmc_lossy_*`, 64B). The array's start is aligned to [`CACHE_LINE`]
-/// so no other allocation shares its first or last line with the ring.
+/// Slots of up to two 64-byte lines never straddle a line: slots of 64
+/// bytes or less are laid out [`STRIDE`](Slots::STRIDE) bytes apart, their
+/// size rounded up to a power of two (a `Slot<u64>` is 16 bytes, four to a
+/// line; a 40-byte slot takes 64), slots of 65 to 128 bytes take two whole
+/// lines (a 72-byte slot, stamp and 64-byte payload, as photon-ring's
+/// every slot). A value split over two lines costs a reader two line
+/// transfers, and the writer of the next slot takes the shared line back
+/// mid-read (`benches/mpmc.rs`, the 64-byte rows). Larger slots stay
+/// packed: rounding a 264-byte slot up to 320 made the one-thread 256-byte
+/// rows of `benches/spmc.rs` slower, and a large slot shares only its
+/// first and last line. The array's start is aligned to
+/// [`CACHE_LINE`] so no other allocation shares its first or last line
+/// with the ring.
 ///
 /// ```
 /// use ring_core::{Capacity, Slots};
@@ -100,8 +103,8 @@ const LINE: usize = 64;
 
 impl<T> Slots<T> {
     /// Bytes from one slot to the next (see the type's docs): at least
-    /// `size_of::<Slot<T>>()`, a power of two up to 64 bytes, whole 64-byte
-    /// lines above.
+    /// `size_of::<Slot<T>>()`; a power of two up to 64 bytes, two whole
+    /// 64-byte lines up to 128, the slot's size above.
     ///
     /// ```
     /// use ring_core::{Slot, Slots};
@@ -110,13 +113,16 @@ impl<T> Slots<T> {
     /// assert_eq!(Slots::<u64>::STRIDE, 16); // packed: four to a line
     /// assert_eq!(Slots::<[u64; 4]>::STRIDE, 64); // 40 bytes, own line
     /// assert_eq!(Slots::<[u64; 8]>::STRIDE, 128); // 72 bytes, two lines
+    /// assert_eq!(Slots::<[u64; 32]>::STRIDE, 264); // large: packed
     /// # }
     /// assert!(Slots::<[u8; 3]>::STRIDE >= size_of::<Slot<[u8; 3]>>());
     /// ```
     pub const STRIDE: usize = {
         let size = size_of::<Slot<T>>();
-        if size >= LINE {
-            size.div_ceil(LINE) * LINE
+        if size > 2 * LINE {
+            size
+        } else if size > LINE {
+            2 * LINE
         } else {
             size.next_power_of_two()
         }
@@ -139,9 +145,9 @@ impl<T> Slots<T> {
         };
         let bytes = Self::STRIDE.checked_mul(capacity.get()).ok_or(too_large)?;
         // `STRIDE` is a multiple of the slot's alignment: its size is one,
-        // and rounding a size up to a power of two or to whole 64-byte lines
-        // keeps it one (alignments are powers of two, and a size below 64
-        // is at least the alignment).
+        // and rounding a size up to a power of two, or one of 65 to 128 up
+        // to 128, keeps it one (alignments are powers of two no larger than
+        // the size, so one that divides a size in 65..=128 divides 128).
         Layout::from_size_align(bytes, CACHE_LINE.max(align_of::<Slot<T>>())).map_err(|_| too_large)
     }
 }
@@ -268,8 +274,8 @@ mod tests {
         assert_eq!(core::mem::size_of::<Slot<u64>>(), 16);
     }
 
-    /// No slot straddles a 64-byte line, whatever its size (a packed
-    /// 72-byte slot straddled every other line).
+    /// No slot of up to two lines straddles a 64-byte line (a packed
+    /// 72-byte slot straddled every other line); larger ones are packed.
     #[test]
     fn no_slot_straddles_a_line() {
         fn check<T: Copy>() {
@@ -293,8 +299,9 @@ mod tests {
         check::<[u64; 4]>();
         check::<[u64; 7]>();
         check::<[u64; 8]>();
-        check::<[u64; 32]>();
+        check::<[u64; 15]>();
         check::<(u8, u16)>();
+        assert_eq!(Slots::<[u64; 32]>::STRIDE, size_of::<Slot<[u64; 32]>>());
         assert!(Slots::<[u64; 8]>::STRIDE <= 2 * size_of::<Slot<[u64; 8]>>());
     }
 
