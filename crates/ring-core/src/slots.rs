@@ -11,9 +11,19 @@ use crate::slot::Slot;
 /// An array of [`Slot`]s (any [`Capacity`]), allocated once at a cache-line
 /// boundary, indexed by sequence number.
 ///
-/// Slots are packed (a `Slot<u64>` is 16 bytes, four to a 64-byte line);
-/// the array's start is aligned to [`CACHE_LINE`] so no other allocation
-/// shares its first or last line with the ring.
+/// Slots of up to two 64-byte lines never straddle a line: slots of 64
+/// bytes or less are laid out [`STRIDE`](Slots::STRIDE) bytes apart, their
+/// size rounded up to a power of two (a `Slot<u64>` is 16 bytes, four to a
+/// line; a 40-byte slot takes 64), slots of 65 to 128 bytes take two whole
+/// lines (a 72-byte slot, stamp and 64-byte payload, as photon-ring's
+/// every slot). A value split over two lines costs a reader two line
+/// transfers, and the writer of the next slot takes the shared line back
+/// mid-read (`benches/mpmc.rs`, the 64-byte rows). Larger slots stay
+/// packed: rounding a 264-byte slot up to 320 made the one-thread 256-byte
+/// rows of `benches/spmc.rs` slower, and a large slot shares only its
+/// first and last line. The array's start is aligned to
+/// [`CACHE_LINE`] so no other allocation shares its first or last line
+/// with the ring.
 ///
 /// ```
 /// use ring_core::{Capacity, Slots};
@@ -86,6 +96,62 @@ impl fmt::Display for AllocError {
 
 impl core::error::Error for AllocError {}
 
+/// The line size no slot may straddle: 64 bytes, the coherence unit of
+/// every x86-64 and of the aarch64 cores we target (the 128 of
+/// [`CACHE_LINE`] is about adjacent-line prefetch, which pulls pairs).
+const LINE: usize = 64;
+
+impl<T> Slots<T> {
+    /// Bytes from one slot to the next (see the type's docs): at least
+    /// `size_of::<Slot<T>>()`; a power of two up to 64 bytes, two whole
+    /// 64-byte lines up to 128, the slot's size above.
+    ///
+    /// ```
+    /// use ring_core::{Slot, Slots};
+    ///
+    /// # #[cfg(not(miri))] {
+    /// assert_eq!(Slots::<u64>::STRIDE, 16); // packed: four to a line
+    /// assert_eq!(Slots::<[u64; 4]>::STRIDE, 64); // 40 bytes, own line
+    /// assert_eq!(Slots::<[u64; 8]>::STRIDE, 128); // 72 bytes, two lines
+    /// assert_eq!(Slots::<[u64; 32]>::STRIDE, 264); // large: packed
+    /// # }
+    /// assert!(Slots::<[u8; 3]>::STRIDE >= size_of::<Slot<[u8; 3]>>());
+    /// ```
+    pub const STRIDE: usize = {
+        let size = size_of::<Slot<T>>();
+        if size > 2 * LINE {
+            size
+        } else if size > LINE {
+            2 * LINE
+        } else {
+            size.next_power_of_two()
+        }
+    };
+
+    /// The slot at `index < capacity`, as a raw pointer.
+    #[inline(always)]
+    fn at(&self, index: usize) -> *mut Slot<T> {
+        self.ptr
+            .as_ptr()
+            .cast::<u8>()
+            .wrapping_add(index * Self::STRIDE)
+            .cast::<Slot<T>>()
+    }
+
+    fn layout(capacity: Capacity) -> Result<Layout, AllocError> {
+        let too_large = AllocError::TooLarge {
+            capacity: capacity.get(),
+            slot_size: size_of::<Slot<T>>(),
+        };
+        let bytes = Self::STRIDE.checked_mul(capacity.get()).ok_or(too_large)?;
+        // `STRIDE` is a multiple of the slot's alignment: its size is one,
+        // and rounding a size up to a power of two, or one of 65 to 128 up
+        // to 128, keeps it one (alignments are powers of two no larger than
+        // the size, so one that divides a size in 65..=128 divides 128).
+        Layout::from_size_align(bytes, CACHE_LINE.max(align_of::<Slot<T>>())).map_err(|_| too_large)
+    }
+}
+
 impl<T: Copy> Slots<T> {
     /// Allocates `capacity` empty slots.
     ///
@@ -133,21 +199,14 @@ impl<T: Copy> Slots<T> {
                 bytes: layout.size(),
             });
         };
+        let slots = Slots { ptr, capacity };
         for i in 0..capacity.get() {
-            // SAFETY: `i < capacity`: in bounds of the fresh allocation,
-            // which is aligned for `Slot<T>`; each slot is written once.
-            unsafe { ptr.as_ptr().wrapping_add(i).write(Slot::new()) };
+            // SAFETY: `i < capacity`: in bounds of the fresh allocation, at
+            // a multiple of `STRIDE`, which keeps the slot's alignment
+            // (`layout`); each slot is written once.
+            unsafe { slots.at(i).write(Slot::new()) };
         }
-        Ok(Slots { ptr, capacity })
-    }
-
-    fn layout(capacity: Capacity) -> Result<Layout, AllocError> {
-        Layout::array::<Slot<T>>(capacity.get())
-            .and_then(|l| l.align_to(CACHE_LINE))
-            .map_err(|_| AllocError::TooLarge {
-                capacity: capacity.get(),
-                slot_size: core::mem::size_of::<Slot<T>>(),
-            })
+        Ok(slots)
     }
 
     /// The slot that holds sequence `seq` (index `seq mod capacity`).
@@ -163,7 +222,7 @@ impl<T: Copy> Slots<T> {
         // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
         // capacity`, checked above in debug builds), and all `capacity` slots were
         // initialised in `new` and live until `drop`.
-        unsafe { &*self.ptr.as_ptr().wrapping_add(index) }
+        unsafe { &*self.at(index) }
     }
 
     /// The ring's capacity.
@@ -180,14 +239,12 @@ impl<T: Copy> Slots<T> {
 
 impl<T> Drop for Slots<T> {
     fn drop(&mut self) {
-        let len = self.capacity.get();
-        let slice = core::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len);
-        // SAFETY: the `len` slots were initialised in `new` and are dropped
-        // once, here (loom's slots own boxes; std's own nothing).
-        unsafe { core::ptr::drop_in_place(slice) };
-        let layout = Layout::array::<Slot<T>>(len)
-            .and_then(|l| l.align_to(CACHE_LINE))
-            .expect("layout was valid at allocation");
+        for i in 0..self.capacity.get() {
+            // SAFETY: the slots were initialised in `new` and each is
+            // dropped once, here (loom's slots own boxes; std's own nothing).
+            unsafe { core::ptr::drop_in_place(self.at(i)) };
+        }
+        let layout = Self::layout(self.capacity).expect("layout was valid at allocation");
         // SAFETY: allocated in `new` with this same layout.
         unsafe { dealloc(self.ptr.as_ptr().cast(), layout) };
     }
@@ -206,7 +263,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn start_is_cache_aligned_and_slots_are_packed() {
+    fn start_is_cache_aligned_and_small_slots_are_packed() {
         let ring = Slots::<u64>::new(Capacity::new(8));
         let base = ring.get(0) as *const Slot<u64> as usize;
         assert_eq!(base % CACHE_LINE, 0);
@@ -215,6 +272,37 @@ mod tests {
         // Miri's default build adds a copy lock to each slot (payload.rs).
         #[cfg(not(all(miri, not(ring_miri_words))))]
         assert_eq!(core::mem::size_of::<Slot<u64>>(), 16);
+    }
+
+    /// No slot of up to two lines straddles a 64-byte line (a packed
+    /// 72-byte slot straddled every other line); larger ones are packed.
+    #[test]
+    fn no_slot_straddles_a_line() {
+        fn check<T: Copy>() {
+            let ring = Slots::<T>::new(Capacity::new(5));
+            let size = size_of::<Slot<T>>();
+            for seq in 0..5 {
+                let start = ring.get(seq) as *const Slot<T> as usize;
+                assert_eq!(start % align_of::<Slot<T>>(), 0);
+                let (first, last) = (start / LINE, (start + size - 1) / LINE);
+                assert!(
+                    first == last || start.is_multiple_of(LINE),
+                    "a {size}-byte slot at {} straddles a line",
+                    start % LINE
+                );
+            }
+        }
+        check::<u8>();
+        check::<u64>();
+        check::<[u64; 2]>();
+        check::<[u64; 3]>();
+        check::<[u64; 4]>();
+        check::<[u64; 7]>();
+        check::<[u64; 8]>();
+        check::<[u64; 15]>();
+        check::<(u8, u16)>();
+        assert_eq!(Slots::<[u64; 32]>::STRIDE, size_of::<Slot<[u64; 32]>>());
+        assert!(Slots::<[u64; 8]>::STRIDE <= 2 * size_of::<Slot<[u64; 8]>>());
     }
 
     #[test]
