@@ -14,6 +14,15 @@ use loom::thread;
 
 use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Disconnected, Policy};
 
+/// A writer whose limit holds one 1-byte chunk (its length plus the
+/// per-chunk charge), doing `policy` when full.
+fn one_chunk(policy: Policy) -> ByteWriter {
+    ByteWriter::builder()
+        .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+        .on_full(policy)
+        .build()
+}
+
 fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -85,10 +94,7 @@ fn disconnect_loss_is_exact_against_a_reading_thread() {
 #[test]
 fn disconnect_spares_a_stream_that_caught_up_before_its_lock() {
     model(2, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::DisconnectSlowest)
-            .build();
+        let mut w = one_chunk(Policy::DisconnectSlowest);
         let mut s = w.stream();
         w.write_all(b"a").unwrap();
         let reader = thread::spawn(move || {
@@ -141,10 +147,7 @@ impl Drop for Counted {
 fn a_block_writer_is_not_admitted_before_a_dropped_streams_chunks_are_freed() {
     model(2, || {
         let live = Arc::new(AtomicUsize::new(1));
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let mut fast = w.stream();
         let stuck = w.stream();
         w.write_bytes(Bytes::from_owner(Counted(Arc::clone(&live))))

@@ -17,6 +17,15 @@ use loom::thread;
 
 use stream_bytes::{ByteWriter, CHUNK_OVERHEAD, Policy};
 
+/// A writer whose limit holds one 1-byte chunk (its length plus the
+/// per-chunk charge), doing `policy` when full.
+fn one_chunk(policy: Policy) -> ByteWriter {
+    ByteWriter::builder()
+        .max_buffered_bytes(1 + CHUNK_OVERHEAD)
+        .on_full(policy)
+        .build()
+}
+
 fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
@@ -81,10 +90,7 @@ fn stream_drop_vs_write_and_close() {
 #[test]
 fn block_thread_writer_is_woken_by_the_read_that_makes_room() {
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let s = w.stream();
         w.write_all(b"a").unwrap();
         let writer = thread::spawn(move || {
@@ -99,10 +105,7 @@ fn block_thread_writer_is_woken_by_the_read_that_makes_room() {
 #[test]
 fn block_thread_writer_is_woken_by_a_stream_drop() {
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let s = w.stream();
         w.write_all(b"a").unwrap();
         let dropper = thread::spawn(move || drop(s));
@@ -116,10 +119,7 @@ fn block_thread_writer_is_woken_by_a_stream_drop() {
 fn block_task_writer_is_woken_by_the_read_that_makes_room() {
     use tokio::io::AsyncWrite;
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let s = w.stream();
         let writer = thread::spawn(move || {
             for chunk in [b"a", b"b"] {
@@ -136,10 +136,7 @@ fn block_task_writer_is_woken_by_the_read_that_makes_room() {
 #[test]
 fn disconnect_vs_a_waiting_stream() {
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::DisconnectSlowest)
-            .build();
+        let mut w = one_chunk(Policy::DisconnectSlowest);
         let slow = w.stream();
         let mut fast = w.stream();
         w.write_all(b"a").unwrap();
@@ -214,10 +211,7 @@ fn block_thread_writer_is_woken_by_a_batch_reported_late() {
 fn block_task_writer_is_woken_by_a_stream_drop() {
     use tokio::io::AsyncWrite;
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let s = w.stream();
         w.write_all(b"a").unwrap();
         let dropper = thread::spawn(move || drop(s));
@@ -235,10 +229,7 @@ fn disconnect_vs_a_stream_drop() {
     // or the disconnect removes it, never both, and the healthy stream
     // gets everything.
     model(3, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::DisconnectSlowest)
-            .build();
+        let mut w = one_chunk(Policy::DisconnectSlowest);
         let mut keep = w.stream();
         let gone = w.stream();
         w.write_all(b"a").unwrap();
@@ -260,10 +251,7 @@ fn block_thread_writer_vs_a_read_and_a_stream_drop() {
     // thread while the other is dropped on another; whichever comes last
     // must wake it (the drop's wake comes after its chunks are freed).
     model(2, || {
-        let mut w = ByteWriter::builder()
-            .max_buffered_bytes(1 + CHUNK_OVERHEAD)
-            .on_full(Policy::Block)
-            .build();
+        let mut w = one_chunk(Policy::Block);
         let keep = w.stream();
         let gone = w.stream();
         w.write_all(b"x").unwrap();
