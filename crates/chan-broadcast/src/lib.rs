@@ -126,18 +126,20 @@
 //!
 //! Measured with `cargo xtask bench` (`benches/broadcast.rs`) on a 2-core
 //! VM, against tokio 1.54, async-broadcast 0.7 and asyncband 0.7.4 in the
-//! same run (time ratios, ours ÷ theirs, below 1 is faster; a quiet
-//! machine): `try_recv` with 1, 4 and 16 receivers 0.49, 0.55 and 0.79 of
-//! tokio's time; 1→4 throughput 0.63–0.87 of tokio's and 0.51 of
-//! async-broadcast's; the lossless rows (one sender task, 4 or 16 receiver
-//! tasks, 2 workers) 0.23–0.24 of async-broadcast's time and 0.14–0.18 of
-//! asyncband's, and 0.63 and 0.73 of async-broadcast's with a CPU-bound
-//! process on the other core; tokio's own `contention` shape 0.71–0.91 of
-//! tokio's time at 100 to 1000 tasks, where both channels spend most of the
-//! time in tokio's scheduler and the kernel. These move by ±30% between
-//! runs here. With every task on one thread (`lossless_1thread`) ours takes
-//! 0.62 and 0.71 of async-broadcast's time; ours spends tokio's cooperative
-//! budget per value, as tokio's channels do, and the two peers do not.
+//! same run (time ratios, ours ÷ theirs, below 1 is faster; two runs on a
+//! quiet machine, the ranges span both): `try_recv` with 1, 4 and 16
+//! receivers 0.49, 0.55–0.60 and 0.79–0.80 of tokio's time; 1→4 throughput
+//! 0.87–1.03 of tokio's (0.59–0.67 in alternated 2 s runs of the saved
+//! binaries) and 0.51–0.60 of async-broadcast's; the lossless rows (one
+//! sender task, 4 or 16 receiver tasks, 2 workers) 0.23–0.40 of
+//! async-broadcast's time and 0.12–0.19 of asyncband's, and 0.63 and 0.73
+//! of async-broadcast's with a CPU-bound process on the other core; tokio's
+//! own `contention` shape 0.68–1.14 of tokio's time at 100 to 1000 tasks,
+//! where both channels spend most of the time in tokio's scheduler and the
+//! kernel. Rows move by ±30 % and more between runs here. With every task
+//! on one thread (`lossless_1thread`) ours takes 0.61–0.71 of
+//! async-broadcast's time; ours spends tokio's cooperative budget per
+//! value, as tokio's channels do, and the two peers do not.
 //!
 //! ```
 //! use chan_broadcast::error::TryRecvError;

@@ -103,14 +103,17 @@
 //! waiters takes that mutex once and wakes them all outside it.
 //!
 //! Measured with `cargo xtask bench` (`benches/watch.rs`) on a quiet
-//! 2-core VM, ratio = our time / tokio 1.54's in the same run (rows move
-//! by ±30 % between runs): `send` with no waiting receiver 0.18 (11.0 ns
-//! against 59.6 ns); with 10 waiting receivers 0.44; `borrow` with one
-//! writer (sending flat out) and two reader threads 0.67; tokio's
-//! `contention_resubscribe` shape 1.01 at 10 tasks, 0.89 at 100, 0.97 at
-//! 500 and 0.90 at 1000. (An `Arc`-snapshot `Ref`, tried before the slots,
-//! measured 1.8 to 1.9 on `borrow`: four read-modify-writes per borrow on
-//! two shared lines instead of two on one.) Each slot's lock is a word of
+//! 2-core VM, ratio = our time / tokio 1.54's in the same run, two runs
+//! (rows move by ±30 % and more between runs): `send` with no waiting
+//! receiver 0.18–0.19 (11.0 ns against 59–60 ns); with 10 waiting
+//! receivers 0.42–0.44; `borrow` with one writer (sending flat out) and two
+//! reader threads 0.67–1.01; tokio's `contention_resubscribe` shape 0.89–1.02
+//! at 100, 0.97–0.98 at 500 and 0.90–0.93 at 1000 tasks, and at 10 tasks
+//! 0.96–1.02 in alternated 2 s runs (the first row of its group measured
+//! 1.01 and 2.77 in the two full runs). (An `Arc`-snapshot `Ref`, tried
+//! before the slots, measured 1.8 to 1.9 on `borrow`: four
+//! read-modify-writes per borrow on two shared lines instead of two on
+//! one.) Each slot's lock is a word of
 //! our own with a "retired" bit (`slot.rs`), not std's `RwLock` plus a
 //! `SeqCst` fence and a load of `current` on every `Ref`'s drop (3 locked
 //! operations per borrow against tokio's 2; a profile put 22 % of the
