@@ -199,14 +199,17 @@ impl<T: Copy> Slots<T> {
                 bytes: layout.size(),
             });
         };
-        let slots = Slots { ptr, capacity };
+        // Not dropped until every slot is written: a panic in `Slot::new`
+        // (loom's allocates) must not run `Drop` over unwritten slots; it
+        // leaks the allocation instead, as before the stride.
+        let slots = core::mem::ManuallyDrop::new(Slots { ptr, capacity });
         for i in 0..capacity.get() {
             // SAFETY: `i < capacity`: in bounds of the fresh allocation, at
             // a multiple of `STRIDE`, which keeps the slot's alignment
             // (`layout`); each slot is written once.
             unsafe { slots.at(i).write(Slot::new()) };
         }
-        Ok(slots)
+        Ok(core::mem::ManuallyDrop::into_inner(slots))
     }
 
     /// The slot that holds sequence `seq` (index `seq mod capacity`).
