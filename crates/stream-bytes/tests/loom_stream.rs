@@ -265,3 +265,82 @@ fn block_thread_writer_vs_a_read_and_a_stream_drop() {
         writer.join().unwrap();
     });
 }
+
+/// Wakes a loom thread by unparking it. `Waker::from` an `Arc` of it
+/// makes clones that `will_wake` each other (loom's own `block_on`
+/// builds its waker's vtable at two call sites, so a clone of it is not
+/// `will_wake` the original, and the stream's lock-free wait is never
+/// taken with it).
+struct Unpark(thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `f` on this loom thread until it is ready, parking between polls
+/// (an unpark before the park is kept, as a token).
+fn block_on_parking<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        thread::park();
+    }
+}
+
+/// Collects with one waker for the whole run (one `block_on`), so a
+/// stream that caught up and registered in its refill finds its empty
+/// batch and returns `Pending` without the writer's lock (`Port::armed`).
+fn collect_one_task(mut s: stream_bytes::ByteStream) -> Vec<Result<Bytes, u64>> {
+    block_on_parking(async move {
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.push(c.map_err(|e| {
+                let d = e
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<stream_bytes::Disconnected>());
+                d.expect("a disconnect").lost_bytes()
+            }));
+        }
+        out
+    })
+}
+
+#[test]
+fn a_stream_waiting_without_the_lock_is_woken_by_writes_and_the_close() {
+    model(3, || {
+        let mut w = ByteWriter::default();
+        let s = w.stream();
+        let reader = thread::spawn(move || collect_one_task(s));
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap();
+        w.close();
+        // A registration left armed after its waker was taken would keep
+        // the reader in `Pending` for ever: loom reports the deadlock.
+        let got = reader.join().unwrap();
+        assert_eq!(got, [Ok("a".into()), Ok("b".into()), Ok(Bytes::new())]);
+    });
+}
+
+#[test]
+fn a_stream_waiting_without_the_lock_is_woken_by_its_disconnect() {
+    model(3, || {
+        let mut w = one_chunk(Policy::DisconnectSlowest);
+        let s = w.stream();
+        let reader = thread::spawn(move || collect_one_task(s));
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap(); // disconnects the reader if "a" is unread
+        w.close();
+        let got = reader.join().unwrap();
+        let want_all = [Ok("a".into()), Ok("b".into()), Ok(Bytes::new())];
+        assert!(
+            got == want_all || got == [Ok("a".into()), Err(1)] || got == [Err(1)],
+            "{got:?}"
+        );
+    });
+}
