@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ring_core::sync::Arc;
 
+use crate::pool::Pool;
 use crate::shared::{Blocking, CHUNK_OVERHEAD, Policy, Refused, Shared, Stall, wake_all};
 use crate::stream::ByteStream;
 
@@ -156,6 +157,8 @@ impl<T> fmt::Debug for Core<T> {
 pub struct ByteWriter {
     pub(crate) core: Core<Bytes>,
     written: u64,
+    /// Recycled buffers for the copying writes (`crate::pool`).
+    pool: Pool,
 }
 
 impl Default for ByteWriter {
@@ -349,11 +352,9 @@ impl ByteWriter {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let r = self.core.write(
-            Bytes::copy_from_slice(buf),
-            buf.len(),
-            Blocking::Task(cx.waker()),
-        );
+        let r = self
+            .core
+            .write(self.pool.copy(buf), buf.len(), Blocking::Task(cx.waker()));
         if r.is_ok() {
             self.written += buf.len() as u64;
         }
@@ -432,8 +433,8 @@ impl io::Write for ByteWriter {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.send(Bytes::copy_from_slice(buf), Blocking::Thread)
-            .map(|_| buf.len())
+        let chunk = self.pool.copy(buf);
+        self.send(chunk, Blocking::Thread).map(|_| buf.len())
     }
 
     /// Nothing to flush: a write is visible to the streams when it returns.
@@ -532,6 +533,7 @@ impl Builder {
         ByteWriter {
             core: Core::new(self.max, self.policy, self.overhead, "bytes"),
             written: 0,
+            pool: Pool::default(),
         }
     }
 }

@@ -292,3 +292,39 @@ fn a_panicking_clone_leaves_the_counts_intact() {
     w.send(Fragile(2)).unwrap();
     assert_eq!(block_on(t.next()).unwrap().unwrap().0, 2);
 }
+
+/// `std::io::Write` writes of 1 to 64 KiB copy into buffers the writer
+/// recycles (`src/pool.rs`): a buffer is reused only once every clone of
+/// its chunk is gone, so a chunk a stream still holds never changes.
+#[test]
+fn a_recycled_buffer_is_reused_only_after_every_clone_of_its_chunk_is_gone() {
+    let mut w = ByteWriter::default();
+    let mut s1 = w.stream();
+    let mut s2 = w.stream();
+    w.write_all(&[0xA1; 4096]).unwrap();
+    let a1 = ready_chunk(&mut s1);
+    let a2 = ready_chunk(&mut s2);
+    let a_addr = a2.as_ptr();
+    drop(a1);
+    // Many writes of the same size, each read by both streams and dropped:
+    // their buffers are recycled among themselves, never into `a2`'s.
+    for i in 0..200u8 {
+        w.write_all(&[i; 4096]).unwrap();
+        let (b1, b2) = (ready_chunk(&mut s1), ready_chunk(&mut s2));
+        assert_ne!(b1.as_ptr(), a_addr, "a held chunk's buffer was reused");
+        assert!(b1.iter().chain(b2.iter()).all(|&x| x == i));
+    }
+    assert!(a2.iter().all(|&x| x == 0xA1), "a held chunk changed");
+    drop(a2);
+    // Now free: the next writes of its size take it (the most recently
+    // returned buffer first, so empty the pool of the loop's one first).
+    let mut reused = false;
+    for _ in 0..4 {
+        w.write_all(&[0xC3; 4096]).unwrap();
+        let (c1, c2) = (ready_chunk(&mut s1), ready_chunk(&mut s2));
+        assert!(c1.iter().all(|&x| x == 0xC3));
+        reused |= c1.as_ptr() == a_addr;
+        drop((c1, c2));
+    }
+    assert!(reused, "a buffer whose chunk is gone is recycled");
+}
