@@ -111,10 +111,7 @@
 //! stream takes the writer's mutex once per run of up to 32 chunks (it
 //! clones them, a reference-count increment each, into its own batch) and
 //! waits (registers its waker) only once it has handed out its whole
-//! batch and found the log empty; a stream whose run reached the end of
-//! the log registers in that same locked step, so one that keeps up with
-//! the writer takes the mutex once per write, not twice, and finds its
-//! empty batch without it. Handing a chunk out advances the
+//! batch and found the log empty. Handing a chunk out advances the
 //! stream's byte offset at that moment (a load and a store; under
 //! `DisconnectSlowest` under the stream's own lock, so that a disconnect
 //! can free the batch; under `Block` plus one fence, to meet a waiting

@@ -260,30 +260,6 @@ pub(crate) struct Port<T> {
     /// statistic for [`Shared::stalled`]; every access is `Relaxed`
     /// (nothing is published through it, nothing pairs with it).
     read_at: AtomicU64,
-    /// Whether the stream's waker is registered with the writer (its id in
-    /// `Inner::waiting`, its `Reader::waker` set) and not taken yet. Set
-    /// under the writer's mutex by a refill that registers; cleared under
-    /// it by whoever takes the waker out to wake it (a write, the close, a
-    /// disconnect). While it is set no entry was pushed, no close and no
-    /// disconnect happened since the registration (each of them clears it
-    /// in the same critical section), so a stream that finds its batch
-    /// empty and the flag set may return `Pending` without the lock
-    /// (`Reader::poll`). Relaxed everywhere: the stream acts on `true` only
-    /// (reading a stale `true` after the clear is harmless: the clear is
-    /// followed by the wake of the waker it took, so the task is polled
-    /// again after it, and that poll, ordered after the wake by the
-    /// executor, reads `false`), and on `false` it takes the lock, which
-    /// orders everything else.
-    armed: AtomicBool,
-}
-
-impl<T> Port<T> {
-    /// Whether the stream's registration with the writer still stands
-    /// (see the field): no write, close or disconnect since.
-    pub(crate) fn armed(&self) -> bool {
-        // Relaxed: see the field.
-        self.armed.load(Ordering::Relaxed)
-    }
 }
 
 impl<T> Port<T> {
@@ -432,39 +408,8 @@ impl<T> Inner<T> {
 
     fn take_wakers(&mut self, wakers: &mut Vec<Waker>) {
         for id in self.waiting.drain(..) {
-            if let Some(w) = self.streams.get_mut(&id).and_then(Reader::take_waker) {
+            if let Some(w) = self.streams.get_mut(&id).and_then(|r| r.waker.take()) {
                 wakers.push(w);
-            }
-        }
-    }
-}
-
-impl<T> Reader<T> {
-    /// Takes the stream's registered waker out (to wake it), clearing its
-    /// port's `armed` flag in the same critical section (under the
-    /// writer's mutex).
-    fn take_waker(&mut self) -> Option<Waker> {
-        let w = self.waker.take();
-        if w.is_some() {
-            // Relaxed: see `Port::armed`.
-            self.port.armed.store(false, Ordering::Relaxed);
-        }
-        w
-    }
-
-    /// Registers `w` as the stream's waker (under the writer's mutex) and
-    /// arms its port; returns the waker it replaced (dropped by the
-    /// caller after the lock).
-    fn register(&mut self, id: u64, waiting: &mut Vec<u64>, w: &Waker) -> Option<Waker> {
-        // Relaxed: see `Port::armed`.
-        self.port.armed.store(true, Ordering::Relaxed);
-        match &mut self.waker {
-            Some(current) if current.will_wake(w) => None,
-            slot => {
-                if slot.is_none() {
-                    waiting.push(id);
-                }
-                slot.replace(w.clone())
             }
         }
     }
@@ -639,7 +584,6 @@ impl<T> Shared<T> {
             consumed: AtomicU64::new(inner.tail_off),
             handed: AtomicU64::new(taken),
             read_at: AtomicU64::new(clock::now()),
-            armed: AtomicBool::new(false),
         });
         inner.streams.insert(
             id,
@@ -844,21 +788,6 @@ impl<T> Shared<T> {
                     });
                 }
                 r.taken += scratch.len() as u64;
-                if r.taken == tail
-                    && !inner.closed
-                    && let Some(w) = waker
-                {
-                    // Caught up: register now, in this critical section,
-                    // rather than in another one when the batch runs out
-                    // (a stream that keeps up with the writer takes the
-                    // lock once per write, not twice). Until a write, the
-                    // close or a disconnect clears `armed`, the stream
-                    // finds its empty batch and returns `Pending` with no
-                    // lock (`Reader::poll`). A write before the batch is
-                    // handed out wakes a task that is not waiting yet: at
-                    // most once per run taken.
-                    old = r.register(id, &mut inner.waiting, w);
-                }
                 if self.policy == Policy::DisconnectSlowest {
                     // Where a disconnect can empty it. Lock order: the
                     // writer's mutex, then the port's.
@@ -872,8 +801,16 @@ impl<T> Shared<T> {
                 Read::Closed
             } else {
                 if let Some(w) = waker {
-                    // The replaced waker is dropped after the lock.
-                    old = r.register(id, &mut inner.waiting, w);
+                    match &mut r.waker {
+                        Some(current) if current.will_wake(w) => {}
+                        slot => {
+                            if slot.is_none() {
+                                inner.waiting.push(id);
+                            }
+                            // The replaced waker is dropped after the lock.
+                            old = slot.replace(w.clone());
+                        }
+                    }
                 }
                 Read::Pending
             }
@@ -949,7 +886,7 @@ impl<T> Shared<T> {
                         if !over(inner.tail_key() - inner.key(&port)) {
                             continue;
                         }
-                        let mut r = inner.streams.remove(&slowest).expect("just found");
+                        let r = inner.streams.remove(&slowest).expect("just found");
                         // (Any ordering would do: Relaxed, see the field.)
                         let consumed = port.consumed.load(Ordering::Relaxed);
                         b.lost = Some(inner.tail_off - consumed);
@@ -957,7 +894,7 @@ impl<T> Shared<T> {
                         drop(b);
                         inner.release(r.taken);
                         inner.trim(dead);
-                        if let Some(w) = r.take_waker() {
+                        if let Some(w) = r.waker {
                             wakers.push(w);
                         }
                     }

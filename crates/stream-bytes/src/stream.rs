@@ -2,7 +2,7 @@
 
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 use std::collections::VecDeque;
 use std::io;
 
@@ -124,10 +124,6 @@ pub(crate) struct Reader<T> {
     /// port, for the writer to free; see `Shared::hand_out`).
     local: VecDeque<Taken<T>>,
     dead: Vec<T>,
-    /// The waker the last refill registered with the writer (a clone):
-    /// while the port is still armed with it, an empty batch returns
-    /// `Pending` without the writer's lock (see `Port::armed`).
-    armed: Option<Waker>,
 }
 
 // Nothing in a reader is ever pinned (the streams hand out owned values
@@ -146,7 +142,6 @@ impl<T: Clone> Reader<T> {
             scratch: Vec::new(),
             local: VecDeque::new(),
             dead: Vec::new(),
-            armed: None,
         }
     }
 
@@ -171,14 +166,6 @@ impl<T: Clone> Reader<T> {
             {
                 Some(Ok(())) => {}
                 Some(Err(lost)) => return Poll::Ready(Some(Err(self.disconnected(lost)))),
-                // The registration from the last refill stands (no write,
-                // close or disconnect since) for this same task: nothing
-                // to take, and the writer will wake it.
-                None if self.port.armed()
-                    && self.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) =>
-                {
-                    return Poll::Pending;
-                }
                 None => match self.shared.refill(
                     self.id,
                     &self.port,
@@ -187,11 +174,8 @@ impl<T: Clone> Reader<T> {
                     &mut self.local,
                     &mut self.dead,
                 ) {
-                    Read::Value => self.remember(cx.waker()),
-                    Read::Pending => {
-                        self.remember(cx.waker());
-                        return Poll::Pending;
-                    }
+                    Read::Value => {}
+                    Read::Pending => return Poll::Pending,
                     Read::Closed => {
                         self.state = State::Ending;
                         self.shared.unsubscribe(self.id);
@@ -206,14 +190,6 @@ impl<T: Clone> Reader<T> {
         match self.slot.take() {
             Some(v) => Poll::Ready(Some(Ok(Some(v)))),
             None => unreachable!("the loop ends with a value in the slot"),
-        }
-    }
-
-    /// Keeps a clone of the waker a refill may have registered (one
-    /// clone per task the stream is polled from, not per refill).
-    fn remember(&mut self, w: &Waker) {
-        if !self.armed.as_ref().is_some_and(|a| a.will_wake(w)) {
-            self.armed = Some(w.clone());
         }
     }
 

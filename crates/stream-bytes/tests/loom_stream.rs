@@ -269,8 +269,9 @@ fn block_thread_writer_vs_a_read_and_a_stream_drop() {
 /// Wakes a loom thread by unparking it. `Waker::from` an `Arc` of it
 /// makes clones that `will_wake` each other (loom's own `block_on`
 /// builds its waker's vtable at two call sites, so a clone of it is not
-/// `will_wake` the original, and the stream's lock-free wait is never
-/// taken with it).
+/// `will_wake` the original: with it a stream re-registers its waker on
+/// every wait, and the path where the registered waker is kept is never
+/// taken).
 struct Unpark(thread::Thread);
 
 impl std::task::Wake for Unpark {
@@ -293,9 +294,8 @@ fn block_on_parking<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
-/// Collects with one waker for the whole run (one `block_on`), so a
-/// stream that caught up and registered in its refill finds its empty
-/// batch and returns `Pending` without the writer's lock (`Port::armed`).
+/// Collects with one waker for the whole run (one `block_on`), as one
+/// task does.
 fn collect_one_task(mut s: stream_bytes::ByteStream) -> Vec<Result<Bytes, u64>> {
     block_on_parking(async move {
         let mut out = Vec::new();
@@ -312,7 +312,7 @@ fn collect_one_task(mut s: stream_bytes::ByteStream) -> Vec<Result<Bytes, u64>> 
 }
 
 #[test]
-fn a_stream_waiting_without_the_lock_is_woken_by_writes_and_the_close() {
+fn a_stream_polled_by_one_task_is_woken_by_writes_and_the_close() {
     model(3, || {
         let mut w = ByteWriter::default();
         let s = w.stream();
@@ -320,15 +320,14 @@ fn a_stream_waiting_without_the_lock_is_woken_by_writes_and_the_close() {
         w.write_all(b"a").unwrap();
         w.write_all(b"b").unwrap();
         w.close();
-        // A registration left armed after its waker was taken would keep
-        // the reader in `Pending` for ever: loom reports the deadlock.
+        // A lost wake-up would deadlock the reader: loom reports it.
         let got = reader.join().unwrap();
         assert_eq!(got, [Ok("a".into()), Ok("b".into()), Ok(Bytes::new())]);
     });
 }
 
 #[test]
-fn a_stream_waiting_without_the_lock_is_woken_by_its_disconnect() {
+fn a_stream_polled_by_one_task_is_woken_by_its_disconnect() {
     model(3, || {
         let mut w = one_chunk(Policy::DisconnectSlowest);
         let s = w.stream();
