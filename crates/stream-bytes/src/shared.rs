@@ -178,7 +178,9 @@ pub enum Policy {
 /// by the repository's `tests/memory.rs` (about 138 bytes per 64-byte
 /// chunk on x86-64): its entry in the writer's log (56 bytes, in a
 /// `VecDeque` whose capacity doubles, so up to 112), `bytes`' shared
-/// header (24 bytes, allocated once a chunk made from a `Vec` is shared),
+/// header (24 bytes, allocated once a chunk made from a `Vec` is shared;
+/// 40 for a copying write of 1 to 64 KiB, whose buffer the writer
+/// recycles and whose header also holds the way back to the writer),
 /// and the allocator's own header of those two allocations (8 bytes each
 /// with glibc). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
 /// the bytes a disconnected stream lost and every other count stay in
