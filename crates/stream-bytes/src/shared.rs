@@ -455,18 +455,24 @@ impl<T> Reader<T> {
     /// Registers `w` as the stream's waker (under the writer's mutex) and
     /// arms its port; returns the waker it replaced (dropped by the
     /// caller after the lock).
+    ///
+    /// The clone comes first: a waker whose `clone` panics leaves the
+    /// registration (slot, `waiting`, `armed`) as it was, never armed
+    /// with no waker to take.
     fn register(&mut self, id: u64, waiting: &mut Vec<u64>, w: &Waker) -> Option<Waker> {
-        // Relaxed: see `Port::armed`.
-        self.port.armed.store(true, Ordering::Relaxed);
-        match &mut self.waker {
+        let old = match &mut self.waker {
             Some(current) if current.will_wake(w) => None,
             slot => {
+                let new = w.clone();
                 if slot.is_none() {
                     waiting.push(id);
                 }
-                slot.replace(w.clone())
+                slot.replace(new)
             }
-        }
+        };
+        // Relaxed: see `Port::armed`.
+        self.port.armed.store(true, Ordering::Relaxed);
+        old
     }
 }
 
@@ -844,6 +850,13 @@ impl<T> Shared<T> {
                     });
                 }
                 r.taken += scratch.len() as u64;
+                if self.policy == Policy::DisconnectSlowest {
+                    // Where a disconnect can empty it. Lock order: the
+                    // writer's mutex, then the port's.
+                    port.batch.lock().chunks.extend(scratch.drain(..));
+                } else {
+                    local.extend(scratch.drain(..));
+                }
                 if r.taken == tail
                     && !inner.closed
                     && let Some(w) = waker
@@ -856,15 +869,10 @@ impl<T> Shared<T> {
                     // finds its empty batch and returns `Pending` with no
                     // lock (`Reader::poll`). A write before the batch is
                     // handed out wakes a task that is not waiting yet: at
-                    // most once per run taken.
+                    // most once per run taken. After the batch is filled:
+                    // a waker whose `clone` panics here loses no chunk
+                    // taken (they are handed out at the next poll).
                     old = r.register(id, &mut inner.waiting, w);
-                }
-                if self.policy == Policy::DisconnectSlowest {
-                    // Where a disconnect can empty it. Lock order: the
-                    // writer's mutex, then the port's.
-                    port.batch.lock().chunks.extend(scratch.drain(..));
-                } else {
-                    local.extend(scratch.drain(..));
                 }
                 inner.trim(dead);
                 Read::Value
