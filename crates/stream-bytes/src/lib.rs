@@ -99,7 +99,7 @@
 //! (`std::io::Write`, the async writes) of 1 to 64 KiB copies into a
 //! buffer the writer recycles: when the last clone of a chunk is dropped,
 //! on whatever thread, its buffer goes back to the writer (which keeps up
-//! to 256 KiB of free buffers, freed with it) instead of to the allocator,
+//! to 256 KiB of free buffers, freed when it is closed or dropped) instead of to the allocator,
 //! so a writer whose streams keep up reuses a few warm buffers rather than
 //! making glibc trim and fault its heap's top in again on every write
 //! (`benches/bytes.rs`, 4 KiB, 1 stream: 300 to 700 ns per write, five

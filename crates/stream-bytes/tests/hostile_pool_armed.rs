@@ -375,8 +375,38 @@ fn a_writer_with_a_pool_is_debug_send_sync_and_unwind_safe() {
     let (k, _) = counting_waker();
     drop(chunk(poll(&mut s, &k)));
     let d = format!("{w:?}");
-    assert!(d.contains("ByteWriter"), "{d}");
+    assert!(d.contains("Pool { free: 1, bytes: 2048 }"), "{d}");
     auto(&w);
     w.close();
     assert_eq!(w.write(&[1; 2048]).unwrap_err().kind(), ErrorKind::BrokenPipe);
+}
+
+/// The writer closed while another thread returns buffers (drops the last
+/// clones of pooled chunks): once both are done the pool holds nothing,
+/// whichever came first (the closed flag and the free list share the
+/// pool's lock). `Debug` shows the pool's contents.
+#[test]
+fn a_writer_closed_while_another_thread_returns_buffers_keeps_none() {
+    let rounds = if cfg!(miri) { 2 } else { 200 };
+    for _ in 0..rounds {
+        let mut w = ByteWriter::default();
+        let mut s = w.stream();
+        let (k, _) = counting_waker();
+        let chunks: Vec<Bytes> = (0..32u8)
+            .map(|i| {
+                w.write_all(&[i; 4096]).unwrap();
+                chunk(poll(&mut s, &k))
+            })
+            .collect();
+        let dropper = std::thread::spawn(move || {
+            for c in chunks {
+                drop(c);
+                std::thread::yield_now();
+            }
+        });
+        w.close();
+        dropper.join().unwrap();
+        let d = format!("{w:?}");
+        assert!(d.contains("free: 0, bytes: 0"), "{d}");
+    }
 }
