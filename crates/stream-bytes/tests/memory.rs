@@ -223,6 +223,10 @@ fn descending_sizes() -> impl Iterator<Item = usize> {
 /// free buffers". With mixed sizes it kept about 1.3 MiB (the bound was a
 /// number of buffers computed from each returning buffer's own size).
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "MiBs of copies: minutes under Miri; src/pool.rs's unit tests cover the bound"
+)]
 fn the_pool_keeps_at_most_256_kib_of_free_buffers_whatever_their_sizes() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let src = vec![0x5Au8; 64 * 1024];
@@ -249,6 +253,10 @@ fn the_pool_keeps_at_most_256_kib_of_free_buffers_whatever_their_sizes() {
 /// lags by a burst of mixed sizes (just under the limit) fills the pool,
 /// then a stalled stream holds 1 MiB of 64 KiB chunks until disconnected.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "MiBs of copies: minutes under Miri; src/pool.rs's unit tests cover the bound"
+)]
 fn peak_memory_with_mixed_chunk_sizes_and_one_stalled_stream_stays_under_2_mib() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let src = vec![0x5Au8; 64 * 1024];
@@ -288,7 +296,10 @@ fn peak_memory_with_pooled_chunk_sizes_stays_under_2_mib() {
     for size in [1024, 1500, 8192, 16 * 1024 + 1, 32 * 1024, 64 * 1024] {
         let peak = peak_with_a_stalled_stream(Policy::DisconnectSlowest, size, 8 * MIB);
         println!("peak heap above baseline: DisconnectSlowest {peak} B ({size} B chunks)");
-        assert!(peak < PEAK_LIMIT, "DisconnectSlowest peak {peak} with {size} B chunks");
+        assert!(
+            peak < PEAK_LIMIT,
+            "DisconnectSlowest peak {peak} with {size} B chunks"
+        );
         let peak = blocked_writer_peak(size);
         println!("peak heap above baseline: Block via write_all {peak} B ({size} B chunks)");
         assert!(peak < PEAK_LIMIT, "Block peak {peak} with {size} B chunks");
