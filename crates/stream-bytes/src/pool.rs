@@ -125,7 +125,11 @@ impl Pool {
     /// and every buffer returned from now on.
     pub(crate) fn close(&self) {
         let bufs = {
-            let mut free = self.shared.free.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut free = self
+                .shared
+                .free
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             free.closed = true;
             free.bytes = 0;
             mem::take(&mut free.bufs)
