@@ -327,3 +327,29 @@ fn a_closed_writer_keeps_no_free_buffers() {
     assert!(held < 32 * 1024, "a closed writer keeps {held} B");
     drop(w);
 }
+
+/// "Dropped streams are forgotten by the writer: no memory kept for
+/// them." Streams that wait (register their waker) and are dropped while
+/// the writer writes nothing (clients coming and going on an idle source)
+/// left their ids in the writer's list of waiting streams, 8 bytes each,
+/// until the next write.
+#[test]
+fn streams_that_wait_and_leave_an_idle_writer_leave_nothing_behind() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let n = if cfg!(miri) { 2_000 } else { 100_000 };
+    let w = ByteWriter::default();
+    let (waker, _) = seqcast_test_support::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut churn = |k: usize| {
+        for _ in 0..k {
+            let mut s = w.stream();
+            assert!(Pin::new(&mut s).poll_next(&mut cx).is_pending());
+        }
+    };
+    churn(1_000);
+    let base = LIVE.load(Ordering::Relaxed);
+    churn(n);
+    let grown = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    println!("kept after {n} streams waited and left an idle writer: {grown} B");
+    assert!(grown < 16 * 1024, "kept {grown} B for {n} dropped streams");
+}
