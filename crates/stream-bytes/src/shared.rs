@@ -339,7 +339,8 @@ struct Inner<T> {
     streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
-    /// streams: skipped).
+    /// streams: skipped, and compacted by `unsubscribe` once they
+    /// outnumber twice the live streams).
     waiting: Vec<u64>,
     writer_waker: Option<Waker>,
     closed: bool,
@@ -700,6 +701,15 @@ impl<T> Shared<T> {
             let Some(r) = inner.streams.remove(&id) else {
                 return;
             };
+            // A waiting stream's id stays in `waiting` until a write or the
+            // close drains it: on an idle writer whose streams come and go
+            // they would pile up. Compacted once they outnumber twice the
+            // live streams (at least that many pushes between two passes).
+            if inner.waiting.len() > 2 * inner.streams.len() + 16 {
+                let inner = &mut *inner;
+                let streams = &inner.streams;
+                inner.waiting.retain(|id| streams.contains_key(id));
+            }
             inner.release(r.taken);
             let mut charge = inner.trim(&mut dead);
             // Empty unless the stream left without its `Drop` (the close
