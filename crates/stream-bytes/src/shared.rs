@@ -182,7 +182,12 @@ pub enum Policy {
 /// 40 for a copying write of 1 to 64 KiB, whose buffer the writer
 /// recycles and whose header also holds the way back to the writer),
 /// and the allocator's own header of those two allocations (8 bytes each
-/// with glibc). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
+/// with glibc). A copying write of 1 to 64 KiB puts its chunk in a buffer
+/// the writer recycles (`Bytes::from_owner`): its header is 40 bytes, and
+/// the buffer is an allocation of its own (8 more), so up to 24 bytes more
+/// than this counts, not charged (under 2.5 % of such a chunk); the
+/// writer also keeps up to 256 KiB of free buffers outside the limit (not
+/// after it is closed). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
 /// the bytes a disconnected stream lost and every other count stay in
 /// payload bytes.
 ///
@@ -312,7 +317,8 @@ struct Inner<T> {
     streams: IdMap<Reader<T>>,
     next_stream: u64,
     /// Ids of streams with a registered waker (may hold ids of dropped
-    /// streams: skipped).
+    /// streams: skipped, and compacted by `unsubscribe` once they
+    /// outnumber twice the live streams).
     waiting: Vec<u64>,
     writer_waker: Option<Waker>,
     closed: bool,
@@ -635,6 +641,15 @@ impl<T> Shared<T> {
             let Some(r) = inner.streams.remove(&id) else {
                 return;
             };
+            // A waiting stream's id stays in `waiting` until a write or the
+            // close drains it: on an idle writer whose streams come and go
+            // they would pile up. Compacted once they outnumber twice the
+            // live streams (at least that many pushes between two passes).
+            if inner.waiting.len() > 2 * inner.streams.len() + 16 {
+                let inner = &mut *inner;
+                let streams = &inner.streams;
+                inner.waiting.retain(|id| streams.contains_key(id));
+            }
             inner.release(r.taken);
             let mut charge = inner.trim(&mut dead);
             // Empty unless the stream left without its `Drop` (the close

@@ -380,6 +380,9 @@ impl ByteWriter {
     /// ```
     pub fn close(&mut self) {
         self.core.close();
+        // It writes no more: its recycled buffers are freed, and so is
+        // every one its chunks return from now on.
+        self.pool.close();
     }
 
     /// Whether [`close`](ByteWriter::close) was called.

@@ -343,3 +343,77 @@ fn a_stream_polled_by_one_task_is_woken_by_its_disconnect() {
         );
     });
 }
+
+/// `block_on_parking` with two wakers taken in turn (a stream moved
+/// between two tasks on one thread): each is stable, so the lock-free wait
+/// is taken when the same one comes back, and a registration made with
+/// the other one is replaced.
+fn block_on_alternating<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let wakers =
+        [(); 2].map(|()| std::task::Waker::from(std::sync::Arc::new(Unpark(thread::current()))));
+    let mut i = 0;
+    loop {
+        let mut cx = std::task::Context::from_waker(&wakers[i % 2]);
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        // Every other time, poll again at once with the other waker (no
+        // park): a `Pending` whose registration is then replaced.
+        i += 1;
+        if i % 2 == 0 {
+            thread::park();
+        }
+    }
+}
+
+/// Review of the lock-free wait (backed out since): a reader polled by one
+/// task against a `Block` writer thread whose limit holds one chunk (the
+/// writer waits in `write_all` for the hand-outs; the stream waits for
+/// the writes). Passes: neither waits for ever, nothing skipped.
+#[test]
+fn a_stream_polled_by_one_task_releases_and_is_woken_by_a_block_writer() {
+    model(2, || {
+        let mut w = one_chunk(Policy::Block);
+        let s = w.stream();
+        let reader = thread::spawn(move || collect_one_task(s));
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap();
+        w.write_all(b"c").unwrap();
+        w.close();
+        let got = reader.join().unwrap();
+        let want = [
+            Ok("a".into()),
+            Ok("b".into()),
+            Ok("c".into()),
+            Ok(Bytes::new()),
+        ];
+        assert_eq!(got, want);
+    });
+}
+
+/// Review of the lock-free wait (backed out since): the stream polled with two wakers in
+/// turn (moved between tasks) while the writer writes and closes. A poll
+/// with the other waker must not take the wait registered for the first.
+/// Passes: every chunk and the close arrive, no deadlock.
+#[test]
+fn a_stream_polled_with_two_wakers_in_turn_is_woken_by_writes_and_the_close() {
+    model(3, || {
+        let mut w = ByteWriter::default();
+        let mut s = w.stream();
+        let reader = thread::spawn(move || {
+            block_on_alternating(async move {
+                let mut out = Vec::new();
+                while let Some(c) = s.next().await {
+                    out.push(c.unwrap());
+                }
+                out
+            })
+        });
+        w.write_all(b"a").unwrap();
+        w.write_all(b"b").unwrap();
+        w.close();
+        let got = reader.join().unwrap();
+        assert_eq!(got, ["a", "b", ""]);
+    });
+}

@@ -209,3 +209,147 @@ fn peak_memory_of_a_blocked_writer_stays_under_2_mib() {
         assert!(peak < limit, "Block peak {peak} with {size} B chunks");
     }
 }
+
+/// Writes of many sizes in 1..=64 KiB, largest first, read only after
+/// the last: each size `256 KiB / (i + 1)` (at most 64 KiB, at least
+/// 1 KiB). The order that fills a pool bounded by a count per size the
+/// most: every buffer is returned while the pool holds fewer than
+/// `256 KiB / its size`.
+fn descending_sizes() -> impl Iterator<Item = usize> {
+    (0..256).map(|i| (256 * 1024 / (i + 1)).min(64 * 1024))
+}
+
+/// The module doc of `src/pool.rs`: "the pool keeps at most 256 KiB of
+/// free buffers". With mixed sizes it kept about 1.3 MiB (the bound was a
+/// number of buffers computed from each returning buffer's own size).
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "MiBs of copies: minutes under Miri; src/pool.rs's unit tests cover the bound"
+)]
+fn the_pool_keeps_at_most_256_kib_of_free_buffers_whatever_their_sizes() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let src = vec![0x5Au8; 64 * 1024];
+    let mut w = ByteWriter::default();
+    let mut s = w.stream();
+    let base = LIVE.load(Ordering::Relaxed);
+    let mut total = 0;
+    for size in descending_sizes() {
+        w.write_all(&src[..size]).unwrap();
+        total += size;
+    }
+    assert_eq!(drain(&mut s), total);
+    // Left besides the pool: the log's and the stream's queues (a few KiB).
+    let held = LIVE.load(Ordering::Relaxed) - base;
+    println!("held after draining {total} B of mixed sizes: {held} B");
+    assert!(
+        held <= 256 * 1024 + 32 * 1024,
+        "the writer keeps {held} B of free buffers"
+    );
+    drop(w);
+}
+
+/// The issue's target with chunk sizes that change: a healthy stream that
+/// lags by a burst of mixed sizes (just under the limit) fills the pool,
+/// then a stalled stream holds 1 MiB of 64 KiB chunks until disconnected.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "MiBs of copies: minutes under Miri; src/pool.rs's unit tests cover the bound"
+)]
+fn peak_memory_with_mixed_chunk_sizes_and_one_stalled_stream_stays_under_2_mib() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let src = vec![0x5Au8; 64 * 1024];
+    let mut w = ByteWriter::builder()
+        .max_buffered_bytes(MIB)
+        .on_full(Policy::DisconnectSlowest)
+        .build();
+    let mut healthy = w.stream();
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let mut burst = 0;
+    for size in descending_sizes() {
+        if burst + size + 1024 > MIB - 64 * 1024 {
+            break;
+        }
+        w.write_all(&src[..size]).unwrap();
+        burst += size;
+    }
+    assert_eq!(drain(&mut healthy), burst, "not disconnected");
+    let _stalled = w.stream();
+    for _ in 0..64 {
+        w.write_all(&src).unwrap();
+        assert_eq!(drain(&mut healthy), src.len());
+    }
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    println!("peak heap above baseline: mixed sizes then 64 KiB, {peak} B");
+    assert!(peak < PEAK_LIMIT, "peak {peak}");
+}
+
+/// Every pooled size, from 1 KiB to 64 KiB, under both policies that
+/// copy through the pool (`DisconnectSlowest` with `write_all` here;
+/// `Block` with `write_all` below).
+#[test]
+#[cfg_attr(miri, ignore = "many MiB of writes: minutes under Miri")]
+fn peak_memory_with_pooled_chunk_sizes_stays_under_2_mib() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for size in [1024, 1500, 8192, 16 * 1024 + 1, 32 * 1024, 64 * 1024] {
+        let peak = peak_with_a_stalled_stream(Policy::DisconnectSlowest, size, 8 * MIB);
+        println!("peak heap above baseline: DisconnectSlowest {peak} B ({size} B chunks)");
+        assert!(
+            peak < PEAK_LIMIT,
+            "DisconnectSlowest peak {peak} with {size} B chunks"
+        );
+        let peak = blocked_writer_peak(size);
+        println!("peak heap above baseline: Block via write_all {peak} B ({size} B chunks)");
+        assert!(peak < PEAK_LIMIT, "Block peak {peak} with {size} B chunks");
+    }
+}
+
+/// A closed writer (`close`, or the async writers' shutdown) writes no
+/// more: the buffers its streams return afterwards are freed, not kept
+/// for as long as the writer value lives.
+#[test]
+fn a_closed_writer_keeps_no_free_buffers() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let src = vec![0x5Au8; 4096];
+    let mut w = ByteWriter::default();
+    let mut s = w.stream();
+    let base = LIVE.load(Ordering::Relaxed);
+    for _ in 0..64 {
+        w.write_all(&src).unwrap();
+    }
+    w.close();
+    assert_eq!(drain(&mut s), 64 * 4096);
+    drop(s);
+    let held = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    println!("held by a closed writer: {held} B");
+    assert!(held < 32 * 1024, "a closed writer keeps {held} B");
+    drop(w);
+}
+
+/// "Dropped streams are forgotten by the writer: no memory kept for
+/// them." Streams that wait (register their waker) and are dropped while
+/// the writer writes nothing (clients coming and going on an idle source)
+/// left their ids in the writer's list of waiting streams, 8 bytes each,
+/// until the next write.
+#[test]
+fn streams_that_wait_and_leave_an_idle_writer_leave_nothing_behind() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let n = if cfg!(miri) { 2_000 } else { 100_000 };
+    let w = ByteWriter::default();
+    let (waker, _) = seqcast_test_support::counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut churn = |k: usize| {
+        for _ in 0..k {
+            let mut s = w.stream();
+            assert!(Pin::new(&mut s).poll_next(&mut cx).is_pending());
+        }
+    };
+    churn(1_000);
+    let base = LIVE.load(Ordering::Relaxed);
+    churn(n);
+    let grown = LIVE.load(Ordering::Relaxed).saturating_sub(base);
+    println!("kept after {n} streams waited and left an idle writer: {grown} B");
+    assert!(grown < 16 * 1024, "kept {grown} B for {n} dropped streams");
+}
