@@ -20,19 +20,13 @@
 //! it and printed in the table at the end.
 //!
 //! `cargo bench --bench bytes` (add `-- --quick` for a short run).
-//!
-//! `cargo bench --bench bytes -- --paced` prints instead the writer's time
-//! per write when every stream waits for each write (see
-//! `paced_writer_ns`): there every write must wake every stream, for
-//! tokio's writer as for ours.
 
 use std::collections::BTreeMap;
 use std::future::poll_fn;
 use std::hint::black_box;
 use std::io::Write;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -269,120 +263,7 @@ fn fanout<T: Tee>(
     });
 }
 
-/// The writer's time per write when every stream waits for each write:
-/// the writer writes one chunk, then yields until every stream has read
-/// it (each stream task counts its chunks), so each write finds every
-/// stream waiting and must wake it. Only the write call is timed. In the
-/// criterion shape above a writer whose streams fall behind wakes nobody
-/// (they are not waiting), so there its time depends on how fast its
-/// streams read; here both implementations pay for every wake.
-fn paced_writer_ns<W>(
-    rt: &Runtime,
-    n: usize,
-    writes: usize,
-    make: impl FnOnce(&Runtime, usize, Arc<AtomicUsize>) -> (W, Vec<JoinHandle<()>>),
-    mut write: impl FnMut(&mut W, &[u8]),
-    close: impl FnOnce(W),
-) -> f64 {
-    let read = Arc::new(AtomicUsize::new(0));
-    let (mut w, tasks) = make(rt, n, Arc::clone(&read));
-    let chunk = [0x5Au8; 64];
-    let mut timed = Duration::ZERO;
-    for i in 1..=writes {
-        let start = Instant::now();
-        write(&mut w, &chunk);
-        timed += start.elapsed();
-        // Yield, not spin: the two workers need the cores.
-        while read.load(Ordering::Acquire) < n * i {
-            std::thread::yield_now();
-        }
-    }
-    close(w);
-    rt.block_on(async {
-        for t in tasks {
-            t.await.unwrap();
-        }
-    });
-    timed.as_nanos() as f64 / writes as f64
-}
-
-fn paced_ours(rt: &Runtime, n: usize, writes: usize) -> f64 {
-    paced_writer_ns(
-        rt,
-        n,
-        writes,
-        |rt, n, read| {
-            let w = stream_bytes::ByteWriter::default();
-            let tasks = (0..n)
-                .map(|_| {
-                    let mut s = w.stream();
-                    let read = Arc::clone(&read);
-                    rt.spawn(async move {
-                        while let Some(b) = poll_fn(|cx| Pin::new(&mut s).poll_next(cx)).await {
-                            if !b.unwrap().is_empty() {
-                                read.fetch_add(1, Ordering::Release);
-                            }
-                        }
-                    })
-                })
-                .collect();
-            (w, tasks)
-        },
-        |w, c| w.write_all(c).unwrap(),
-        drop,
-    )
-}
-
-fn paced_tokio(rt: &Runtime, n: usize, writes: usize) -> f64 {
-    paced_writer_ns(
-        rt,
-        n,
-        writes,
-        |rt, n, read| {
-            let (tx, _) = tokio::sync::broadcast::channel::<Bytes>(CHUNKS);
-            let tasks = (0..n)
-                .map(|_| {
-                    let mut s = BroadcastStream::new(tx.subscribe());
-                    let read = Arc::clone(&read);
-                    rt.spawn(async move {
-                        while let Some(b) = poll_fn(|cx| Pin::new(&mut s).poll_next(cx)).await {
-                            b.unwrap();
-                            read.fetch_add(1, Ordering::Release);
-                        }
-                    })
-                })
-                .collect();
-            (tx, tasks)
-        },
-        |tx, c| {
-            tx.send(Bytes::copy_from_slice(c)).unwrap();
-        },
-        drop,
-    )
-}
-
 fn main() {
-    if std::env::args().any(|a| a == "--paced") {
-        // `cargo bench --bench bytes -- --paced`: the paced writer table
-        // only (see `paced_writer_ns`), three alternated rounds.
-        let rt = runtime();
-        println!(
-            "writer time per 64 B write with every stream waiting (ns), 3 alternated rounds of 2000 writes"
-        );
-        for n in STREAMS {
-            let mut line = format!("  {n:>2} streams:");
-            for _ in 0..3 {
-                let ours = paced_ours(&rt, n, 2000);
-                let theirs = paced_tokio(&rt, n, 2000);
-                line.push_str(&format!(
-                    "  stream-bytes {ours:.0} tokio-broadcast {theirs:.0} [{:.2}]",
-                    ours / theirs
-                ));
-            }
-            println!("{line}");
-        }
-        return;
-    }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2))
