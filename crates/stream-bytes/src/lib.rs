@@ -95,19 +95,7 @@
 //!
 //! A write takes one mutex, pushes one log entry and wakes the streams
 //! that were waiting (each waiting stream must be woken by someone; the
-//! wakers run after the lock is released). A copying write
-//! (`std::io::Write`, the async writes) of 1 to 64 KiB copies into a
-//! buffer the writer recycles: when the last clone of a chunk is dropped,
-//! on whatever thread, its buffer goes back to the writer (which keeps up
-//! to 256 KiB of free buffers, freed when it is closed or dropped) instead
-//! of to the allocator, so a writer whose streams keep up reuses a few
-//! warm buffers rather than making glibc trim and fault its heap's top in
-//! again on every write (`benches/bytes.rs`, 4 KiB, 1 stream: 300 to 700
-//! ns per write, five of seven runs under 450, against 910 to 1240
-//! without; alternated runs); the chunk is still one buffer shared by
-//! every stream. Smaller writes allocate their copy, and
-//! [`ByteWriter::write_bytes`] takes the caller's `Bytes` as it is. A
-//! write with no waiting stream
+//! wakers run after the lock is released). A write with no waiting stream
 //! does not touch per-stream state; under `Block` and `DisconnectSlowest`
 //! it scans the streams' offsets only when the limit may be reached. A
 //! stream takes the writer's mutex once per run of up to 32 chunks (it
@@ -191,7 +179,6 @@
 
 mod async_io;
 mod clock;
-mod pool;
 mod shared;
 #[cfg(feature = "tokio")]
 mod stall;

@@ -178,16 +178,9 @@ pub enum Policy {
 /// by the repository's `tests/memory.rs` (about 138 bytes per 64-byte
 /// chunk on x86-64): its entry in the writer's log (56 bytes, in a
 /// `VecDeque` whose capacity doubles, so up to 112), `bytes`' shared
-/// header (24 bytes, allocated once a chunk made from a `Vec` is shared;
-/// 40 for a copying write of 1 to 64 KiB, whose buffer the writer
-/// recycles and whose header also holds the way back to the writer),
+/// header (24 bytes, allocated once a chunk made from a `Vec` is shared),
 /// and the allocator's own header of those two allocations (8 bytes each
-/// with glibc). A copying write of 1 to 64 KiB puts its chunk in a buffer
-/// the writer recycles (`Bytes::from_owner`): its header is 40 bytes, and
-/// the buffer is an allocation of its own (8 more), so up to 24 bytes more
-/// than this counts, not charged (under 2.5 % of such a chunk); the
-/// writer also keeps up to 256 KiB of free buffers outside the limit (not
-/// after it is closed). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
+/// with glibc). [`ByteWriter::buffered_bytes`](crate::ByteWriter::buffered_bytes),
 /// the bytes a disconnected stream lost and every other count stay in
 /// payload bytes.
 ///

@@ -9,7 +9,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use ring_core::sync::Arc;
 
-use crate::pool::Pool;
 use crate::shared::{Blocking, CHUNK_OVERHEAD, Policy, Refused, Shared, Stall, wake_all};
 use crate::stream::ByteStream;
 
@@ -157,8 +156,6 @@ impl<T> fmt::Debug for Core<T> {
 pub struct ByteWriter {
     pub(crate) core: Core<Bytes>,
     written: u64,
-    /// Recycled buffers for the copying writes (`crate::pool`).
-    pool: Pool,
 }
 
 impl Default for ByteWriter {
@@ -352,9 +349,11 @@ impl ByteWriter {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let r = self
-            .core
-            .write(self.pool.copy(buf), buf.len(), Blocking::Task(cx.waker()));
+        let r = self.core.write(
+            Bytes::copy_from_slice(buf),
+            buf.len(),
+            Blocking::Task(cx.waker()),
+        );
         if r.is_ok() {
             self.written += buf.len() as u64;
         }
@@ -380,9 +379,6 @@ impl ByteWriter {
     /// ```
     pub fn close(&mut self) {
         self.core.close();
-        // It writes no more: its recycled buffers are freed, and so is
-        // every one its chunks return from now on.
-        self.pool.close();
     }
 
     /// Whether [`close`](ByteWriter::close) was called.
@@ -436,8 +432,8 @@ impl io::Write for ByteWriter {
         if buf.is_empty() {
             return Ok(0);
         }
-        let chunk = self.pool.copy(buf);
-        self.send(chunk, Blocking::Thread).map(|_| buf.len())
+        self.send(Bytes::copy_from_slice(buf), Blocking::Thread)
+            .map(|_| buf.len())
     }
 
     /// Nothing to flush: a write is visible to the streams when it returns.
@@ -536,7 +532,6 @@ impl Builder {
         ByteWriter {
             core: Core::new(self.max, self.policy, self.overhead, "bytes"),
             written: 0,
-            pool: Pool::default(),
         }
     }
 }
