@@ -141,21 +141,35 @@
 //! Measured with the repository's `benches/bytes.rs` (one writer thread
 //! `write_all`ing 2048 chunks, each stream a task on a 2-worker tokio
 //! runtime, unbounded), against tokio broadcast + a `BroadcastStream`-style
-//! adapter, on a shared 2-core VM under load (load average 9 to 10: only
-//! ratios taken within one run mean much), median of 6 runs. 64 B chunks,
-//! 16 streams: 658 ns per write end to end against tokio's 1366 (2.1x
-//! the throughput; 1.4x with one mutex lock per chunk read, before the
-//! batches); 64 streams 0.57x tokio's time; 1 stream 1.13x. The writer's
-//! own time per write: 44 to 53 ns from 4 to 64 streams (tokio 34 to 94),
-//! but 101 ns with 1 stream (not flat within 1.5x; not profiled). At
-//! 4 KiB the
-//! writer's allocation dominates for every implementation: glibc returns
-//! the freed chunks' pages to the kernel and the next writes fault them
-//! in again (about 4.5 µs per write, ours and tokio's alike; with
+//! adapter in the same process, on a 2-core VM with nothing else running
+//! (three alternated runs, 2026-11-30). End to end per write, 64 B
+//! chunks: 372 to 389 ns with 16 streams against tokio's 615 to 623
+//! (0.60x to 0.63x its time), 1.12 to 1.17 µs with 64 against 2.01 to
+//! 2.08 (0.55x to 0.57x), 153 to 169 ns with 1 against 132 to 143 (1.1x
+//! to 1.25x). 4 KiB chunks: 828 to 944 ns with 16 streams against 1421
+//! to 1484 (0.57x to 0.66x), 2.43 to 2.78 µs with 64 against 3.59 to
+//! 3.77. The host has slow phases in which a row takes two to three
+//! times as long, for every implementation: compare only rows of one run.
+//!
+//! The writer's own time per write is not below tokio's there: its loop
+//! takes 160 to 230 ns per 64 B write with 16 streams against tokio's 60
+//! to 70, because our streams keep up and wait, so each write wakes them
+//! (and they take the log's mutex beside the writer), while tokio's fall
+//! behind and its writer wakes nobody. `benches/bytes_paced.rs` makes
+//! every stream wait for every write, for both: then each write costs
+//! 1.3 to 6 µs for ours and tokio's alike (the wake of a parked runtime
+//! worker, in the kernel; ratios 0.66 to 1.83 across runs and stream
+//! counts). A write that wakes no stream costs an allocation, a copy, the
+//! mutex and a log entry, as tokio's `send` does.
+//!
+//! At 4 KiB the writer's allocation grows the heap for the chunks lagging
+//! streams still hold, and glibc gives it back between runs, so the next
+//! writes fault the pages in again (`perf record -e page-faults`: 94% in
+//! the writer's `_int_malloc`); with
 //! `GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824` tokio's
-//! 16-stream time falls from 5.2 to 0.95 µs), and the 16-stream ratio is
-//! 0.74x tokio's time (0.78x with the trim off, where copying the 4 KiB
-//! into the chunk is a fifth of all CPU samples).
+//! 16-stream time fell from 5.2 to 0.95 µs in an earlier run. Recycling
+//! the writer's 1 to 64 KiB buffers (up to 256 KiB of them) was tried and
+//! not kept: alternated builds showed no change and as many page faults.
 //!
 //! With 1 stream the writer's own samples (`perf record -e cpu-clock`,
 //! 64 B) are mostly the allocation (`malloc` and `_int_malloc`, 12% of
