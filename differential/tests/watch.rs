@@ -452,3 +452,36 @@ mod auto_traits {
     assert_impl_all!(ours::error::RecvError: Send, Sync, Clone, std::error::Error);
     assert_impl_all!(theirs::error::RecvError: Send, Sync, Clone, std::error::Error);
 }
+
+/// tokio's `Ref<'a, T>` is covariant in `T` (it wraps std's
+/// `RwLockReadGuard<'a, T>`, a `NonNull<T>`), so `Ref`s of a
+/// `&'static str` channel and of a `&'local str` channel meet at the
+/// shorter lifetime. A user's code like this must build with ours too.
+mod variance {
+    macro_rules! both {
+        ($m:ident, $w:path) => {
+            mod $m {
+                use $w as watch;
+
+                fn total<'a>(refs: &[watch::Ref<'a, &'a str>]) -> usize {
+                    refs.iter().map(|r| r.len()).sum()
+                }
+
+                #[allow(dead_code)]
+                fn shorten<'a>(r: watch::Ref<'a, &'static str>) -> watch::Ref<'a, &'a str> {
+                    r
+                }
+
+                #[test]
+                fn refs_of_longer_lived_values_meet_shorter_ones() {
+                    let (_tx, rx) = watch::channel::<&'static str>("static");
+                    let local = String::from("local");
+                    let (_tx2, rx2) = watch::channel::<&str>(&local);
+                    assert_eq!(total(&[rx.borrow(), rx2.borrow()]), 11);
+                }
+            }
+        };
+    }
+    both!(ours, chan_watch);
+    both!(theirs, tokio::sync::watch);
+}
