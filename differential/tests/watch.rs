@@ -6,8 +6,8 @@
 //! panicking predicate) and of `Sender::closed`, subscribe, clone and drop
 //! of both handles, `Sender::new`, every count, `same_channel`, `Debug` of
 //! handles and `Ref`s, `Debug`/`Display` of every result). Each result is
-//! rendered with `Debug` (and errors with `Display`) and the strings must
-//! be equal. A failure names the seed and step.
+//! rendered with `Debug`, plain and alternate (`{:#?}`), and errors with
+//! `Display` too, and the strings must be equal. A failure names the seed and step.
 //!
 //! The values record their drops (`V`): after every step, the values
 //! each side has dropped so far, in order, must be equal, so a change in
@@ -60,8 +60,8 @@ struct Both<A, B> {
 
 fn show<T: Debug, E: Debug + std::fmt::Display>(r: &Result<T, E>) -> String {
     match r {
-        Ok(v) => format!("Ok({v:?})"),
-        Err(e) => format!("Err({e:?}) / {e}"),
+        Ok(v) => format!("Ok({v:?}) {v:#?}"),
+        Err(e) => format!("Err({e:?}) {e:#?} / {e}"),
     }
 }
 
@@ -216,8 +216,8 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let h = &rx[rng.below(rx.len())];
                 (
                     "borrow",
-                    format!("{:?}", h.ours.borrow()),
-                    format!("{:?}", h.theirs.borrow()),
+                    format!("{:?} {:#?}", h.ours.borrow(), h.ours.borrow()),
+                    format!("{:?} {:#?}", h.theirs.borrow(), h.theirs.borrow()),
                 )
             }
             13 if !rx.is_empty() => {
@@ -304,13 +304,13 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                     h.ours.receiver_count(),
                     h.ours.sender_count(),
                     h.ours.is_closed(),
-                    format!("{:?}", h.ours),
+                    format!("{:?} {:#?}", h.ours, h.ours),
                 );
                 let t = (
                     h.theirs.receiver_count(),
                     h.theirs.sender_count(),
                     h.theirs.is_closed(),
-                    format!("{:?}", h.theirs),
+                    format!("{:?} {:#?}", h.theirs, h.theirs),
                 );
                 ("sender counts", format!("{o:?}"), format!("{t:?}"))
             }
@@ -318,8 +318,8 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let h = &rx[rng.below(rx.len())];
                 (
                     "receiver debug",
-                    format!("{:?}", h.ours),
-                    format!("{:?}", h.theirs),
+                    format!("{:?} {:#?}", h.ours, h.ours),
+                    format!("{:?} {:#?}", h.theirs, h.theirs),
                 )
             }
             23 if rx.len() >= 2 || tx.len() >= 2 => {
@@ -418,6 +418,84 @@ fn strings_users_see_match_tokio() {
     let o = catch_unwind(|| otx.send(3).unwrap()).unwrap_err();
     let t = catch_unwind(|| ttx.send(3).unwrap()).unwrap_err();
     assert_eq!(o.downcast_ref::<String>(), t.downcast_ref::<String>());
+}
+
+/// Autoref-specialisation probe on a value: does its type implement the
+/// trait? (A runtime `bool`; the futures' types cannot be named.)
+macro_rules! implements {
+    ($e:expr, $($tr:tt)+) => {{
+        #[allow(dead_code)]
+        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+        #[allow(dead_code)]
+        trait No {
+            fn yes(&self) -> bool {
+                false
+            }
+        }
+        impl<T: ?Sized> No for Probe<T> {}
+        #[allow(dead_code)]
+        impl<T: ?Sized + $($tr)+> Probe<T> {
+            fn yes(&self) -> bool {
+                true
+            }
+        }
+        fn probe<T>(_: &T) -> Probe<T> {
+            Probe(core::marker::PhantomData)
+        }
+        probe(&$e).yes()
+    }};
+}
+
+/// The futures of `changed`, `wait_for` and `Sender::closed`, for a
+/// `Send + Sync`, a `!Sync` and a `!Send` payload: `Send`, `Sync`,
+/// `Unpin` and `UnwindSafe` as tokio's (a task spawned with
+/// `tokio::spawn(async move { rx.changed().await })` builds with either).
+/// Ours are also `RefUnwindSafe` where tokio's are not (tokio's hold a
+/// `Notified`): a superset, so no code that builds with tokio breaks.
+#[test]
+fn futures_have_tokios_auto_traits() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    let mut rows = Vec::new();
+    macro_rules! row {
+        ($what:expr, $o:expr, $t:expr) => {{
+            let (o, t) = ($o, $t);
+            let o = [
+                implements!(o, Send),
+                implements!(o, Sync),
+                implements!(o, Unpin),
+                implements!(o, UnwindSafe),
+                implements!(o, RefUnwindSafe),
+            ];
+            let t = [
+                implements!(t, Send),
+                implements!(t, Sync),
+                implements!(t, Unpin),
+                implements!(t, UnwindSafe),
+                implements!(t, RefUnwindSafe),
+            ];
+            rows.push(format!("{}: ours {o:?} tokio {t:?}", $what));
+            assert_eq!(o[..4], t[..4], "{}: Send, Sync, Unpin, UnwindSafe", $what);
+            assert!(!t[4] || o[4], "{}: RefUnwindSafe", $what);
+        }};
+    }
+    macro_rules! payload {
+        ($v:expr) => {{
+            let (ot, mut or) = ours::channel($v);
+            let (tt, mut tr) = theirs::channel($v);
+            let what = stringify!($v);
+            row!(format!("changed {what}"), or.changed(), tr.changed());
+            row!(
+                format!("wait_for {what}"),
+                or.wait_for(|_| true),
+                tr.wait_for(|_| true)
+            );
+            row!(format!("closed {what}"), ot.closed(), tt.closed());
+        }};
+    }
+    payload!(0_u32);
+    payload!(std::cell::Cell::new(0_u32));
+    payload!(Rc::new(0_u32));
+    println!("{}", rows.join("\n"));
 }
 
 mod auto_traits {
