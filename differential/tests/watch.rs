@@ -5,7 +5,11 @@
 //! `mark_unchanged`, a poll of `changed`, of `wait_for` (also with a
 //! panicking predicate) and of `Sender::closed`, subscribe, clone and drop
 //! of both handles, `Sender::new`, every count, `same_channel`, `Debug` of
-//! handles and `Ref`s, `Debug`/`Display` of every result). Each result is
+//! handles and `Ref`s, `Debug`/`Display` of every result); and futures of
+//! `changed`, `wait_for` and `Sender::closed` kept pending across steps
+//! (on handles of their own) with a counting waker: after every step,
+//! whether each was woken must agree, and so must what a re-poll (woken
+//! or not) returns; parked futures are also dropped mid-wait. Each result is
 //! rendered with `Debug`, plain and alternate (`{:#?}`), and errors with
 //! `Display` too, and the strings must be equal. A failure names the seed and step.
 //!
@@ -24,7 +28,9 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 
 use seqcast_differential::Rng;
 
@@ -75,6 +81,44 @@ fn poll_once<F: Future>(fut: F, f: impl FnOnce(F::Output) -> String) -> String {
     }
 }
 
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+type Fut = std::pin::Pin<Box<dyn Future<Output = String>>>;
+
+/// A future kept pending across steps (on handles of its own), polled
+/// with a counting waker: whether each side was woken since its last
+/// poll is compared after every step, and so is what a re-poll returns.
+struct Parked {
+    kind: &'static str,
+    ours: (Fut, Arc<Count>),
+    theirs: (Fut, Arc<Count>),
+}
+
+/// Polls with the counting waker (its count reset first).
+fn poll_counted((fut, count): &mut (Fut, Arc<Count>)) -> Option<String> {
+    count.0.store(0, Ordering::SeqCst);
+    let waker = Waker::from(Arc::clone(count));
+    match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Pending => None,
+        Poll::Ready(s) => Some(s),
+    }
+}
+
+fn woken((_, count): &(Fut, Arc<Count>)) -> bool {
+    count.0.load(Ordering::SeqCst) > 0
+}
+
 fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
     let mut rng = Rng::new(seed);
     // What each side has dropped, in order.
@@ -99,8 +143,9 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
         });
     }
     let mut next = 0_u64;
+    let mut parked: Vec<Parked> = Vec::new();
     for step in 0..steps {
-        let op = rng.below(25);
+        let op = rng.below(30);
         let (what, a, b): (&str, String, String) = match op {
             0..=1 if !tx.is_empty() => {
                 let h = &tx[rng.below(tx.len())];
@@ -360,9 +405,107 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 );
                 ("borrow held: borrow, Debug", o, th)
             }
+            25..=26 if parked.len() < 3 && (!rx.is_empty() || !tx.is_empty()) => {
+                // Parks `changed` or `wait_for` on a clone of a receiver,
+                // or `closed` on a clone of a sender, and polls it once.
+                let kind = rng.below(3);
+                let m = 1 + rng.below(3) as u64;
+                let mut p = if kind < 2 && !rx.is_empty() {
+                    let h = &rx[rng.below(rx.len())];
+                    let (mut o, mut t) = (h.ours.clone(), h.theirs.clone());
+                    let (ours, theirs): (Fut, Fut) = if kind == 0 {
+                        (
+                            Box::pin(async move {
+                                let r = o.changed().await;
+                                format!("{} {o:?}", show(&r))
+                            }),
+                            Box::pin(async move {
+                                let r = t.changed().await;
+                                format!("{} {t:?}", show(&r))
+                            }),
+                        )
+                    } else {
+                        (
+                            Box::pin(async move { show(&o.wait_for(|v| v.0 % m == 0).await) }),
+                            Box::pin(async move { show(&t.wait_for(|v| v.0 % m == 0).await) }),
+                        )
+                    };
+                    Parked {
+                        kind: if kind == 0 { "changed" } else { "wait_for" },
+                        ours: (ours, Arc::default()),
+                        theirs: (theirs, Arc::default()),
+                    }
+                } else if !tx.is_empty() {
+                    let h = &tx[rng.below(tx.len())];
+                    let (o, t) = (h.ours.clone(), h.theirs.clone());
+                    Parked {
+                        kind: "closed",
+                        ours: (
+                            Box::pin(async move {
+                                o.closed().await;
+                                format!("{o:?}")
+                            }),
+                            Arc::default(),
+                        ),
+                        theirs: (
+                            Box::pin(async move {
+                                t.closed().await;
+                                format!("{t:?}")
+                            }),
+                            Arc::default(),
+                        ),
+                    }
+                } else {
+                    continue;
+                };
+                let (a, b) = (poll_counted(&mut p.ours), poll_counted(&mut p.theirs));
+                let what = match (a.is_some(), p.kind) {
+                    (true, _) => "park: ready at once",
+                    (false, "closed") => "park closed",
+                    (false, "changed") => "park changed",
+                    (false, _) => "park wait_for",
+                };
+                if a.is_none() {
+                    parked.push(p);
+                }
+                (what, format!("{a:?}"), format!("{b:?}"))
+            }
+            27..=28 if !parked.is_empty() => {
+                // Re-polls a parked future (woken or not: a poll without a
+                // wake-up must stay pending on both sides).
+                let i = rng.below(parked.len());
+                let p = &mut parked[i];
+                let was = woken(&p.ours);
+                let (a, b) = (poll_counted(&mut p.ours), poll_counted(&mut p.theirs));
+                let what = match (a.is_some(), was) {
+                    (true, _) => "parked: ready",
+                    (false, true) => "parked: woken, still pending",
+                    (false, false) => "parked: pending",
+                };
+                if a.is_some() {
+                    parked.swap_remove(i);
+                }
+                (what, format!("{a:?}"), format!("{b:?}"))
+            }
+            29 if !parked.is_empty() => {
+                // Cancels a parked future: it must leave nothing behind.
+                let i = rng.below(parked.len());
+                drop(parked.swap_remove(i));
+                ("parked: dropped", String::new(), String::new())
+            }
             _ => continue,
         };
         *ran.entry(what).or_default() += 1;
+        for p in &parked {
+            // Woken since its last poll: the same on both sides (a missed
+            // or a spurious wake-up differs).
+            let (o, t) = (woken(&p.ours), woken(&p.theirs));
+            assert_eq!(
+                o, t,
+                "seed {seed}, step {step}: after `{what}`, a parked `{}` was woken (left: ours, right: tokio)",
+                p.kind
+            );
+        }
         if what.starts_with("send") && a.starts_with("Err") {
             *ran.entry("send: no receiver").or_default() += 1;
         }
@@ -385,7 +528,7 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
             "seed {seed}, step {step}: after `{what}`, the values dropped differ (left: ours, right: tokio)"
         );
     }
-    drop((tx, rx));
+    drop((tx, rx, parked));
     assert_eq!(
         *olog.borrow(),
         *tlog.borrow(),
@@ -397,15 +540,21 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
 #[test]
 fn random_sequences_match_tokio() {
     // The panicking closures are expected: keep their messages out of the
-    // output.
-    std::panic::set_hook(Box::new(|_| {}));
+    // output, and only theirs (a failed comparison must still print).
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<&str>();
+        if !matches!(msg, Some(&("in send_modify" | "predicate"))) {
+            default(info);
+        }
+    }));
     let mut ran = std::collections::BTreeMap::new();
     for seed in 0..1500 {
         run(seed, 400, &mut ran);
     }
     let _ = std::panic::take_hook();
     println!("{ran:#?}");
-    assert_eq!(ran.len(), 28, "{ran:?}");
+    assert_eq!(ran.len(), 36, "{ran:?}");
     assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
 }
 
