@@ -202,7 +202,11 @@ fn weak_sender_and_streams_after_the_close() {
     assert!(Pin::new(&mut s3).poll_next(&mut cx).is_ready_and_none());
     assert_eq!(count.count(), 0, "nothing waited, nothing woken");
     drop((s, s2, s3, rx));
-    assert_eq!(Rc::strong_count(&value), 2, "the weak sender keeps the value");
+    assert_eq!(
+        Rc::strong_count(&value),
+        2,
+        "the weak sender keeps the value"
+    );
     drop(weak);
     assert_eq!(Rc::strong_count(&value), 1, "dropped with the last handle");
 }

@@ -516,5 +516,9 @@ fn borrow_or_send_inside_send_modify_waits_as_tokio() {
         }),
     ];
     assert_eq!(theirs, [Err(()); 3], "tokio no longer waits");
-    assert_eq!(ours, [Err(()); 3], "rx.borrow, tx.borrow, send inside send_modify");
+    assert_eq!(
+        ours,
+        [Err(()); 3],
+        "rx.borrow, tx.borrow, send inside send_modify"
+    );
 }
