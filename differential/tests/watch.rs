@@ -5,9 +5,13 @@
 //! `mark_unchanged`, a poll of `changed`, of `wait_for` (also with a
 //! panicking predicate) and of `Sender::closed`, subscribe, clone and drop
 //! of both handles, `Sender::new`, every count, `same_channel`, `Debug` of
-//! handles and `Ref`s, `Debug`/`Display` of every result). Each result is
-//! rendered with `Debug` (and errors with `Display`) and the strings must
-//! be equal. A failure names the seed and step.
+//! handles and `Ref`s, `Debug`/`Display` of every result); and futures of
+//! `changed`, `wait_for` and `Sender::closed` kept pending across steps
+//! (on handles of their own) with a counting waker: after every step,
+//! whether each was woken must agree, and so must what a re-poll (woken
+//! or not) returns; parked futures are also dropped mid-wait. Each result is
+//! rendered with `Debug`, plain and alternate (`{:#?}`), and errors with
+//! `Display` too, and the strings must be equal. A failure names the seed and step.
 //!
 //! The values record their drops (`V`): after every step, the values
 //! each side has dropped so far, in order, must be equal, so a change in
@@ -24,7 +28,9 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 
 use seqcast_differential::Rng;
 
@@ -60,8 +66,8 @@ struct Both<A, B> {
 
 fn show<T: Debug, E: Debug + std::fmt::Display>(r: &Result<T, E>) -> String {
     match r {
-        Ok(v) => format!("Ok({v:?})"),
-        Err(e) => format!("Err({e:?}) / {e}"),
+        Ok(v) => format!("Ok({v:?}) {v:#?}"),
+        Err(e) => format!("Err({e:?}) {e:#?} / {e}"),
     }
 }
 
@@ -73,6 +79,44 @@ fn poll_once<F: Future>(fut: F, f: impl FnOnce(F::Output) -> String) -> String {
         Poll::Pending => "Pending".into(),
         Poll::Ready(v) => format!("Ready({})", f(v)),
     }
+}
+
+/// A waker that counts its wake-ups.
+#[derive(Default)]
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+type Fut = std::pin::Pin<Box<dyn Future<Output = String>>>;
+
+/// A future kept pending across steps (on handles of its own), polled
+/// with a counting waker: whether each side was woken since its last
+/// poll is compared after every step, and so is what a re-poll returns.
+struct Parked {
+    kind: &'static str,
+    ours: (Fut, Arc<Count>),
+    theirs: (Fut, Arc<Count>),
+}
+
+/// Polls with the counting waker (its count reset first).
+fn poll_counted((fut, count): &mut (Fut, Arc<Count>)) -> Option<String> {
+    count.0.store(0, Ordering::SeqCst);
+    let waker = Waker::from(Arc::clone(count));
+    match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Pending => None,
+        Poll::Ready(s) => Some(s),
+    }
+}
+
+fn woken((_, count): &(Fut, Arc<Count>)) -> bool {
+    count.0.load(Ordering::SeqCst) > 0
 }
 
 fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
@@ -99,8 +143,9 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
         });
     }
     let mut next = 0_u64;
+    let mut parked: Vec<Parked> = Vec::new();
     for step in 0..steps {
-        let op = rng.below(25);
+        let op = rng.below(30);
         let (what, a, b): (&str, String, String) = match op {
             0..=1 if !tx.is_empty() => {
                 let h = &tx[rng.below(tx.len())];
@@ -216,8 +261,8 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let h = &rx[rng.below(rx.len())];
                 (
                     "borrow",
-                    format!("{:?}", h.ours.borrow()),
-                    format!("{:?}", h.theirs.borrow()),
+                    format!("{:?} {:#?}", h.ours.borrow(), h.ours.borrow()),
+                    format!("{:?} {:#?}", h.theirs.borrow(), h.theirs.borrow()),
                 )
             }
             13 if !rx.is_empty() => {
@@ -304,13 +349,13 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                     h.ours.receiver_count(),
                     h.ours.sender_count(),
                     h.ours.is_closed(),
-                    format!("{:?}", h.ours),
+                    format!("{:?} {:#?}", h.ours, h.ours),
                 );
                 let t = (
                     h.theirs.receiver_count(),
                     h.theirs.sender_count(),
                     h.theirs.is_closed(),
-                    format!("{:?}", h.theirs),
+                    format!("{:?} {:#?}", h.theirs, h.theirs),
                 );
                 ("sender counts", format!("{o:?}"), format!("{t:?}"))
             }
@@ -318,8 +363,8 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 let h = &rx[rng.below(rx.len())];
                 (
                     "receiver debug",
-                    format!("{:?}", h.ours),
-                    format!("{:?}", h.theirs),
+                    format!("{:?} {:#?}", h.ours, h.ours),
+                    format!("{:?} {:#?}", h.theirs, h.theirs),
                 )
             }
             23 if rx.len() >= 2 || tx.len() >= 2 => {
@@ -360,9 +405,107 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 );
                 ("borrow held: borrow, Debug", o, th)
             }
+            25..=26 if parked.len() < 3 && (!rx.is_empty() || !tx.is_empty()) => {
+                // Parks `changed` or `wait_for` on a clone of a receiver,
+                // or `closed` on a clone of a sender, and polls it once.
+                let kind = rng.below(3);
+                let m = 1 + rng.below(3) as u64;
+                let mut p = if kind < 2 && !rx.is_empty() {
+                    let h = &rx[rng.below(rx.len())];
+                    let (mut o, mut t) = (h.ours.clone(), h.theirs.clone());
+                    let (ours, theirs): (Fut, Fut) = if kind == 0 {
+                        (
+                            Box::pin(async move {
+                                let r = o.changed().await;
+                                format!("{} {o:?}", show(&r))
+                            }),
+                            Box::pin(async move {
+                                let r = t.changed().await;
+                                format!("{} {t:?}", show(&r))
+                            }),
+                        )
+                    } else {
+                        (
+                            Box::pin(async move { show(&o.wait_for(|v| v.0 % m == 0).await) }),
+                            Box::pin(async move { show(&t.wait_for(|v| v.0 % m == 0).await) }),
+                        )
+                    };
+                    Parked {
+                        kind: if kind == 0 { "changed" } else { "wait_for" },
+                        ours: (ours, Arc::default()),
+                        theirs: (theirs, Arc::default()),
+                    }
+                } else if !tx.is_empty() {
+                    let h = &tx[rng.below(tx.len())];
+                    let (o, t) = (h.ours.clone(), h.theirs.clone());
+                    Parked {
+                        kind: "closed",
+                        ours: (
+                            Box::pin(async move {
+                                o.closed().await;
+                                format!("{o:?}")
+                            }),
+                            Arc::default(),
+                        ),
+                        theirs: (
+                            Box::pin(async move {
+                                t.closed().await;
+                                format!("{t:?}")
+                            }),
+                            Arc::default(),
+                        ),
+                    }
+                } else {
+                    continue;
+                };
+                let (a, b) = (poll_counted(&mut p.ours), poll_counted(&mut p.theirs));
+                let what = match (a.is_some(), p.kind) {
+                    (true, _) => "park: ready at once",
+                    (false, "closed") => "park closed",
+                    (false, "changed") => "park changed",
+                    (false, _) => "park wait_for",
+                };
+                if a.is_none() {
+                    parked.push(p);
+                }
+                (what, format!("{a:?}"), format!("{b:?}"))
+            }
+            27..=28 if !parked.is_empty() => {
+                // Re-polls a parked future (woken or not: a poll without a
+                // wake-up must stay pending on both sides).
+                let i = rng.below(parked.len());
+                let p = &mut parked[i];
+                let was = woken(&p.ours);
+                let (a, b) = (poll_counted(&mut p.ours), poll_counted(&mut p.theirs));
+                let what = match (a.is_some(), was) {
+                    (true, _) => "parked: ready",
+                    (false, true) => "parked: woken, still pending",
+                    (false, false) => "parked: pending",
+                };
+                if a.is_some() {
+                    parked.swap_remove(i);
+                }
+                (what, format!("{a:?}"), format!("{b:?}"))
+            }
+            29 if !parked.is_empty() => {
+                // Cancels a parked future: it must leave nothing behind.
+                let i = rng.below(parked.len());
+                drop(parked.swap_remove(i));
+                ("parked: dropped", String::new(), String::new())
+            }
             _ => continue,
         };
         *ran.entry(what).or_default() += 1;
+        for p in &parked {
+            // Woken since its last poll: the same on both sides (a missed
+            // or a spurious wake-up differs).
+            let (o, t) = (woken(&p.ours), woken(&p.theirs));
+            assert_eq!(
+                o, t,
+                "seed {seed}, step {step}: after `{what}`, a parked `{}` was woken (left: ours, right: tokio)",
+                p.kind
+            );
+        }
         if what.starts_with("send") && a.starts_with("Err") {
             *ran.entry("send: no receiver").or_default() += 1;
         }
@@ -385,7 +528,7 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
             "seed {seed}, step {step}: after `{what}`, the values dropped differ (left: ours, right: tokio)"
         );
     }
-    drop((tx, rx));
+    drop((tx, rx, parked));
     assert_eq!(
         *olog.borrow(),
         *tlog.borrow(),
@@ -397,15 +540,21 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
 #[test]
 fn random_sequences_match_tokio() {
     // The panicking closures are expected: keep their messages out of the
-    // output.
-    std::panic::set_hook(Box::new(|_| {}));
+    // output, and only theirs (a failed comparison must still print).
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<&str>();
+        if !matches!(msg, Some(&("in send_modify" | "predicate"))) {
+            default(info);
+        }
+    }));
     let mut ran = std::collections::BTreeMap::new();
     for seed in 0..1500 {
         run(seed, 400, &mut ran);
     }
     let _ = std::panic::take_hook();
     println!("{ran:#?}");
-    assert_eq!(ran.len(), 28, "{ran:?}");
+    assert_eq!(ran.len(), 36, "{ran:?}");
     assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
 }
 
@@ -418,6 +567,84 @@ fn strings_users_see_match_tokio() {
     let o = catch_unwind(|| otx.send(3).unwrap()).unwrap_err();
     let t = catch_unwind(|| ttx.send(3).unwrap()).unwrap_err();
     assert_eq!(o.downcast_ref::<String>(), t.downcast_ref::<String>());
+}
+
+/// Autoref-specialisation probe on a value: does its type implement the
+/// trait? (A runtime `bool`; the futures' types cannot be named.)
+macro_rules! implements {
+    ($e:expr, $($tr:tt)+) => {{
+        #[allow(dead_code)]
+        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+        #[allow(dead_code)]
+        trait No {
+            fn yes(&self) -> bool {
+                false
+            }
+        }
+        impl<T: ?Sized> No for Probe<T> {}
+        #[allow(dead_code)]
+        impl<T: ?Sized + $($tr)+> Probe<T> {
+            fn yes(&self) -> bool {
+                true
+            }
+        }
+        fn probe<T>(_: &T) -> Probe<T> {
+            Probe(core::marker::PhantomData)
+        }
+        probe(&$e).yes()
+    }};
+}
+
+/// The futures of `changed`, `wait_for` and `Sender::closed`, for a
+/// `Send + Sync`, a `!Sync` and a `!Send` payload: `Send`, `Sync`,
+/// `Unpin` and `UnwindSafe` as tokio's (a task spawned with
+/// `tokio::spawn(async move { rx.changed().await })` builds with either).
+/// Ours are also `RefUnwindSafe` where tokio's are not (tokio's hold a
+/// `Notified`): a superset, so no code that builds with tokio breaks.
+#[test]
+fn futures_have_tokios_auto_traits() {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    let mut rows = Vec::new();
+    macro_rules! row {
+        ($what:expr, $o:expr, $t:expr) => {{
+            let (o, t) = ($o, $t);
+            let o = [
+                implements!(o, Send),
+                implements!(o, Sync),
+                implements!(o, Unpin),
+                implements!(o, UnwindSafe),
+                implements!(o, RefUnwindSafe),
+            ];
+            let t = [
+                implements!(t, Send),
+                implements!(t, Sync),
+                implements!(t, Unpin),
+                implements!(t, UnwindSafe),
+                implements!(t, RefUnwindSafe),
+            ];
+            rows.push(format!("{}: ours {o:?} tokio {t:?}", $what));
+            assert_eq!(o[..4], t[..4], "{}: Send, Sync, Unpin, UnwindSafe", $what);
+            assert!(!t[4] || o[4], "{}: RefUnwindSafe", $what);
+        }};
+    }
+    macro_rules! payload {
+        ($v:expr) => {{
+            let (ot, mut or) = ours::channel($v);
+            let (tt, mut tr) = theirs::channel($v);
+            let what = stringify!($v);
+            row!(format!("changed {what}"), or.changed(), tr.changed());
+            row!(
+                format!("wait_for {what}"),
+                or.wait_for(|_| true),
+                tr.wait_for(|_| true)
+            );
+            row!(format!("closed {what}"), ot.closed(), tt.closed());
+        }};
+    }
+    payload!(0_u32);
+    payload!(std::cell::Cell::new(0_u32));
+    payload!(Rc::new(0_u32));
+    println!("{}", rows.join("\n"));
 }
 
 mod auto_traits {
@@ -451,4 +678,37 @@ mod auto_traits {
     assert_impl_all!(theirs::error::SendError<u8>: Send, Sync, Copy, Eq, std::error::Error);
     assert_impl_all!(ours::error::RecvError: Send, Sync, Clone, std::error::Error);
     assert_impl_all!(theirs::error::RecvError: Send, Sync, Clone, std::error::Error);
+}
+
+/// tokio's `Ref<'a, T>` is covariant in `T` (it wraps std's
+/// `RwLockReadGuard<'a, T>`, a `NonNull<T>`), so `Ref`s of a
+/// `&'static str` channel and of a `&'local str` channel meet at the
+/// shorter lifetime. A user's code like this must build with ours too.
+mod variance {
+    macro_rules! both {
+        ($m:ident, $w:path) => {
+            mod $m {
+                use $w as watch;
+
+                fn total<'a>(refs: &[watch::Ref<'a, &'a str>]) -> usize {
+                    refs.iter().map(|r| r.len()).sum()
+                }
+
+                #[allow(dead_code)]
+                fn shorten<'a>(r: watch::Ref<'a, &'static str>) -> watch::Ref<'a, &'a str> {
+                    r
+                }
+
+                #[test]
+                fn refs_of_longer_lived_values_meet_shorter_ones() {
+                    let (_tx, rx) = watch::channel::<&'static str>("static");
+                    let local = String::from("local");
+                    let (_tx2, rx2) = watch::channel::<&str>(&local);
+                    assert_eq!(total(&[rx.borrow(), rx2.borrow()]), 11);
+                }
+            }
+        };
+    }
+    both!(ours, chan_watch);
+    both!(theirs, tokio::sync::watch);
 }

@@ -4,6 +4,7 @@ use core::fmt;
 use core::future::poll_fn;
 use core::marker::PhantomData;
 use core::ops;
+use core::ptr::NonNull;
 
 use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
@@ -11,7 +12,7 @@ use ring_core::sync::atomic::Ordering;
 use crate::coop::cooperative;
 use crate::error::RecvError;
 use crate::shared::Shared;
-use crate::slot::Slot;
+use crate::slot::{Parking, Slot};
 use crate::state::Version;
 use crate::stream::WatchStream;
 use crate::wait::Waiter;
@@ -54,24 +55,29 @@ pub struct Receiver<T> {
 /// assert_eq!(*rx.borrow(), 2);
 /// ```
 pub struct Ref<'a, T> {
-    /// Read-locked by this `Ref` until its drop.
-    slot: &'a Slot<T>,
-    shared: &'a Shared<T>,
+    /// The slot this `Ref` read-locks until its drop: a `&'a Slot<T>`
+    /// with `T` erased, so that `Ref` is covariant in `T` as tokio's is
+    /// (a `RwLockReadGuard<'a, T>`, which holds a `NonNull<T>`):
+    /// `&Slot<T>` is invariant in `T` (the slot's `UnsafeCell`). Read
+    /// back through [`Ref::slot`].
+    slot: NonNull<()>,
+    /// The channel's sleepers, for the unlock (no `T` in it).
+    parking: &'a Parking,
     has_changed: bool,
     /// `!Send`, as tokio's (a read guard): the unlock may run the
     /// replaced value's drop, on the thread that made the `Ref`. The
-    /// `&T` gives tokio's unwind safety (a read guard's: `T:
-    /// RefUnwindSafe`).
+    /// `&'a T` makes the `Ref` covariant in `'a` and `T` and gives
+    /// tokio's unwind safety (a read guard's: `T: RefUnwindSafe`).
     _not_send: PhantomData<(&'a T, *const ())>,
 }
 
 // SAFETY: through a shared `&Ref` another thread gets only `&T` (`Deref`,
-// `Debug`) and `has_changed`; the `&Slot<T>` and `&Shared<T>` the `Ref`
-// also holds are used only by its `drop`, which needs the `Ref` itself
-// (and a `Ref` is `!Send`: `_not_send`). So sharing a `Ref` shares a `&T`
-// and nothing else, as tokio's `RwLockReadGuard`-based `Ref` does: `Sync`
-// when `T: Sync`, without the auto impl's `T: Send` (from `&Slot<T>`, a
-// lock around `T`) and despite `_not_send`.
+// `Debug`) and `has_changed`; the slot pointer and `&Parking` the `Ref`
+// also holds are used for the unlock only, by its `drop`, which needs the
+// `Ref` itself (and a `Ref` is `!Send`: `_not_send`). So sharing a `Ref`
+// shares a `&T` and nothing else, as tokio's `RwLockReadGuard`-based
+// `Ref` does: `Sync` when `T: Sync`, despite the raw pointer and
+// `_not_send`.
 unsafe impl<T: Sync> Sync for Ref<'_, T> {}
 
 impl<T> Ref<'_, T> {
@@ -99,7 +105,7 @@ impl<T> ops::Deref for Ref<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: this `Ref` holds the slot's read lock until its drop,
         // which needs `&mut self`, so the borrow ends first.
-        unsafe { self.slot.entry() }
+        unsafe { self.slot().entry() }
             .value
             .as_ref()
             .expect("a Ref's slot holds a value while it is read")
@@ -109,7 +115,8 @@ impl<T> ops::Deref for Ref<'_, T> {
 impl<T> Drop for Ref<'_, T> {
     fn drop(&mut self) {
         // The last reader of a replaced value drops it (slot.rs).
-        self.shared.read_unlock(self.slot);
+        // Dropped outside every lock (`T::drop` may use the channel).
+        drop(self.slot().read_unlock(self.parking));
     }
 }
 
@@ -123,6 +130,22 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
 }
 
 impl<'a, T> Ref<'a, T> {
+    /// The slot this `Ref` read-locks.
+    fn slot(&self) -> &Slot<T> {
+        // SAFETY: `slot` was made (in `current`) from a `&'a Slot<U>` of
+        // the channel this `Ref` borrows for `'a`, and slots live as long
+        // as the channel (never freed before it), so the pointer is valid
+        // and aligned. `T` is `U` or, through the covariance this erasure
+        // exists for, a supertype of `U`: the same type but for lifetimes,
+        // so `Slot<T>` has `Slot<U>`'s layout and drop glue. Through it
+        // the `Ref` only reads a `&T` (a `&U` seen with shorter
+        // lifetimes: what covariance allows) and, in `read_unlock`, may
+        // take the replaced value out and drop it (writing `None`, valid
+        // for both); it never writes a `T` into the slot, the one thing
+        // invariance would guard against.
+        unsafe { self.slot.cast::<Slot<T>>().as_ref() }
+    }
+
     /// A `Ref` of the current value; `seen` is the receiver's version, if
     /// any (`None`: the sender's borrow, never changed). Returns the
     /// value's version too.
@@ -131,8 +154,8 @@ impl<'a, T> Ref<'a, T> {
         // SAFETY: read-locked by `read`; the `Ref` made below unlocks it.
         let version = unsafe { slot.entry() }.version;
         let r = Ref {
-            slot,
-            shared,
+            slot: NonNull::from(slot).cast(),
+            parking: shared.parking(),
             has_changed: seen.is_some_and(|v| v != version),
             _not_send: PhantomData,
         };

@@ -95,6 +95,12 @@ impl<T> Sender<T> {
     /// waits for the `Ref`s of the value it found, then modifies the value
     /// sent.
     ///
+    /// `modify` runs holding the value's write lock, as tokio's does:
+    /// inside it, a `borrow` of this channel (from any handle) or another
+    /// write (`send`, `send_modify`, ...) on the same thread waits for
+    /// ever, as with tokio; a handle's `Debug` prints `<locked>` for the
+    /// value instead of waiting (tokio's does too).
+    ///
     /// # Panics
     ///
     /// If `modify` panics, the panic propagates after the lock is

@@ -164,8 +164,14 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Unlocks a read of `slot` (a `Ref`'s drop, a borrow's back-out,
-    /// `Debug`); the last reader of a replaced value drops it here.
+    /// Where the slots' sleepers wait, for a [`Ref`](crate::Ref)'s unlock
+    /// (which calls `Slot::read_unlock` itself: its slot's `T` is erased).
+    pub(crate) fn parking(&self) -> &Parking {
+        &self.parking
+    }
+
+    /// Unlocks a read of `slot` (a borrow's back-out, `Debug`); the last
+    /// reader of a replaced value drops it here.
     #[inline]
     pub(crate) fn read_unlock(&self, slot: &Slot<T>) {
         // Dropped outside every lock (`T::drop` may use the channel).

@@ -159,3 +159,64 @@ async fn tasks_see_the_last_value() {
         assert_eq!(t.await.unwrap(), n);
     }
 }
+
+/// The extras once every sender is gone: a `WeakSender` neither upgrades
+/// nor keeps the channel open, counts 0 strong and itself weak, and keeps
+/// the value alive (as an `Arc` would) until the last handle of any kind
+/// goes; streams made after the close yield what they promise, then end
+/// (and stay ended).
+#[test]
+fn weak_sender_and_streams_after_the_close() {
+    use std::rc::Rc;
+    let value = Rc::new(5);
+    let (tx, rx) = channel(Rc::clone(&value));
+    let weak = tx.downgrade();
+    tx.send_modify(|_| {}); // an unseen version
+    drop(tx);
+    assert!(weak.upgrade().is_none());
+    assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+    assert_eq!(format!("{weak:?}"), "WeakSender { .. }");
+    assert!(rx.is_closed());
+    assert!(rx.has_changed().is_err());
+    let (waker, count) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    // `new`: the current value (seen or not), then the end.
+    let mut s = rx.clone().into_stream();
+    assert_eq!(
+        Pin::new(&mut s).poll_next(&mut cx).map(|v| v.map(|v| *v)),
+        Poll::Ready(Some(5))
+    );
+    assert!(Pin::new(&mut s).poll_next(&mut cx).is_ready_and_none());
+    assert!(Pin::new(&mut s).poll_next(&mut cx).is_ready_and_none());
+    // `from_changes`: the unseen value, then the end.
+    let mut s2 = WatchStream::from_changes(rx.clone());
+    assert_eq!(
+        Pin::new(&mut s2).poll_next(&mut cx).map(|v| v.map(|v| *v)),
+        Poll::Ready(Some(5))
+    );
+    assert!(Pin::new(&mut s2).poll_next(&mut cx).is_ready_and_none());
+    // `from_changes` of a receiver that saw it: the end at once.
+    let mut seen = rx.clone();
+    seen.borrow_and_update();
+    let mut s3 = WatchStream::from_changes(seen);
+    assert!(Pin::new(&mut s3).poll_next(&mut cx).is_ready_and_none());
+    assert_eq!(count.count(), 0, "nothing waited, nothing woken");
+    drop((s, s2, s3, rx));
+    assert_eq!(
+        Rc::strong_count(&value),
+        2,
+        "the weak sender keeps the value"
+    );
+    drop(weak);
+    assert_eq!(Rc::strong_count(&value), 1, "dropped with the last handle");
+}
+
+trait ReadyNone {
+    fn is_ready_and_none(&self) -> bool;
+}
+
+impl<T> ReadyNone for Poll<Option<T>> {
+    fn is_ready_and_none(&self) -> bool {
+        matches!(self, Poll::Ready(None))
+    }
+}

@@ -474,3 +474,51 @@ fn borrow_then_send_modify_on_one_thread_waits_as_documented() {
         "send_modify did not wait for a Ref of its own thread"
     );
 }
+
+/// Inside a `send_modify` closure, a `borrow` (of a receiver or of the
+/// sender) or a `send` on the same thread waits for ever (the closure
+/// holds the value's write lock), side by side with tokio's, which does
+/// the same; a handle's `Debug` there prints `<locked>` (hostile.rs).
+/// As `send_modify`'s docs say. Bounded: the workers stay blocked.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "leaves threads blocked for ever, which Miri reports as a leak"
+)]
+fn borrow_or_send_inside_send_modify_waits_as_tokio() {
+    let limit = Duration::from_millis(300);
+    let ours = [
+        within(limit, || {
+            let (tx, rx) = chan_watch::channel(0_u32);
+            tx.send_modify(|_| drop(rx.borrow()));
+        }),
+        within(limit, || {
+            let (tx, _rx) = chan_watch::channel(0_u32);
+            tx.send_modify(|_| drop(tx.borrow()));
+        }),
+        within(limit, || {
+            let (tx, _rx) = chan_watch::channel(0_u32);
+            tx.send_modify(|_| tx.send(1).unwrap());
+        }),
+    ];
+    let theirs = [
+        within(limit, || {
+            let (tx, rx) = tokio::sync::watch::channel(0_u32);
+            tx.send_modify(|_| drop(rx.borrow()));
+        }),
+        within(limit, || {
+            let (tx, _rx) = tokio::sync::watch::channel(0_u32);
+            tx.send_modify(|_| drop(tx.borrow()));
+        }),
+        within(limit, || {
+            let (tx, _rx) = tokio::sync::watch::channel(0_u32);
+            tx.send_modify(|_| tx.send(1).unwrap());
+        }),
+    ];
+    assert_eq!(theirs, [Err(()); 3], "tokio no longer waits");
+    assert_eq!(
+        ours,
+        [Err(()); 3],
+        "rx.borrow, tx.borrow, send inside send_modify"
+    );
+}
