@@ -2,8 +2,11 @@
 //! random sequences of every single-threaded operation of tokio's API
 //! (send, subscribe, resubscribe, try_recv, a poll of `recv`, drops of
 //! receivers and senders, clone, downgrade/upgrade, every count, `len`,
-//! `is_empty`, `is_closed`, `Debug` of handles, `Debug`/`Display` of every
-//! result), on capacities from 1 to 40 (powers of two and others). Each
+//! `is_empty`, `is_closed`, the weak handles' counts, `same_channel` within
+//! and across channels, a poll of `Sender::closed`, bursts of sends that lag
+//! receivers by more than a lap, `Debug` of handles, `Debug`/`Display` of
+//! every result), on capacities from 1 to 40 (powers of two and others),
+//! starting from `channel` or from `Sender::new` (no receiver). Each
 //! result is rendered with `Debug` (and errors with `Display`) and the
 //! strings must be equal. A failure names the seed and step.
 //!
@@ -31,6 +34,9 @@ struct Pair {
     tx: Vec<Both<ours::Sender<u64>, theirs::Sender<u64>>>,
     weak: Vec<Both<ours::WeakSender<u64>, theirs::WeakSender<u64>>>,
     rx: Vec<Both<ours::Receiver<u64>, theirs::Receiver<u64>>>,
+    /// A second channel's handles, for `same_channel` against another channel.
+    other: Both<ours::Sender<u64>, theirs::Sender<u64>>,
+    other_rx: Both<ours::Receiver<u64>, theirs::Receiver<u64>>,
 }
 
 /// `Debug` of a result; for an error also its `Display`.
@@ -58,22 +64,41 @@ fn show_poll<T: Debug, E: Debug + std::fmt::Display>(p: Poll<Result<T, E>>) -> S
 fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static str, usize>) {
     let mut rng = Rng::new(seed);
     let capacity = 1 + rng.below(40);
-    let (otx, orx) = ours::channel::<u64>(capacity);
-    let (ttx, trx) = theirs::channel::<u64>(capacity);
+    // One run in four starts from `Sender::new`: no receiver yet.
+    let from_new = rng.below(4) == 0;
+    let (otx, ttx) = (
+        ours::Sender::<u64>::new(capacity),
+        theirs::Sender::<u64>::new(capacity),
+    );
+    let rx = if from_new {
+        Vec::new()
+    } else {
+        vec![Both {
+            ours: otx.subscribe(),
+            theirs: ttx.subscribe(),
+        }]
+    };
+    let (oo, oorx) = ours::channel::<u64>(capacity);
+    let (to, torx) = theirs::channel::<u64>(capacity);
     let mut p = Pair {
         tx: vec![Both {
             ours: otx,
             theirs: ttx,
         }],
         weak: Vec::new(),
-        rx: vec![Both {
-            ours: orx,
-            theirs: trx,
-        }],
+        rx,
+        other: Both {
+            ours: oo,
+            theirs: to,
+        },
+        other_rx: Both {
+            ours: oorx,
+            theirs: torx,
+        },
     };
     let mut next_value = 0_u64;
     for step in 0..steps {
-        let op = rng.below(16);
+        let op = rng.below(20);
         let (what, a, b): (&str, String, String) = match op {
             // send (weighted: three ops of sixteen)
             0..=2 if !p.tx.is_empty() => {
@@ -200,11 +225,79 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
                 );
                 ("receiver counts", format!("{o:?}"), format!("{t:?}"))
             }
+            // The weak handles' own counts and `Debug`.
+            16 if !p.weak.is_empty() => {
+                let h = &p.weak[rng.below(p.weak.len())];
+                let o = (
+                    h.ours.strong_count(),
+                    h.ours.weak_count(),
+                    format!("{:?}", h.ours),
+                );
+                let t = (
+                    h.theirs.strong_count(),
+                    h.theirs.weak_count(),
+                    format!("{:?}", h.theirs),
+                );
+                ("weak counts", format!("{o:?}"), format!("{t:?}"))
+            }
+            // `same_channel`: two handles of this channel, and one of another.
+            17 if !p.tx.is_empty() || !p.rx.is_empty() => {
+                let (o, t) = if !p.tx.is_empty() && (p.rx.is_empty() || rng.below(2) == 0) {
+                    let a = &p.tx[rng.below(p.tx.len())];
+                    let b = &p.tx[rng.below(p.tx.len())];
+                    (
+                        (
+                            a.ours.same_channel(&b.ours),
+                            a.ours.same_channel(&p.other.ours),
+                        ),
+                        (
+                            a.theirs.same_channel(&b.theirs),
+                            a.theirs.same_channel(&p.other.theirs),
+                        ),
+                    )
+                } else {
+                    let a = &p.rx[rng.below(p.rx.len())];
+                    let b = &p.rx[rng.below(p.rx.len())];
+                    (
+                        (
+                            a.ours.same_channel(&b.ours),
+                            a.ours.same_channel(&p.other_rx.ours),
+                        ),
+                        (
+                            a.theirs.same_channel(&b.theirs),
+                            a.theirs.same_channel(&p.other_rx.theirs),
+                        ),
+                    )
+                };
+                ("same_channel", format!("{o:?}"), format!("{t:?}"))
+            }
+            // One poll of `Sender::closed()` (ready once no receiver is left).
+            18 if !p.tx.is_empty() => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                let o = poll_once(h.ours.closed());
+                let t = poll_once(h.theirs.closed());
+                ("poll closed", format!("{o:?}"), format!("{t:?}"))
+            }
+            // A burst of sends: lag of more than one lap at any capacity.
+            19 if !p.tx.is_empty() => {
+                let h = &p.tx[rng.below(p.tx.len())];
+                let n = rng.below(3 * capacity.next_power_of_two());
+                let (mut o, mut t) = (Vec::new(), Vec::new());
+                for _ in 0..n {
+                    next_value += 1;
+                    o.push(show(&h.ours.send(next_value)));
+                    t.push(show(&h.theirs.send(next_value)));
+                }
+                ("send burst", o.join(","), t.join(","))
+            }
             _ => continue,
         };
         *ran.entry(what).or_default() += 1;
         if what == "try_recv" && a.contains("Lagged") {
             *ran.entry("try_recv: lagged").or_default() += 1;
+        }
+        if what == "poll closed" && a.starts_with("Ready") {
+            *ran.entry("poll closed: ready").or_default() += 1;
         }
         if what == "send" && a.starts_with("Err") {
             *ran.entry("send: no receiver or closed").or_default() += 1;
@@ -224,7 +317,7 @@ fn random_sequences_match_tokio() {
     }
     // Not vacuous: every operation, and the edge cases, ran many times.
     println!("{ran:#?}");
-    assert_eq!(ran.len(), 14, "{ran:?}");
+    assert_eq!(ran.len(), 19, "{ran:?}");
     assert!(ran.values().all(|&n| n > 1000), "{ran:?}");
 }
 
