@@ -358,3 +358,141 @@ mod auto_traits {
 
     same_auto_traits!(Sender, WeakSender, Receiver);
 }
+
+/// tokio's cooperative budget: a receiver that always finds a value
+/// yields to its worker after exactly as many values as tokio's does.
+#[test]
+fn recv_yields_after_as_many_values_as_tokio() {
+    fn values_before_yield(recv_one: impl AsyncFnMut() + 'static) -> usize {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let mut recv_one = recv_one;
+            let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let f2 = std::sync::Arc::clone(&flag);
+            let other =
+                tokio::spawn(async move { f2.store(true, std::sync::atomic::Ordering::SeqCst) });
+            let mut n = 0;
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                recv_one().await;
+                n += 1;
+            }
+            other.await.unwrap();
+            n
+        })
+    }
+    let (otx, mut orx) = ours::channel::<u64>(1024);
+    let (ttx, mut trx) = theirs::channel::<u64>(1024);
+    for i in 0..1024 {
+        otx.send(i).unwrap();
+        ttx.send(i).unwrap();
+    }
+    let o = values_before_yield(async move || {
+        orx.recv().await.unwrap();
+    });
+    let t = values_before_yield(async move || {
+        trx.recv().await.unwrap();
+    });
+    assert!(t < 1024, "tokio never yielded");
+    assert_eq!(o, t, "values received before the first yield: ours, tokio");
+}
+
+/// A payload whose every clone panics.
+#[derive(Debug)]
+struct AlwaysPanics(u32);
+
+impl Clone for AlwaysPanics {
+    fn clone(&self) -> Self {
+        panic!("clone of {} refused", self.0)
+    }
+}
+
+/// The one documented difference (chan-broadcast's crate docs): the last
+/// receiver to read a value gets it moved out, so with a `Clone` that
+/// always panics the first reader loses the value (as with tokio) and the
+/// last one receives it (tokio panics there too and loses it).
+#[test]
+fn a_panicking_clone_differs_from_tokio_only_on_the_last_reader() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let (otx, mut o1) = ours::channel(4);
+    let mut o2 = otx.subscribe();
+    let (ttx, mut t1) = theirs::channel(4);
+    let mut t2 = ttx.subscribe();
+    otx.send(AlwaysPanics(1)).unwrap();
+    ttx.send(AlwaysPanics(1)).unwrap();
+    // The first reader: both panic in the clone, and the value is skipped.
+    assert!(catch_unwind(AssertUnwindSafe(|| o1.try_recv())).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| t1.try_recv())).is_err());
+    assert_eq!(
+        format!("{:?}", o1.try_recv()),
+        format!("{:?}", t1.try_recv())
+    );
+    // The last reader: ours moves the value out, tokio clones and panics.
+    assert_eq!(o2.try_recv().map(|v| v.0).ok(), Some(1));
+    assert!(catch_unwind(AssertUnwindSafe(|| t2.try_recv())).is_err());
+    // Both channels are still usable, and empty.
+    assert_eq!(
+        format!("{:?}", o2.try_recv()),
+        format!("{:?}", t2.try_recv())
+    );
+    assert_eq!((otx.len(), otx.is_empty()), (ttx.len(), ttx.is_empty()));
+}
+
+/// A polled `recv` future that is leaked (never dropped) and then its
+/// receiver dropped: later sends, subscribes and receives work on both.
+#[test]
+fn a_leaked_pending_recv_then_its_receiver_dropped_leaves_a_working_channel() {
+    let (otx, mut orx) = ours::channel::<u64>(4);
+    let (ttx, mut trx) = theirs::channel::<u64>(4);
+    {
+        let mut f = Box::pin(orx.recv());
+        assert!(
+            f.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        std::mem::forget(f);
+        let mut f = Box::pin(trx.recv());
+        assert!(
+            f.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        std::mem::forget(f);
+    }
+    drop((orx, trx));
+    let (mut o2, mut t2) = (otx.subscribe(), ttx.subscribe());
+    assert_eq!(show(&otx.send(1)), show(&ttx.send(1)));
+    assert_eq!(show(&o2.try_recv()), show(&t2.try_recv()));
+    assert_eq!(otx.receiver_count(), ttx.receiver_count());
+}
+
+/// `blocking_recv` where tokio allows it: inside `block_in_place` on a
+/// multi-thread worker, and on a plain thread with no runtime.
+#[test]
+fn blocking_recv_where_tokio_allows_it() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (otx, mut orx) = ours::channel::<u64>(4);
+    let (ttx, mut trx) = theirs::channel::<u64>(4);
+    otx.send(7).unwrap();
+    ttx.send(7).unwrap();
+    let (o, t) = rt.block_on(async move {
+        tokio::spawn(async move {
+            tokio::task::block_in_place(|| (orx.blocking_recv(), trx.blocking_recv()))
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(format!("{o:?}"), format!("{t:?}"));
+    drop(rt);
+    let (mut orx, mut trx) = (otx.subscribe(), ttx.subscribe());
+    drop((otx, ttx));
+    assert_eq!(
+        format!("{:?}", orx.blocking_recv()),
+        format!("{:?}", trx.blocking_recv())
+    );
+}
