@@ -496,3 +496,56 @@ fn blocking_recv_where_tokio_allows_it() {
         format!("{:?}", trx.blocking_recv())
     );
 }
+
+/// The panic message of a constructor call.
+fn panic_text(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let payload = std::panic::catch_unwind(f).expect_err("it must panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default()
+}
+
+/// Every capacity tokio rejects, rejected with tokio's text; the edges it
+/// accepts, accepted with the same rounding (`len` after more sends than
+/// the capacity). `usize::MAX / 2` passes both checks and cannot be
+/// allocated: tokio panics in `alloc` ("capacity overflow"), ours with its
+/// own text at the caller's line (documented on `channel`).
+#[test]
+fn capacities_are_accepted_and_rejected_as_tokio() {
+    for cap in [0, usize::MAX / 2 + 1, usize::MAX - 1, usize::MAX] {
+        assert_eq!(
+            panic_text(move || drop(ours::channel::<u8>(cap))),
+            panic_text(move || drop(theirs::channel::<u8>(cap))),
+            "capacity {cap}"
+        );
+        assert_eq!(
+            panic_text(move || drop(ours::Sender::<u8>::new(cap))),
+            panic_text(move || drop(theirs::Sender::<u8>::new(cap))),
+            "Sender::new({cap})"
+        );
+    }
+    for cap in [1, 2, 3, 5, 7, 8, 9, 100, 1000, 1025] {
+        let (otx, orx) = ours::channel::<usize>(cap);
+        let (ttx, trx) = theirs::channel::<usize>(cap);
+        for i in 0..3 * cap {
+            otx.send(i).unwrap();
+            ttx.send(i).unwrap();
+        }
+        assert_eq!(
+            (otx.len(), orx.len()),
+            (ttx.len(), trx.len()),
+            "capacity {cap}"
+        );
+    }
+    let ours_text = panic_text(|| drop(ours::channel::<u64>(usize::MAX / 2)));
+    assert!(
+        ours_text.starts_with("broadcast channel: cannot allocate"),
+        "{ours_text}"
+    );
+    assert_eq!(
+        panic_text(|| drop(theirs::channel::<u64>(usize::MAX / 2))),
+        "capacity overflow"
+    );
+}
