@@ -15,7 +15,8 @@ use crate::shared::{ClaimError, Shared};
 /// The sending half of a lossless channel (from
 /// [`channel_lossless`](crate::channel_lossless)). A send waits until the
 /// slowest receiver has read the value it would replace, so no value is
-/// ever lost and receivers never lag. Senders that wait are served in the
+/// ever overwritten and receivers never lag (a receiver whose `T::clone`
+/// panics skips that value, as in the lossy mode). Senders that wait are served in the
 /// order they started waiting.
 ///
 /// Receivers are the same [`Receiver`] type as the lossy channel's.

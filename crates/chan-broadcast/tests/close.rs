@@ -96,3 +96,19 @@ fn polling_a_finished_drained_panics_and_leaves_the_channel_untouched() {
     drop(drained);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
+
+/// On a lossy channel the close waits for what is still held, not for
+/// values overwritten before a receiver read them (those are its lag).
+#[test]
+fn drained_on_a_lossy_channel_waits_for_held_values_not_for_lagged_ones() {
+    let (tx, mut rx) = channel::<u8>(1);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap(); // overwrites 1, which rx never read
+    let closing = tx.close();
+    assert_eq!((closing.len(), closing.is_drained()), (1, false));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    assert!(!closing.is_drained(), "2 is still held for rx");
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!((closing.len(), closing.is_drained()), (0, true));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
