@@ -549,3 +549,78 @@ fn capacities_are_accepted_and_rejected_as_tokio() {
         "capacity overflow"
     );
 }
+
+/// Set to make the next drop of a [`Bomb`] panic (once).
+static BOMB_ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A payload whose drop panics once armed.
+#[derive(Clone, Debug)]
+struct Bomb(u32);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if BOMB_ARMED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("drop of {}", self.0)
+        }
+    }
+}
+
+/// A `T::drop` that panics inside the channel (the send that overwrites
+/// it, the drop of the receiver that held it last) propagates, as with
+/// tokio, and leaves a channel that works as tokio's does after it.
+#[test]
+fn a_panicking_drop_inside_the_channel_leaves_it_working_as_tokio() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let arm = || BOMB_ARMED.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The send that overwrites it.
+    let (otx, mut orx) = ours::channel::<Bomb>(1);
+    let (ttx, mut trx) = theirs::channel::<Bomb>(1);
+    otx.send(Bomb(1)).unwrap();
+    ttx.send(Bomb(1)).unwrap();
+    arm();
+    assert!(catch_unwind(AssertUnwindSafe(|| otx.send(Bomb(2)))).is_err());
+    arm();
+    assert!(catch_unwind(AssertUnwindSafe(|| ttx.send(Bomb(2)))).is_err());
+    for _ in 0..2 {
+        assert_eq!(show(&otx.send(Bomb(3))), show(&ttx.send(Bomb(3))));
+        assert_eq!(show(&orx.try_recv()), show(&trx.try_recv()));
+        assert_eq!(show(&orx.try_recv()), show(&trx.try_recv()));
+    }
+    // The drop of the last receiver holding it (run on a thread: a wedged
+    // channel would hang, not fail).
+    let (otx, mut orx) = ours::channel::<Bomb>(4);
+    let (ttx, mut trx) = theirs::channel::<Bomb>(4);
+    let (orx2, trx2) = (otx.subscribe(), ttx.subscribe());
+    otx.send(Bomb(1)).unwrap();
+    ttx.send(Bomb(1)).unwrap();
+    drop((orx.try_recv(), trx.try_recv()));
+    arm();
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(orx2))).is_err());
+    arm();
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(trx2))).is_err());
+    let after = std::thread::spawn(move || {
+        let o = (
+            show(&otx.send(Bomb(3))),
+            show(&orx.try_recv()),
+            otx.len(),
+            otx.receiver_count(),
+        );
+        let t = (
+            show(&ttx.send(Bomb(3))),
+            show(&trx.try_recv()),
+            ttx.len(),
+            ttx.receiver_count(),
+        );
+        (format!("{o:?}"), format!("{t:?}"))
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !after.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the channel is wedged"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (o, t) = after.join().unwrap();
+    assert_eq!(o, t);
+}
