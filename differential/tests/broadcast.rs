@@ -624,3 +624,79 @@ fn a_panicking_drop_inside_the_channel_leaves_it_working_as_tokio() {
     let (o, t) = after.join().unwrap();
     assert_eq!(o, t);
 }
+
+/// Tasks waiting in `recv` aborted on a 2-worker runtime: their futures and
+/// receivers drop while registered. `Sender::closed()` then resolves, later
+/// sends find no receiver, and a new receiver works, as with tokio.
+#[test]
+fn receivers_aborted_while_waiting_in_recv() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let out: [String; 2] = std::array::from_fn(|side| {
+        rt.block_on(async move {
+            let (ours_tx, theirs_tx) = (ours::Sender::<u64>::new(8), theirs::Sender::<u64>::new(8));
+            let mut tasks = Vec::new();
+            let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(64);
+            for _ in 0..32 {
+                let ready = ready_tx.clone();
+                if side == 0 {
+                    let mut rx = ours_tx.subscribe();
+                    tasks.push(tokio::spawn(async move {
+                        let mut fut = pin!(rx.recv());
+                        let first =
+                            std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+                        assert!(first.is_pending(), "registered before the abort");
+                        ready.send(()).await.unwrap();
+                        format!("{:?}", fut.await)
+                    }));
+                } else {
+                    let mut rx = theirs_tx.subscribe();
+                    tasks.push(tokio::spawn(async move {
+                        let mut fut = pin!(rx.recv());
+                        let first =
+                            std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
+                        assert!(first.is_pending(), "registered before the abort");
+                        ready.send(()).await.unwrap();
+                        format!("{:?}", fut.await)
+                    }));
+                }
+            }
+            for _ in 0..32 {
+                ready_rx.recv().await.unwrap();
+            }
+            for t in &tasks {
+                t.abort();
+            }
+            let mut log = Vec::new();
+            for t in tasks {
+                log.push(format!("{:?}", t.await.map_err(|e| e.is_cancelled())));
+            }
+            let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                if side == 0 {
+                    ours_tx.closed().await
+                } else {
+                    theirs_tx.closed().await
+                }
+            });
+            log.push(format!("closed: {:?}", closed.await.is_ok()));
+            if side == 0 {
+                log.push(format!("{:?}", ours_tx.receiver_count()));
+                log.push(show(&ours_tx.send(1)));
+                let mut rx = ours_tx.subscribe();
+                log.push(show(&ours_tx.send(2)));
+                log.push(show(&rx.try_recv()));
+            } else {
+                log.push(format!("{:?}", theirs_tx.receiver_count()));
+                log.push(show(&theirs_tx.send(1)));
+                let mut rx = theirs_tx.subscribe();
+                log.push(show(&theirs_tx.send(2)));
+                log.push(show(&rx.try_recv()));
+            }
+            log.join("\n")
+        })
+    });
+    assert_eq!(out[0], out[1]);
+}
