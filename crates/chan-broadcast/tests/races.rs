@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::task::Context;
@@ -219,4 +220,101 @@ fn drained_vs_a_send_from_another_clone() {
             }
         }
     });
+}
+
+/// `send`'s returned count is exact under a racing `subscribe`, as
+/// tokio's (taken under its tail lock): for each value, the number of
+/// receivers that get it equals what `send` returned. One thread sends into
+/// a ring large enough never to lag or fill; the other subscribes (keeping
+/// every receiver) and, between subscribes, subscribes and drops one at
+/// once (so a drop races the sends too; such a receiver reads nothing, so
+/// a count may include it: received <= returned there). Both modes.
+#[test]
+fn send_counts_match_the_receivers_that_get_the_value_under_subscribe_and_drop() {
+    const N: u64 = if cfg!(miri) { 50 } else { 20_000 };
+    const KEPT: usize = if cfg!(miri) { 4 } else { 256 };
+    fn run<S: Send + Sync + 'static>(
+        what: &'static str,
+        tx: S,
+        first: Receiver<u64>,
+        send: fn(&S, u64) -> usize,
+        subscribe: fn(&S) -> Receiver<u64>,
+    ) {
+        bounded(what, move || {
+            let tx = Arc::new(tx);
+            // The churn starts once a quarter is sent; the sender waits at
+            // half for a first subscribe, so the two always overlap.
+            let progress = Arc::new((AtomicU64::new(0), AtomicUsize::new(0)));
+            let (t2, p2) = (Arc::clone(&tx), Arc::clone(&progress));
+            let churn = thread::spawn(move || {
+                while p2.0.load(Ordering::SeqCst) < N / 4 {
+                    thread::yield_now();
+                }
+                let mut kept = Vec::new();
+                let mut dropped = 0_usize;
+                while Arc::strong_count(&t2) > 1 && kept.len() < KEPT {
+                    kept.push(subscribe(&t2));
+                    p2.1.store(kept.len(), Ordering::SeqCst);
+                    drop(subscribe(&t2));
+                    dropped += 1;
+                    thread::yield_now();
+                }
+                (kept, dropped)
+            });
+            let mut sent = Vec::with_capacity(N as usize);
+            for v in 0..N {
+                if v == N / 2 {
+                    while progress.1.load(Ordering::SeqCst) == 0 {
+                        thread::yield_now();
+                    }
+                }
+                sent.push(send(&tx, v));
+                progress.0.store(v + 1, Ordering::SeqCst);
+            }
+            drop(tx);
+            let (kept, dropped) = churn.join().unwrap();
+            let mut got = vec![0_usize; N as usize];
+            for mut rx in kept.into_iter().chain([first]) {
+                loop {
+                    match rx.try_recv() {
+                        Ok(v) => got[v as usize] += 1,
+                        Err(TryRecvError::Closed) => break,
+                        Err(e) => panic!("{what}: {e:?}"),
+                    }
+                }
+            }
+            let mut exact = 0;
+            for v in 0..N as usize {
+                assert!(
+                    got[v] <= sent[v] && sent[v] <= got[v] + 1,
+                    "{what}: value {v}: {} receivers got it, send returned {} ({dropped} dropped in all)",
+                    got[v],
+                    sent[v]
+                );
+                exact += usize::from(got[v] == sent[v]);
+            }
+            // Not vacuous: receivers joined while values were being sent.
+            assert!(
+                got[0] < got[N as usize - 1],
+                "{what}: no subscribe raced the sends"
+            );
+            assert!(exact > 0);
+        });
+    }
+    let (tx, rx) = channel::<u64>(N as usize);
+    run(
+        "lossy",
+        tx,
+        rx,
+        |tx: &Sender<u64>, v| tx.send(v).unwrap(),
+        Sender::subscribe,
+    );
+    let (tx, rx) = channel_lossless::<u64>(N as usize);
+    run(
+        "lossless",
+        tx,
+        rx,
+        |tx: &LosslessSender<u64>, v| tx.try_send(v).unwrap(),
+        LosslessSender::subscribe,
+    );
 }
