@@ -700,3 +700,19 @@ fn receivers_aborted_while_waiting_in_recv() {
     });
     assert_eq!(out[0], out[1]);
 }
+
+/// The futures' auto traits leak through tokio's `async fn`s: code that
+/// holds `recv()` or `closed()` across an `.await` in a spawned task (or
+/// needs a `Sync` future) must still compile after the switch. (Neither
+/// of tokio's is `UnwindSafe` or `RefUnwindSafe`, so nobody relies on it.)
+#[test]
+fn futures_have_tokios_auto_traits() {
+    use std::cell::Cell;
+    fn send_sync<F: Send + Sync>(_: &F) {}
+    let (otx, mut orx) = ours::channel::<Cell<u8>>(2);
+    let (ttx, mut trx) = theirs::channel::<Cell<u8>>(2);
+    send_sync(&orx.recv());
+    send_sync(&trx.recv());
+    send_sync(&otx.closed());
+    send_sync(&ttx.closed());
+}
