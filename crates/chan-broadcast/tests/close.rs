@@ -112,3 +112,20 @@ fn drained_on_a_lossy_channel_waits_for_held_values_not_for_lagged_ones() {
     assert_eq!((closing.len(), closing.is_drained()), (0, true));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
+
+/// Unlike a channel whose receivers all dropped (tokio reopens it on the
+/// next `subscribe`, and so does this crate), a channel closed by
+/// `Sender::close` stays closed: a clone that subscribes afterwards gets a
+/// receiver that sees `Closed`, and its sends fail.
+#[test]
+fn a_subscribe_after_close_does_not_reopen_the_channel() {
+    let (tx, rx) = channel::<u8>(4);
+    let other = tx.clone();
+    drop(rx); // no receiver: the state tokio reopens on subscribe
+    let closing = tx.close();
+    let mut late = other.subscribe();
+    assert_eq!(other.send(1), Err(SendError(1)));
+    assert_eq!(late.try_recv(), Err(TryRecvError::Closed));
+    assert!(late.is_closed());
+    assert!(closing.is_drained());
+}
