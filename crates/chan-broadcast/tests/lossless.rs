@@ -272,3 +272,22 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
         Poll::Ready(Err(SendError(2)))
     );
 }
+
+/// A new `send` behind a queued sender fails at once when no receiver is
+/// left (as documented: `SendError` if there is no receiver), instead of
+/// waiting for the queued sender to be polled again.
+#[test]
+fn a_send_behind_a_stale_waiter_fails_at_once_without_receivers() {
+    let mut cx = Context::from_waker(Waker::noop());
+    let (tx, rx) = channel_lossless::<u8>(1);
+    tx.try_send(1).unwrap();
+    let mut waiting = tx.send(2);
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    drop(rx);
+    let mut late = tx.send(3);
+    assert_eq!(
+        Pin::new(&mut late).poll(&mut cx),
+        Poll::Ready(Err(SendError(3)))
+    );
+    drop(waiting);
+}
