@@ -92,6 +92,11 @@ impl<T> LosslessSender<T> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<usize, TrySendError<T>> {
         if self.shared.send_queue.has_waiters() {
+            // Senders wait ahead of this one; but with no receiver or a
+            // closed channel a send fails whatever the queue holds.
+            if self.shared.refuses_sends() {
+                return Err(TrySendError::Closed(value));
+            }
             return Err(TrySendError::Full(value));
         }
         match self.shared.send_lossless(value) {
@@ -435,7 +440,7 @@ impl<T> LosslessSend<'_, T> {
             // Falls through when this sender must wait: another is ahead
             // of it in the queue, or the ring is full.
             if !queue.may_claim(this.ticket) {
-                if shared.is_closed() {
+                if shared.refuses_sends() {
                     break;
                 }
             } else {
