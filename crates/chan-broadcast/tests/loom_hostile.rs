@@ -1,7 +1,8 @@
 //! loom models of pairs of public operations a hostile user runs at once,
 //! on the real types: a weak sender's upgrade against the last sender's
 //! drop, a lossless waiting head cancelled while a receiver frees its slot,
-//! a lossless send against a receiver drop, `recv_many` against lag,
+//! a lossless send against a receiver drop, a lossless send queued behind
+//! a waiting head against the last receiver drop, `recv_many` against lag,
 //! `resubscribe` against a send, and `drained()` against a send from a
 //! clone and a receiver drop. Each sets its own preemption bound
 //! (`LOOM_MAX_PREEMPTIONS` overrides it).
@@ -185,5 +186,33 @@ fn drained_vs_send_from_clone_and_receiver_drop() {
         dropper.join().unwrap();
         drained.join().unwrap();
         assert_eq!(got.len(), usize::from(sent), "{got:?}");
+    });
+}
+
+/// A lossless send queued behind a waiting head while the last receiver
+/// drops: it fails (never hangs, never sends), whether it sees the drop
+/// before queueing (at once) or after (when the head, woken by the drop,
+/// fails and passes its turn on).
+#[test]
+fn lossless_queued_send_vs_last_receiver_drop() {
+    model(3, || {
+        let (tx, rx) = channel_lossless::<u32>(1);
+        tx.try_send(0).unwrap();
+        let tx = Arc::new(tx);
+        let mut head = tx.send(1);
+        assert!(poll_once(&mut head).is_pending());
+        let t2 = Arc::clone(&tx);
+        let queued = thread::spawn(move || block_on(t2.send(2)));
+        drop(rx);
+        assert_eq!(
+            block_on(&mut head),
+            Err(chan_broadcast::error::SendError(1))
+        );
+        drop(head);
+        assert_eq!(
+            queued.join().unwrap(),
+            Err(chan_broadcast::error::SendError(2))
+        );
+        assert_eq!(tx.receiver_count(), 0);
     });
 }
