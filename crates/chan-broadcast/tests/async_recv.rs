@@ -166,3 +166,22 @@ async fn blocking_recv_works_from_spawn_blocking() {
     drop(tx);
     assert_eq!(reader.await.unwrap(), (Ok(3), Err(RecvError::Closed)));
 }
+
+/// As documented on `Recv`: polled after it completed, it receives the
+/// next value (or the same end), never a value twice.
+#[test]
+fn a_recv_polled_after_completion_receives_the_next_value() {
+    let (tx, mut rx) = channel(4);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut fut = rx.recv();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(2)));
+    assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+    drop(tx);
+    assert_eq!(
+        Pin::new(&mut fut).poll(&mut cx),
+        Poll::Ready(Err(RecvError::Closed))
+    );
+}
