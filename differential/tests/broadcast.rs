@@ -716,3 +716,67 @@ fn futures_have_tokios_auto_traits() {
     send_sync(&otx.closed());
     send_sync(&ttx.closed());
 }
+
+/// Every public function and method of tokio's broadcast module, named
+/// through a `use … as broadcast` line and coerced to tokio's exact
+/// signature (receiver type, arguments, return type), for both crates:
+/// a rename, a changed argument or return type, or a missing `T: Clone`
+/// relaxation fails to compile. (`recv` and `closed` are `async fn`s in
+/// tokio; their outputs are compared by the tests above.)
+#[test]
+fn every_tokio_signature_is_ours() {
+    macro_rules! signatures {
+        ($broadcast:ident) => {{
+            use $broadcast::error::{RecvError, SendError, TryRecvError};
+            use $broadcast::{Receiver, Sender, WeakSender};
+            // `T` without `Clone` where tokio does not ask for it.
+            struct NoClone;
+            let _: fn(usize) -> (Sender<u8>, Receiver<u8>) = $broadcast::channel::<u8>;
+            let _: fn(usize) -> Sender<NoClone> = Sender::<NoClone>::new;
+            let _: fn(&Sender<NoClone>, NoClone) -> Result<usize, SendError<NoClone>> =
+                Sender::send;
+            let _: fn(&Sender<NoClone>) -> Receiver<NoClone> = Sender::subscribe;
+            let _: fn(&Sender<NoClone>) -> WeakSender<NoClone> = Sender::downgrade;
+            let _: fn(&Sender<NoClone>) -> usize = Sender::len;
+            let _: fn(&Sender<NoClone>) -> bool = Sender::is_empty;
+            let _: fn(&Sender<NoClone>) -> usize = Sender::receiver_count;
+            let _: fn(&Sender<NoClone>, &Sender<NoClone>) -> bool = Sender::same_channel;
+            let _: fn(&Sender<NoClone>) -> usize = Sender::strong_count;
+            let _: fn(&Sender<NoClone>) -> usize = Sender::weak_count;
+            let _: fn(&Sender<NoClone>) -> Sender<NoClone> = Clone::clone;
+            let _: fn(&WeakSender<NoClone>) -> Option<Sender<NoClone>> = WeakSender::upgrade;
+            let _: fn(&WeakSender<NoClone>) -> usize = WeakSender::strong_count;
+            let _: fn(&WeakSender<NoClone>) -> usize = WeakSender::weak_count;
+            let _: fn(&WeakSender<NoClone>) -> WeakSender<NoClone> = Clone::clone;
+            let _: fn(&Receiver<NoClone>) -> usize = Receiver::len;
+            let _: fn(&Receiver<NoClone>) -> bool = Receiver::is_empty;
+            let _: fn(&Receiver<NoClone>, &Receiver<NoClone>) -> bool = Receiver::same_channel;
+            let _: fn(&Receiver<NoClone>) -> usize = Receiver::sender_strong_count;
+            let _: fn(&Receiver<NoClone>) -> usize = Receiver::sender_weak_count;
+            let _: fn(&Receiver<NoClone>) -> bool = Receiver::is_closed;
+            let _: fn(&Receiver<u8>) -> Receiver<u8> = Receiver::resubscribe;
+            let _: fn(&mut Receiver<u8>) -> Result<u8, TryRecvError> = Receiver::try_recv;
+            let _: fn(&mut Receiver<u8>) -> Result<u8, RecvError> = Receiver::blocking_recv;
+            // The futures' outputs.
+            fn output<O, F: Future<Output = O>>(_: F) {}
+            let (tx, mut rx) = $broadcast::channel::<u8>(1);
+            output::<Result<u8, RecvError>, _>(rx.recv());
+            output::<(), _>(tx.closed());
+            // Errors: tuple field, variants, `Error` impls.
+            let e: SendError<NoClone> = SendError(NoClone);
+            let _: NoClone = e.0;
+            let _ = [RecvError::Closed, RecvError::Lagged(1_u64)];
+            let _ = [
+                TryRecvError::Empty,
+                TryRecvError::Closed,
+                TryRecvError::Lagged(1_u64),
+            ];
+            fn error<E: std::error::Error + Send + Sync + 'static>() {}
+            error::<SendError<u8>>();
+            error::<RecvError>();
+            error::<TryRecvError>();
+        }};
+    }
+    signatures!(ours);
+    signatures!(theirs);
+}
