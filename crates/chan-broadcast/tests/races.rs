@@ -1,7 +1,9 @@
 //! Real-thread races of pairs of public operations that loom models only on
 //! tiny channels: `subscribe_from_oldest` against a receiver draining and
-//! against a receiver drop (both modes, a full 65 536-slot ring), and
-//! `Closing::drained` against a send from another sender clone. Each run is
+//! against a receiver drop (both modes, a full 65 536-slot ring),
+//! `Closing::drained` against a send from another sender clone, `send`'s
+//! returned count against subscribes and drops, and queued lossless
+//! senders against receivers coming and going. Each run is
 //! bounded in time: a hang fails the test instead of stalling CI. Two busy
 //! threads at most; sizes shrink under Miri.
 
@@ -317,4 +319,100 @@ fn send_counts_match_the_receivers_that_get_the_value_under_subscribe_and_drop()
         |tx: &LosslessSender<u64>, v| tx.try_send(v).unwrap(),
         LosslessSender::subscribe,
     );
+}
+
+/// Lossless senders queued behind each other (3 tasks on one thread) while
+/// another thread subscribes receivers, reads a few values and drops them,
+/// often leaving no receiver at all: every send completes (none waits for
+/// ever behind a head that will fail), a value whose send failed is never
+/// received, and each receiver gets each sender's values in order.
+#[test]
+fn lossless_queued_senders_vs_receivers_coming_and_going() {
+    const PER: u32 = if cfg!(miri) { 20 } else { 5_000 };
+    bounded("lossless churn", || {
+        let (tx, first) = channel_lossless::<(u32, u32)>(2);
+        drop(first);
+        let tx = Arc::new(tx);
+        let t2 = Arc::clone(&tx);
+        let senders = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let tasks: Vec<_> = (0..3)
+                    .map(|id| {
+                        let tx = Arc::clone(&t2);
+                        tokio::spawn(async move {
+                            let mut failed = Vec::new();
+                            for seq in 0..PER {
+                                if tx.send((id, seq)).await.is_err() {
+                                    failed.push(seq);
+                                    // Wait for the next receivers, so that
+                                    // sends fail and succeed in turn.
+                                    while tx.receiver_count() == 0 {
+                                        tokio::task::yield_now().await;
+                                    }
+                                }
+                            }
+                            failed
+                        })
+                    })
+                    .collect();
+                let mut failed = Vec::new();
+                for t in tasks {
+                    failed.push(t.await.unwrap());
+                }
+                failed
+            })
+        });
+        let mut received = vec![Vec::new(); 3];
+        let mut round = 0_u32;
+        while !senders.is_finished() {
+            round += 1;
+            // `holder` never reads: the 2 slots fill and the senders queue
+            // (a head and two behind it); `rx` reads what it can.
+            let holder = tx.subscribe();
+            let mut rx = tx.subscribe();
+            let mut last = [None::<u32>; 3];
+            for _ in 0..1 + round % 5 {
+                match rx.try_recv() {
+                    Ok((id, seq)) => {
+                        let i = id as usize;
+                        assert!(
+                            last[i].is_none_or(|l| l < seq),
+                            "{id}: {seq} after {last:?}"
+                        );
+                        last[i] = Some(seq);
+                        received[i].push(seq);
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            // Then no receiver at all: the head fails when woken, those
+            // queued behind it fail at once.
+            drop(holder);
+            drop(rx);
+            if round % 2 == 0 {
+                thread::yield_now();
+            }
+        }
+        let failed = senders.join().unwrap();
+        let n_failed: usize = failed.iter().map(Vec::len).sum();
+        let n_received: usize = received.iter().map(Vec::len).sum();
+        for (i, failed) in failed.iter().enumerate() {
+            for seq in &received[i] {
+                assert!(
+                    failed.binary_search(seq).is_err(),
+                    "sender {i}: {seq} failed yet was received"
+                );
+            }
+        }
+        // Not vacuous: sends both failed and were received.
+        assert!(
+            n_failed > 0 && n_received > 0,
+            "{n_failed} failed, {n_received} received"
+        );
+        println!("{n_failed} failed, {n_received} received");
+    });
 }
