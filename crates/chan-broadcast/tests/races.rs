@@ -393,7 +393,7 @@ fn lossless_queued_senders_vs_receivers_coming_and_going() {
             // queued behind it fail at once.
             drop(holder);
             drop(rx);
-            if round % 2 == 0 {
+            if round.is_multiple_of(2) {
                 thread::yield_now();
             }
         }
