@@ -75,7 +75,8 @@
 //!   waits until the slowest receiver has read the value it would replace
 //!   (waiting senders are served first come, first served), with
 //!   `try_send`, `blocking_send` and a [`WeakLosslessSender`]. No value is
-//!   ever overwritten, so no receiver lags (the stress tests and loom
+//!   ever overwritten, so no receiver lags (a receiver whose `T::clone`
+//!   panics still skips that one value, as in the lossy mode) (the stress tests and loom
 //!   models check this, `subscribe_from_oldest` and receiver drops
 //!   included).
 //! * A graceful close: [`Sender::close`] consumes the sender and returns a
@@ -83,9 +84,10 @@
 //!   rejects a send through the handle that closed. Other clones of the
 //!   sender still compile their sends; at run time those return
 //!   `SendError`. [`drained`](Closing::drained)`().await` resolves once
-//!   every receiver has read (or dropped) every value sent before the
-//!   close, including sends from other clones still in flight at the
-//!   close, yielding a [`Closed`] handle.
+//!   every receiver has read (or dropped) every value still held for it,
+//!   including sends from other clones still in flight at the close,
+//!   yielding a [`Closed`] handle. (On a lossy channel a value overwritten
+//!   before a receiver read it is reported as lag, not waited for.)
 //! * [`Receiver`] is a `futures_core::Stream<Item = Result<T, Lagged>>`:
 //!   lag is an item, never hidden; the stream ends at the close.
 //! * `recv()` returns a named, `Unpin` future, [`Recv`] (tokio issue 6902).
@@ -186,7 +188,9 @@ use shared::Shared;
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or above `usize::MAX / 2`, at the caller's line.
+/// If `capacity` is 0 or above `usize::MAX / 2` (tokio's texts), or if
+/// its slots cannot be allocated (there tokio aborts, or panics inside
+/// `alloc` with "capacity overflow"), at the caller's line.
 ///
 /// ```
 /// let (tx, mut rx) = chan_broadcast::channel(16);
@@ -205,7 +209,9 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 ///
 /// # Panics
 ///
-/// If `capacity` is 0 or above `usize::MAX / 2`, at the caller's line.
+/// If `capacity` is 0 or above `usize::MAX / 2` (tokio's texts), or if
+/// its slots cannot be allocated (there tokio aborts, or panics inside
+/// `alloc` with "capacity overflow"), at the caller's line.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

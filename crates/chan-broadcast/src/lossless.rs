@@ -15,7 +15,8 @@ use crate::shared::{ClaimError, Shared};
 /// The sending half of a lossless channel (from
 /// [`channel_lossless`](crate::channel_lossless)). A send waits until the
 /// slowest receiver has read the value it would replace, so no value is
-/// ever lost and receivers never lag. Senders that wait are served in the
+/// ever overwritten and receivers never lag (a receiver whose `T::clone`
+/// panics skips that value, as in the lossy mode). Senders that wait are served in the
 /// order they started waiting.
 ///
 /// Receivers are the same [`Receiver`] type as the lossy channel's.
@@ -91,6 +92,11 @@ impl<T> LosslessSender<T> {
     /// ```
     pub fn try_send(&self, value: T) -> Result<usize, TrySendError<T>> {
         if self.shared.send_queue.has_waiters() {
+            // Senders wait ahead of this one; but with no receiver or a
+            // closed channel a send fails whatever the queue holds.
+            if self.shared.refuses_sends() {
+                return Err(TrySendError::Closed(value));
+            }
             return Err(TrySendError::Full(value));
         }
         match self.shared.send_lossless(value) {
@@ -434,7 +440,7 @@ impl<T> LosslessSend<'_, T> {
             // Falls through when this sender must wait: another is ahead
             // of it in the queue, or the ring is full.
             if !queue.may_claim(this.ticket) {
-                if shared.is_closed() {
+                if shared.refuses_sends() {
                     break;
                 }
             } else {

@@ -354,7 +354,8 @@ impl<T> fmt::Debug for Receiver<T> {
 }
 
 /// The future of [`Receiver::recv`]: named and `Unpin`, so it can be kept
-/// in a struct and polled by hand.
+/// in a struct and polled by hand. Polled again after it completed, it
+/// receives the next value (tokio's `async fn` future panics there).
 ///
 /// ```
 /// use std::future::Future;

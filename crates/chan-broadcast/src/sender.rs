@@ -66,7 +66,9 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     ///
-    /// If `capacity` is 0 or above `usize::MAX / 2`, at the caller's line.
+    /// If `capacity` is 0 or above `usize::MAX / 2` (tokio's texts), or if
+    /// its slots cannot be allocated (there tokio aborts, or panics inside
+    /// `alloc` with "capacity overflow"), at the caller's line.
     ///
     /// ```
     /// let tx = chan_broadcast::Sender::<u32>::new(8);

@@ -394,6 +394,13 @@ impl<T> Shared<T> {
         self.tail.load().closed()
     }
 
+    /// Whether a send now would fail: the channel is closed or has no
+    /// receiver. For lossless senders that may not claim yet (others wait
+    /// ahead of them), which must still fail at once, as a claim would.
+    pub(crate) fn refuses_sends(&self) -> bool {
+        self.is_closed() || self.receiver_count() == 0
+    }
+
     // ---- sender counts ----
 
     pub(crate) fn add_sender(&self) {

@@ -166,3 +166,84 @@ async fn blocking_recv_works_from_spawn_blocking() {
     drop(tx);
     assert_eq!(reader.await.unwrap(), (Ok(3), Err(RecvError::Closed)));
 }
+
+/// As documented on `Recv`: polled after it completed, it receives the
+/// next value (or the same end), never a value twice.
+#[test]
+fn a_recv_polled_after_completion_receives_the_next_value() {
+    let (tx, mut rx) = channel(4);
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut fut = rx.recv();
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(2)));
+    assert!(Pin::new(&mut fut).poll(&mut cx).is_pending());
+    drop(tx);
+    assert_eq!(
+        Pin::new(&mut fut).poll(&mut cx),
+        Poll::Ready(Err(RecvError::Closed))
+    );
+}
+
+/// Cancel-safety under real concurrency: a receiver task that races every
+/// `recv` against a `yield_now` in `select!` (so most `recv` futures are
+/// dropped, often while registered) still gets every value, in order, from
+/// a sender task on the other worker. Lossy with room for all values, and
+/// lossless with 4 slots (the sender waits on the cancelling receiver).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(miri, ignore = "a multi-thread runtime: slow under Miri")]
+async fn recv_cancelled_by_select_loses_nothing_across_workers() {
+    const N: u64 = 20_000;
+    async fn drain(mut rx: chan_broadcast::Receiver<u64>) -> (u64, u64) {
+        let (mut next, mut cancelled) = (0, 0);
+        loop {
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(v) => {
+                        assert_eq!(v, next);
+                        next += 1;
+                    }
+                    Err(RecvError::Closed) => return (next, cancelled),
+                    Err(e) => panic!("{e:?}"),
+                },
+                _ = tokio::task::yield_now() => cancelled += 1,
+            }
+        }
+    }
+    fn bounded<F: Future>(f: F) -> tokio::time::Timeout<F> {
+        tokio::time::timeout(std::time::Duration::from_secs(60), f)
+    }
+    let (tx, rx) = channel::<u64>(N as usize);
+    let reader = tokio::spawn(drain(rx));
+    let writer = tokio::spawn(async move {
+        for v in 0..N {
+            tx.send(v).unwrap();
+            if v % 64 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    writer.await.unwrap();
+    let (got, lossy_cancelled) = bounded(reader).await.expect("lossy: hung").unwrap();
+    assert_eq!(got, N);
+
+    let (tx, rx) = chan_broadcast::channel_lossless::<u64>(4);
+    let reader = tokio::spawn(drain(rx));
+    let writer = tokio::spawn(async move {
+        for v in 0..N {
+            tx.send(v).await.unwrap();
+        }
+    });
+    bounded(writer)
+        .await
+        .expect("lossless sender: hung")
+        .unwrap();
+    let (got, cancelled) = bounded(reader).await.expect("lossless: hung").unwrap();
+    assert_eq!(got, N);
+    // Not vacuous: the lossless reader waits on its sender (4 slots).
+    assert!(
+        cancelled > 0,
+        "no recv was cancelled ({lossy_cancelled} lossy)"
+    );
+}

@@ -96,3 +96,36 @@ fn polling_a_finished_drained_panics_and_leaves_the_channel_untouched() {
     drop(drained);
     assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
 }
+
+/// On a lossy channel the close waits for what is still held, not for
+/// values overwritten before a receiver read them (those are its lag).
+#[test]
+fn drained_on_a_lossy_channel_waits_for_held_values_not_for_lagged_ones() {
+    let (tx, mut rx) = channel::<u8>(1);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap(); // overwrites 1, which rx never read
+    let closing = tx.close();
+    assert_eq!((closing.len(), closing.is_drained()), (1, false));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    assert!(!closing.is_drained(), "2 is still held for rx");
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!((closing.len(), closing.is_drained()), (0, true));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+}
+
+/// Unlike a channel whose receivers all dropped (tokio reopens it on the
+/// next `subscribe`, and so does this crate), a channel closed by
+/// `Sender::close` stays closed: a clone that subscribes afterwards gets a
+/// receiver that sees `Closed`, and its sends fail.
+#[test]
+fn a_subscribe_after_close_does_not_reopen_the_channel() {
+    let (tx, rx) = channel::<u8>(4);
+    let other = tx.clone();
+    drop(rx); // no receiver: the state tokio reopens on subscribe
+    let closing = tx.close();
+    let mut late = other.subscribe();
+    assert_eq!(other.send(1), Err(SendError(1)));
+    assert_eq!(late.try_recv(), Err(TryRecvError::Closed));
+    assert!(late.is_closed());
+    assert!(closing.is_drained());
+}

@@ -1,9 +1,11 @@
 //! loom models of pairs of public operations a hostile user runs at once,
 //! on the real types: a weak sender's upgrade against the last sender's
 //! drop, a lossless waiting head cancelled while a receiver frees its slot,
-//! a lossless send against a receiver drop, `recv_many` against lag,
-//! `resubscribe` against a send, and `drained()` against a send from a
-//! clone and a receiver drop. Each sets its own preemption bound
+//! a lossless send against a receiver drop, a lossless send queued behind
+//! a waiting head against the last receiver drop, `recv_many` against lag,
+//! `resubscribe` against a send, `drained()` against a send from a
+//! clone and a receiver drop, and `drained()` against a clone's
+//! `subscribe_from_oldest` (both modes). Each sets its own preemption bound
 //! (`LOOM_MAX_PREEMPTIONS` overrides it).
 #![cfg(ring_loom)]
 
@@ -187,3 +189,86 @@ fn drained_vs_send_from_clone_and_receiver_drop() {
         assert_eq!(got.len(), usize::from(sent), "{got:?}");
     });
 }
+
+/// A lossless send queued behind a waiting head while the last receiver
+/// drops: it fails (never hangs, never sends), whether it sees the drop
+/// before queueing (at once) or after (when the head, woken by the drop,
+/// fails and passes its turn on).
+#[test]
+fn lossless_queued_send_vs_last_receiver_drop() {
+    model(3, || {
+        let (tx, rx) = channel_lossless::<u32>(1);
+        tx.try_send(0).unwrap();
+        let tx = Arc::new(tx);
+        let mut head = tx.send(1);
+        assert!(poll_once(&mut head).is_pending());
+        let t2 = Arc::clone(&tx);
+        let queued = thread::spawn(move || block_on(t2.send(2)));
+        drop(rx);
+        assert_eq!(
+            block_on(&mut head),
+            Err(chan_broadcast::error::SendError(1))
+        );
+        drop(head);
+        assert_eq!(
+            queued.join().unwrap(),
+            Err(chan_broadcast::error::SendError(2))
+        );
+        assert_eq!(tx.receiver_count(), 0);
+    });
+}
+
+/// `drained()` against a `subscribe_from_oldest` from another sender clone,
+/// on a closed channel holding one value that the first receiver reads
+/// first: a joiner that counted itself in holds the drain back until it
+/// has read, so no read that starts after `drained()` resolved finds a
+/// value, and nothing hangs. Both modes.
+macro_rules! drained_vs_subscribe_from_oldest {
+    ($name:ident, $make:expr, $send:ident) => {
+        #[test]
+        fn $name() {
+            model(2, || {
+                use loom::sync::atomic::{AtomicBool, Ordering};
+                let (tx, mut rx) = $make;
+                let other = tx.clone();
+                let _ = tx.$send(1);
+                let closing = tx.close();
+                let done = Arc::new(AtomicBool::new(false));
+                let d2 = Arc::clone(&done);
+                let joiner = thread::spawn(move || {
+                    let mut late = other.subscribe_from_oldest();
+                    drop(other);
+                    let mut got = Vec::new();
+                    loop {
+                        // Loaded before the read starts: a read that starts
+                        // after `drained()` resolved must find no value.
+                        let after = d2.load(Ordering::SeqCst);
+                        let Ok(v) = late.try_recv() else { break };
+                        assert!(!after, "a value read after drained() resolved");
+                        got.push(v);
+                    }
+                    got
+                });
+                // The channel is closed with its value committed: the first
+                // receiver reads 1, then `Closed`.
+                assert_eq!(rx.try_recv(), Ok(1));
+                assert!(rx.try_recv().is_err());
+                let _closed = block_on(closing.drained());
+                done.store(true, Ordering::SeqCst);
+                let late = joiner.join().unwrap();
+                assert!(late.is_empty() || late == [1], "{late:?}");
+            });
+        }
+    };
+}
+
+drained_vs_subscribe_from_oldest!(
+    drained_vs_subscribe_from_oldest_lossy,
+    channel::<u32>(2),
+    send
+);
+drained_vs_subscribe_from_oldest!(
+    drained_vs_subscribe_from_oldest_lossless,
+    channel_lossless::<u32>(2),
+    try_send
+);

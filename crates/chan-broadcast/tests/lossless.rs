@@ -241,3 +241,53 @@ fn polling_a_finished_send_panics_and_leaves_the_channel_untouched() {
     wait.recv_timeout(Duration::from_secs(20))
         .expect("the channel is wedged by the second poll");
 }
+
+/// `try_send` reports `Closed` once there is no receiver or the channel is
+/// closed, as documented, even while a sender that started waiting before
+/// has not yet been polled again (and so is still queued).
+#[test]
+fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
+    let mut cx = Context::from_waker(Waker::noop());
+    // No receiver left.
+    let (tx, rx) = channel_lossless::<u8>(1);
+    tx.try_send(1).unwrap();
+    let mut waiting = tx.send(2);
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    drop(rx);
+    assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    assert_eq!(
+        Pin::new(&mut waiting).poll(&mut cx),
+        Poll::Ready(Err(SendError(2)))
+    );
+    // Closed by another clone.
+    let (tx, _rx) = channel_lossless::<u8>(1);
+    let other = tx.clone();
+    tx.try_send(1).unwrap();
+    let mut waiting = tx.send(2);
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    let _closing = other.close();
+    assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    assert_eq!(
+        Pin::new(&mut waiting).poll(&mut cx),
+        Poll::Ready(Err(SendError(2)))
+    );
+}
+
+/// A new `send` behind a queued sender fails at once when no receiver is
+/// left (as documented: `SendError` if there is no receiver), instead of
+/// waiting for the queued sender to be polled again.
+#[test]
+fn a_send_behind_a_stale_waiter_fails_at_once_without_receivers() {
+    let mut cx = Context::from_waker(Waker::noop());
+    let (tx, rx) = channel_lossless::<u8>(1);
+    tx.try_send(1).unwrap();
+    let mut waiting = tx.send(2);
+    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    drop(rx);
+    let mut late = tx.send(3);
+    assert_eq!(
+        Pin::new(&mut late).poll(&mut cx),
+        Poll::Ready(Err(SendError(3)))
+    );
+    drop(waiting);
+}

@@ -1,12 +1,15 @@
 //! Real-thread races of pairs of public operations that loom models only on
 //! tiny channels: `subscribe_from_oldest` against a receiver draining and
-//! against a receiver drop (both modes, a full 65 536-slot ring), and
-//! `Closing::drained` against a send from another sender clone. Each run is
+//! against a receiver drop (both modes, a full 65 536-slot ring),
+//! `Closing::drained` against a send from another sender clone, `send`'s
+//! returned count against subscribes and drops, and queued lossless
+//! senders against receivers coming and going. Each run is
 //! bounded in time: a hang fails the test instead of stalling CI. Two busy
 //! threads at most; sizes shrink under Miri.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::task::Context;
@@ -218,5 +221,198 @@ fn drained_vs_a_send_from_another_clone() {
                 );
             }
         }
+    });
+}
+
+/// `send`'s returned count is exact under a racing `subscribe`, as
+/// tokio's (taken under its tail lock): for each value, the number of
+/// receivers that get it equals what `send` returned. One thread sends into
+/// a ring large enough never to lag or fill; the other subscribes (keeping
+/// every receiver) and, between subscribes, subscribes and drops one at
+/// once (so a drop races the sends too; such a receiver reads nothing, so
+/// a count may include it: received <= returned there). Both modes.
+#[test]
+fn send_counts_match_the_receivers_that_get_the_value_under_subscribe_and_drop() {
+    const N: u64 = if cfg!(miri) { 50 } else { 20_000 };
+    const KEPT: usize = if cfg!(miri) { 4 } else { 256 };
+    fn run<S: Send + Sync + 'static>(
+        what: &'static str,
+        tx: S,
+        first: Receiver<u64>,
+        send: fn(&S, u64) -> usize,
+        subscribe: fn(&S) -> Receiver<u64>,
+    ) {
+        bounded(what, move || {
+            let tx = Arc::new(tx);
+            // The churn starts once a quarter is sent; the sender waits at
+            // half for a first subscribe, so the two always overlap.
+            let progress = Arc::new((AtomicU64::new(0), AtomicUsize::new(0)));
+            let (t2, p2) = (Arc::clone(&tx), Arc::clone(&progress));
+            let churn = thread::spawn(move || {
+                while p2.0.load(Ordering::SeqCst) < N / 4 {
+                    thread::yield_now();
+                }
+                let mut kept = Vec::new();
+                let mut dropped = 0_usize;
+                while Arc::strong_count(&t2) > 1 && kept.len() < KEPT {
+                    kept.push(subscribe(&t2));
+                    p2.1.store(kept.len(), Ordering::SeqCst);
+                    drop(subscribe(&t2));
+                    dropped += 1;
+                    thread::yield_now();
+                }
+                (kept, dropped)
+            });
+            let mut sent = Vec::with_capacity(N as usize);
+            for v in 0..N {
+                if v == N / 2 {
+                    while progress.1.load(Ordering::SeqCst) == 0 {
+                        thread::yield_now();
+                    }
+                }
+                sent.push(send(&tx, v));
+                progress.0.store(v + 1, Ordering::SeqCst);
+            }
+            drop(tx);
+            let (kept, dropped) = churn.join().unwrap();
+            let mut got = vec![0_usize; N as usize];
+            for mut rx in kept.into_iter().chain([first]) {
+                loop {
+                    match rx.try_recv() {
+                        Ok(v) => got[v as usize] += 1,
+                        Err(TryRecvError::Closed) => break,
+                        Err(e) => panic!("{what}: {e:?}"),
+                    }
+                }
+            }
+            let mut exact = 0;
+            for v in 0..N as usize {
+                assert!(
+                    got[v] <= sent[v] && sent[v] <= got[v] + 1,
+                    "{what}: value {v}: {} receivers got it, send returned {} ({dropped} dropped in all)",
+                    got[v],
+                    sent[v]
+                );
+                exact += usize::from(got[v] == sent[v]);
+            }
+            // Not vacuous: receivers joined while values were being sent.
+            assert!(
+                got[0] < got[N as usize - 1],
+                "{what}: no subscribe raced the sends"
+            );
+            assert!(exact > 0);
+        });
+    }
+    let (tx, rx) = channel::<u64>(N as usize);
+    run(
+        "lossy",
+        tx,
+        rx,
+        |tx: &Sender<u64>, v| tx.send(v).unwrap(),
+        Sender::subscribe,
+    );
+    let (tx, rx) = channel_lossless::<u64>(N as usize);
+    run(
+        "lossless",
+        tx,
+        rx,
+        |tx: &LosslessSender<u64>, v| tx.try_send(v).unwrap(),
+        LosslessSender::subscribe,
+    );
+}
+
+/// Lossless senders queued behind each other (3 tasks on one thread) while
+/// another thread subscribes receivers, reads a few values and drops them,
+/// often leaving no receiver at all: every send completes (none waits for
+/// ever behind a head that will fail), a value whose send failed is never
+/// received, and each receiver gets each sender's values in order.
+#[test]
+fn lossless_queued_senders_vs_receivers_coming_and_going() {
+    const PER: u32 = if cfg!(miri) { 20 } else { 5_000 };
+    bounded("lossless churn", || {
+        let (tx, first) = channel_lossless::<(u32, u32)>(2);
+        drop(first);
+        let tx = Arc::new(tx);
+        let t2 = Arc::clone(&tx);
+        let senders = thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let tasks: Vec<_> = (0..3)
+                    .map(|id| {
+                        let tx = Arc::clone(&t2);
+                        tokio::spawn(async move {
+                            let mut failed = Vec::new();
+                            for seq in 0..PER {
+                                if tx.send((id, seq)).await.is_err() {
+                                    failed.push(seq);
+                                    // Wait for the next receivers, so that
+                                    // sends fail and succeed in turn.
+                                    while tx.receiver_count() == 0 {
+                                        tokio::task::yield_now().await;
+                                    }
+                                }
+                            }
+                            failed
+                        })
+                    })
+                    .collect();
+                let mut failed = Vec::new();
+                for t in tasks {
+                    failed.push(t.await.unwrap());
+                }
+                failed
+            })
+        });
+        let mut received = vec![Vec::new(); 3];
+        let mut round = 0_u32;
+        while !senders.is_finished() {
+            round += 1;
+            // `holder` never reads: the 2 slots fill and the senders queue
+            // (a head and two behind it); `rx` reads what it can.
+            let holder = tx.subscribe();
+            let mut rx = tx.subscribe();
+            let mut last = [None::<u32>; 3];
+            for _ in 0..1 + round % 5 {
+                match rx.try_recv() {
+                    Ok((id, seq)) => {
+                        let i = id as usize;
+                        assert!(
+                            last[i].is_none_or(|l| l < seq),
+                            "{id}: {seq} after {last:?}"
+                        );
+                        last[i] = Some(seq);
+                        received[i].push(seq);
+                    }
+                    Err(TryRecvError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            // Then no receiver at all: the head fails when woken, those
+            // queued behind it fail at once.
+            drop(holder);
+            drop(rx);
+            if round.is_multiple_of(2) {
+                thread::yield_now();
+            }
+        }
+        let failed = senders.join().unwrap();
+        let n_failed: usize = failed.iter().map(Vec::len).sum();
+        let n_received: usize = received.iter().map(Vec::len).sum();
+        for (i, failed) in failed.iter().enumerate() {
+            for seq in &received[i] {
+                assert!(
+                    failed.binary_search(seq).is_err(),
+                    "sender {i}: {seq} failed yet was received"
+                );
+            }
+        }
+        // Not vacuous: sends both failed and were received.
+        assert!(
+            n_failed > 0 && n_received > 0,
+            "{n_failed} failed, {n_received} received"
+        );
+        println!("{n_failed} failed, {n_received} received");
     });
 }
