@@ -569,32 +569,6 @@ fn strings_users_see_match_tokio() {
     assert_eq!(o.downcast_ref::<String>(), t.downcast_ref::<String>());
 }
 
-/// Autoref-specialisation probe on a value: does its type implement the
-/// trait? (A runtime `bool`; the futures' types cannot be named.)
-macro_rules! implements {
-    ($e:expr, $($tr:tt)+) => {{
-        #[allow(dead_code)]
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        trait No {
-            fn yes(&self) -> bool {
-                false
-            }
-        }
-        impl<T: ?Sized> No for Probe<T> {}
-        #[allow(dead_code)]
-        impl<T: ?Sized + $($tr)+> Probe<T> {
-            fn yes(&self) -> bool {
-                true
-            }
-        }
-        fn probe<T>(_: &T) -> Probe<T> {
-            Probe(core::marker::PhantomData)
-        }
-        probe(&$e).yes()
-    }};
-}
-
 /// The futures of `changed`, `wait_for` and `Sender::closed`, for a
 /// `Send + Sync`, a `!Sync` and a `!Send` payload: `Send`, `Sync`,
 /// `Unpin` and `UnwindSafe` as tokio's (a task spawned with
@@ -609,18 +583,18 @@ fn futures_have_tokios_auto_traits() {
         ($what:expr, $o:expr, $t:expr) => {{
             let (o, t) = ($o, $t);
             let o = [
-                implements!(o, Send),
-                implements!(o, Sync),
-                implements!(o, Unpin),
-                implements!(o, UnwindSafe),
-                implements!(o, RefUnwindSafe),
+                seqcast_test_support::implements!(value o => Send),
+                seqcast_test_support::implements!(value o => Sync),
+                seqcast_test_support::implements!(value o => Unpin),
+                seqcast_test_support::implements!(value o => UnwindSafe),
+                seqcast_test_support::implements!(value o => RefUnwindSafe),
             ];
             let t = [
-                implements!(t, Send),
-                implements!(t, Sync),
-                implements!(t, Unpin),
-                implements!(t, UnwindSafe),
-                implements!(t, RefUnwindSafe),
+                seqcast_test_support::implements!(value t => Send),
+                seqcast_test_support::implements!(value t => Sync),
+                seqcast_test_support::implements!(value t => Unpin),
+                seqcast_test_support::implements!(value t => UnwindSafe),
+                seqcast_test_support::implements!(value t => RefUnwindSafe),
             ];
             rows.push(format!("{}: ours {o:?} tokio {t:?}", $what));
             assert_eq!(o[..4], t[..4], "{}: Send, Sync, Unpin, UnwindSafe", $what);

@@ -8,7 +8,6 @@
 #![cfg(not(miri))]
 
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -238,32 +237,14 @@ fn lockstep_with_tokio_on_random_operation_sequences() {
     }
 }
 
-/// `impls`-style probe: whether `$t: $tr`, as a `bool` at run time, so one
-/// test can list every difference instead of failing to compile at the first.
-macro_rules! implements {
-    ($t:ty: $($tr:tt)+) => {{
-        #[allow(dead_code)]
-        trait DoesNot {
-            const IMPLS: bool = false;
-        }
-        impl<T: ?Sized> DoesNot for T {}
-        struct Probe<T: ?Sized>(PhantomData<T>);
-        #[allow(dead_code)]
-        impl<T: ?Sized + $($tr)+> Probe<T> {
-            const IMPLS: bool = true;
-        }
-        <Probe<$t>>::IMPLS
-    }};
-}
-
 macro_rules! traits_of {
     ($t:ty) => {
         [
-            ("Send", implements!($t: Send)),
-            ("Sync", implements!($t: Sync)),
-            ("Unpin", implements!($t: Unpin)),
-            ("UnwindSafe", implements!($t: std::panic::UnwindSafe)),
-            ("RefUnwindSafe", implements!($t: std::panic::RefUnwindSafe)),
+            ("Send", seqcast_test_support::implements!($t: Send)),
+            ("Sync", seqcast_test_support::implements!($t: Sync)),
+            ("Unpin", seqcast_test_support::implements!($t: Unpin)),
+            ("UnwindSafe", seqcast_test_support::implements!($t: std::panic::UnwindSafe)),
+            ("RefUnwindSafe", seqcast_test_support::implements!($t: std::panic::RefUnwindSafe)),
         ]
     };
 }

@@ -139,28 +139,6 @@ fn receiver_debug_hangs_behind_a_queued_send_modify_where_tokio_prints() {
     );
 }
 
-/// Autoref-specialisation probe: does `$t` implement `$tr`? (runtime bool)
-macro_rules! implements {
-    ($t:ty: $($tr:tt)+) => {{
-        #[allow(dead_code)]
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        trait No {
-            fn yes(&self) -> bool {
-                false
-            }
-        }
-        impl<T: ?Sized> No for Probe<T> {}
-        #[allow(dead_code)]
-        impl<T: ?Sized + $($tr)+> Probe<T> {
-            fn yes(&self) -> bool {
-                true
-            }
-        }
-        Probe::<$t>(core::marker::PhantomData).yes()
-    }};
-}
-
 /// SHOWS: auto traits differ from tokio 1.54's for some `T` (the issue
 /// asks for "Same auto traits"). Side by side for several `T`; prints
 /// every mismatch. chan-watch's `Ref` holds `&Slot<T>` and `&Shared<T>`
@@ -175,7 +153,7 @@ fn auto_traits_match_tokio_side_by_side() {
     let mut mismatches = Vec::new();
     macro_rules! cmp {
         ($ours:ty, $theirs:ty: $($tr:ident),+) => {$(
-            let (o, t) = (implements!($ours: $tr), implements!($theirs: $tr));
+            let (o, t) = (seqcast_test_support::implements!($ours: $tr), seqcast_test_support::implements!($theirs: $tr));
             if o != t {
                 mismatches.push(format!(
                     "{}: {} ours={} tokio={}",

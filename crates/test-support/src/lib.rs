@@ -104,3 +104,60 @@ pub fn counting_waker() -> (Waker, Arc<CountingWaker>) {
     let count = Arc::new(CountingWaker::default());
     (Waker::from(Arc::clone(&count)), count)
 }
+
+/// Whether a type implements a trait, as a `bool` at run time, so one test
+/// can list every difference from an anchor instead of failing to compile
+/// at the first: `implements!(T: Send)` for a type, `implements!(value e
+/// => Send)` for the type of a value (a future's, which cannot be named).
+/// The probe is autoref specialisation: an inherent method, bounded by the
+/// trait, wins over a trait method that says `false`.
+///
+/// ```
+/// use std::rc::Rc;
+/// assert!(seqcast_test_support::implements!(u8: Send + Sync));
+/// assert!(!seqcast_test_support::implements!(Rc<u8>: Send));
+/// let fut = async {};
+/// assert!(seqcast_test_support::implements!(value fut => Send));
+/// ```
+#[macro_export]
+macro_rules! implements {
+    (value $e:expr => $($tr:tt)+) => {{
+        #[allow(dead_code)]
+        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+        #[allow(dead_code)]
+        trait No {
+            fn yes(&self) -> bool {
+                false
+            }
+        }
+        impl<T: ?Sized> No for Probe<T> {}
+        #[allow(dead_code)]
+        impl<T: ?Sized + $($tr)+> Probe<T> {
+            fn yes(&self) -> bool {
+                true
+            }
+        }
+        fn probe<T>(_: &T) -> Probe<T> {
+            Probe(core::marker::PhantomData)
+        }
+        probe(&$e).yes()
+    }};
+    ($t:ty: $($tr:tt)+) => {{
+        #[allow(dead_code)]
+        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
+        #[allow(dead_code)]
+        trait No {
+            fn yes(&self) -> bool {
+                false
+            }
+        }
+        impl<T: ?Sized> No for Probe<T> {}
+        #[allow(dead_code)]
+        impl<T: ?Sized + $($tr)+> Probe<T> {
+            fn yes(&self) -> bool {
+                true
+            }
+        }
+        Probe::<$t>(core::marker::PhantomData).yes()
+    }};
+}

@@ -363,35 +363,17 @@ pub(crate) fn tally(
     }
 }
 
-/// Detects at compile time whether `$t` implements `$tr` (an inherent
-/// associated const shadows the blanket trait's when the bound holds).
-macro_rules! implements {
-    ($t:ty: $tr:path) => {{
-        #[allow(dead_code)]
-        trait No {
-            const IMPL: bool = false;
-        }
-        impl<T: ?Sized> No for T {}
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        impl<T: ?Sized + $tr> Probe<T> {
-            const IMPL: bool = true;
-        }
-        <Probe<$t>>::IMPL
-    }};
-}
-
 /// `$t`'s auto traits, then `Clone` and `Debug`.
 macro_rules! traits {
     ($t:ty) => {
         [
-            implements!($t: Send),
-            implements!($t: Sync),
-            implements!($t: Unpin),
-            implements!($t: std::panic::UnwindSafe),
-            implements!($t: std::panic::RefUnwindSafe),
-            implements!($t: Clone),
-            implements!($t: std::fmt::Debug),
+            seqcast_test_support::implements!($t: Send),
+            seqcast_test_support::implements!($t: Sync),
+            seqcast_test_support::implements!($t: Unpin),
+            seqcast_test_support::implements!($t: std::panic::UnwindSafe),
+            seqcast_test_support::implements!($t: std::panic::RefUnwindSafe),
+            seqcast_test_support::implements!($t: Clone),
+            seqcast_test_support::implements!($t: std::fmt::Debug),
         ]
     };
 }
