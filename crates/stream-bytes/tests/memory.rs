@@ -274,17 +274,18 @@ fn peak_memory_with_chunks_of_1_to_64_kib_stays_under_2_mib() {
 /// value lives (it kept the recycled buffers of 88f2dae, since backed
 /// out).
 #[test]
-fn a_closed_writer_keeps_no_free_buffers() {
+fn a_closed_writer_whose_streams_read_everything_keeps_nothing() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let src = vec![0x5Au8; 4096];
     let mut w = ByteWriter::default();
     let mut s = w.stream();
     let base = LIVE.load(Ordering::Relaxed);
-    for _ in 0..64 {
+    let writes = if cfg!(miri) { 8 } else { 64 };
+    for _ in 0..writes {
         w.write_all(&src).unwrap();
     }
     w.close();
-    assert_eq!(drain(&mut s), 64 * 4096);
+    assert_eq!(drain(&mut s), writes * 4096);
     drop(s);
     let held = LIVE.load(Ordering::Relaxed).saturating_sub(base);
     println!("held by a closed writer: {held} B");
@@ -300,7 +301,13 @@ fn a_closed_writer_keeps_no_free_buffers() {
 #[test]
 fn streams_that_wait_and_leave_an_idle_writer_leave_nothing_behind() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let n = if cfg!(miri) { 2_000 } else { 100_000 };
+    // Under Miri 300 (after 100): without the compaction they grow the
+    // list's buffer by 3 KiB, which the smaller bound still catches.
+    let (warm, n, bound) = if cfg!(miri) {
+        (100, 300, 1024)
+    } else {
+        (1_000, 100_000, 16 * 1024)
+    };
     let w = ByteWriter::default();
     let (waker, _) = seqcast_test_support::counting_waker();
     let mut cx = Context::from_waker(&waker);
@@ -310,10 +317,10 @@ fn streams_that_wait_and_leave_an_idle_writer_leave_nothing_behind() {
             assert!(Pin::new(&mut s).poll_next(&mut cx).is_pending());
         }
     };
-    churn(1_000);
+    churn(warm);
     let base = LIVE.load(Ordering::Relaxed);
     churn(n);
     let grown = LIVE.load(Ordering::Relaxed).saturating_sub(base);
     println!("kept after {n} streams waited and left an idle writer: {grown} B");
-    assert!(grown < 16 * 1024, "kept {grown} B for {n} dropped streams");
+    assert!(grown < bound, "kept {grown} B for {n} dropped streams");
 }
