@@ -242,6 +242,18 @@ fn polling_a_finished_send_panics_and_leaves_the_channel_untouched() {
         .expect("the channel is wedged by the second poll");
 }
 
+/// Fills a one-slot channel with 1, then starts `send(2)`, which waits
+/// (queued) behind it.
+fn fill_and_queue_a_send<'a>(
+    tx: &'a chan_broadcast::LosslessSender<u8>,
+    cx: &mut Context<'_>,
+) -> chan_broadcast::LosslessSend<'a, u8> {
+    tx.try_send(1).unwrap();
+    let mut waiting = tx.send(2);
+    assert!(Pin::new(&mut waiting).poll(cx).is_pending());
+    waiting
+}
+
 /// `try_send` reports `Closed` once there is no receiver or the channel is
 /// closed, as documented, even while a sender that started waiting before
 /// has not yet been polled again (and so is still queued).
@@ -250,9 +262,7 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
     let mut cx = Context::from_waker(Waker::noop());
     // No receiver left.
     let (tx, rx) = channel_lossless::<u8>(1);
-    tx.try_send(1).unwrap();
-    let mut waiting = tx.send(2);
-    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    let mut waiting = fill_and_queue_a_send(&tx, &mut cx);
     drop(rx);
     assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     assert_eq!(
@@ -262,9 +272,7 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
     // Closed by another clone.
     let (tx, _rx) = channel_lossless::<u8>(1);
     let other = tx.clone();
-    tx.try_send(1).unwrap();
-    let mut waiting = tx.send(2);
-    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    let mut waiting = fill_and_queue_a_send(&tx, &mut cx);
     let _closing = other.close();
     assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     assert_eq!(
@@ -280,9 +288,7 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
 fn a_send_behind_a_stale_waiter_fails_at_once_without_receivers() {
     let mut cx = Context::from_waker(Waker::noop());
     let (tx, rx) = channel_lossless::<u8>(1);
-    tx.try_send(1).unwrap();
-    let mut waiting = tx.send(2);
-    assert!(Pin::new(&mut waiting).poll(&mut cx).is_pending());
+    let waiting = fill_and_queue_a_send(&tx, &mut cx);
     drop(rx);
     let mut late = tx.send(3);
     assert_eq!(

@@ -121,7 +121,15 @@ pub fn counting_waker() -> (Waker, Arc<CountingWaker>) {
 /// ```
 #[macro_export]
 macro_rules! implements {
-    (value $e:expr => $($tr:tt)+) => {{
+    (value $e:expr => $($tr:tt)+) => {
+        $crate::implements!(@probe probe(&$e), $($tr)+)
+    };
+    ($t:ty: $($tr:tt)+) => {
+        $crate::implements!(@probe Probe::<$t>(core::marker::PhantomData), $($tr)+)
+    };
+    // `$probe` builds a `Probe<T>` for the type in question with the items
+    // below (item names are not hygienic in `macro_rules`).
+    (@probe $probe:expr, $($tr:tt)+) => {{
         #[allow(dead_code)]
         struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
         #[allow(dead_code)]
@@ -137,27 +145,10 @@ macro_rules! implements {
                 true
             }
         }
+        #[allow(dead_code)]
         fn probe<T>(_: &T) -> Probe<T> {
             Probe(core::marker::PhantomData)
         }
-        probe(&$e).yes()
-    }};
-    ($t:ty: $($tr:tt)+) => {{
-        #[allow(dead_code)]
-        struct Probe<T: ?Sized>(core::marker::PhantomData<T>);
-        #[allow(dead_code)]
-        trait No {
-            fn yes(&self) -> bool {
-                false
-            }
-        }
-        impl<T: ?Sized> No for Probe<T> {}
-        #[allow(dead_code)]
-        impl<T: ?Sized + $($tr)+> Probe<T> {
-            fn yes(&self) -> bool {
-                true
-            }
-        }
-        Probe::<$t>(core::marker::PhantomData).yes()
+        $probe.yes()
     }};
 }
