@@ -242,32 +242,28 @@ fn run(seed: u64, steps: usize, ran: &mut std::collections::BTreeMap<&'static st
             }
             // `same_channel`: two handles of this channel, and one of another.
             17 if !p.tx.is_empty() || !p.rx.is_empty() => {
+                // Two random handles of one list and the other channel's
+                // handle of the same kind, asked on both sides.
+                macro_rules! same_channel_of {
+                    ($list:expr, $other:expr) => {{
+                        let a = &$list[rng.below($list.len())];
+                        let b = &$list[rng.below($list.len())];
+                        (
+                            (
+                                a.ours.same_channel(&b.ours),
+                                a.ours.same_channel(&$other.ours),
+                            ),
+                            (
+                                a.theirs.same_channel(&b.theirs),
+                                a.theirs.same_channel(&$other.theirs),
+                            ),
+                        )
+                    }};
+                }
                 let (o, t) = if !p.tx.is_empty() && (p.rx.is_empty() || rng.below(2) == 0) {
-                    let a = &p.tx[rng.below(p.tx.len())];
-                    let b = &p.tx[rng.below(p.tx.len())];
-                    (
-                        (
-                            a.ours.same_channel(&b.ours),
-                            a.ours.same_channel(&p.other.ours),
-                        ),
-                        (
-                            a.theirs.same_channel(&b.theirs),
-                            a.theirs.same_channel(&p.other.theirs),
-                        ),
-                    )
+                    same_channel_of!(p.tx, p.other)
                 } else {
-                    let a = &p.rx[rng.below(p.rx.len())];
-                    let b = &p.rx[rng.below(p.rx.len())];
-                    (
-                        (
-                            a.ours.same_channel(&b.ours),
-                            a.ours.same_channel(&p.other_rx.ours),
-                        ),
-                        (
-                            a.theirs.same_channel(&b.theirs),
-                            a.theirs.same_channel(&p.other_rx.theirs),
-                        ),
-                    )
+                    same_channel_of!(p.rx, p.other_rx)
                 };
                 ("same_channel", format!("{o:?}"), format!("{t:?}"))
             }
