@@ -15,7 +15,19 @@
 //!   machine has two cores: no more busy threads than cores). Ours is read
 //!   through photon-ring's API (a `try_recv` loop, `ring-spmc-bounded`) and
 //!   through our batch read `recv_each` (`ring-spmc-bounded-each`), the
-//!   counterpart of disruptor's `EventPoller`.
+//!   counterpart of disruptor's `EventPoller`. 1→1 also runs disruptor
+//!   with 16-byte events (`disruptor-16B`), the size of our `u64` slot
+//!   (8-byte stamp, 8-byte value): at 1→1 the ring moves one cache line
+//!   per few values, so the row depends on how many values share a
+//!   line (8 for disruptor's `u64` events, 4 for ours). In the runs of
+//!   2026-11-30 17:15-17:40 UTC on the 2-core VM (normal placement),
+//!   disruptor-16B measured 6.3-7.4 ns, disruptor 4.4-5.2 and ours
+//!   6.4-7.7: a stamped `u64` costs what a 16-byte event does. Three
+//!   changes tried against it measured no gain, and were not kept:
+//!   stamps and values in two arrays (8 values per payload line) read below
+//!   a cached head with no stamp load: 7.7-11.0 ns; the cached-head read
+//!   on today's layout: 6.4-7.2 ns; stamp and value written and read by one
+//!   16-byte `movdqa` (no odd stamp, one store per value): 6.8-6.9 ns.
 //! * `pingpong`: round trip over two rings between two pinned threads, and
 //!   beside it `hardware-floor`: the same round trip over one cache-padded
 //!   atomic each way, no channel at all (what two cores need to pass a
@@ -410,6 +422,34 @@ fn throughput(c: &mut Criterion, consumers: usize) {
             cross_thread(iters, cs, p, |p, i| p.publish(i))
         });
     });
+    if consumers == 1 {
+        // disruptor again, with 16-byte events: the size of our `u64`
+        // slot (stamp and value). The consumer checks the first word.
+        // Beside the 8-byte row it shows what the stamp's density costs
+        // a ring that moves a line per few values (see the docs above).
+        g.bench_function(BenchmarkId::new("disruptor-16B", id), |b| {
+            b.iter_custom(|iters| {
+                let builder = disruptor::build_single_producer(CAP, || [0_u64; 2], BusySpin);
+                let (mut poller, builder) = builder.new_event_poller();
+                let p = builder.build();
+                let consume = Box::new(move |n: u64| {
+                    let mut expected = 0;
+                    while expected < n {
+                        match poller.poll() {
+                            Ok(mut guard) => {
+                                for v in &mut guard {
+                                    check(&mut expected, v[0]);
+                                }
+                            }
+                            Err(Polling::NoEvents) => idle(yielding),
+                            Err(Polling::Shutdown) => panic!("shut down early"),
+                        }
+                    }
+                }) as Box<dyn FnOnce(u64) + Send>;
+                cross_thread(iters, vec![consume], p, |p, i| p.publish(|e| *e = [i, !i]))
+            });
+        });
+    }
     g.bench_function(BenchmarkId::new("bus", id), |b| {
         b.iter_custom(|iters| {
             let mut bus = bus::Bus::<u64>::new(CAP);
@@ -713,9 +753,15 @@ fn main() {
         "32",
         31.0,
     );
+    let with_16b = [&lossless[..], &["disruptor-16B"]].concat();
     for group in ["throughput_1to1", "throughput_1to2"] {
-        seqcast_benches::print_ratios(group, "ring-spmc-bounded", &lossless, &["u64"]);
-        seqcast_benches::print_ratios(group, "ring-spmc-bounded-each", &lossless, &["u64"]);
+        let peers = if group == "throughput_1to1" {
+            &with_16b[..]
+        } else {
+            &lossless[..]
+        };
+        seqcast_benches::print_ratios(group, "ring-spmc-bounded", peers, &["u64"]);
+        seqcast_benches::print_ratios(group, "ring-spmc-bounded-each", peers, &["u64"]);
     }
     let with_floor = [&lossless[..], &["hardware-floor"]].concat();
     seqcast_benches::print_ratios("pingpong", "ring-spmc-bounded", &with_floor, &["u64"]);
