@@ -147,7 +147,7 @@ pub use doorbell::{Doorbell, WaitKey};
 pub use padding::{CACHE_LINE, CachePadded};
 pub use prefetch::{prefetch_read, prefetch_write};
 pub use slot::{ReadResult, Slot};
-pub use slots::{AllocError, Slots};
+pub use slots::{AllocError, RawSlots, Slots};
 pub use stamp::Stamp;
 pub use wait::WaitStrategy;
 

@@ -49,6 +49,93 @@ unsafe impl<T: Send> Send for Slots<T> {}
 // `T: Send`.
 unsafe impl<T: Send> Sync for Slots<T> {}
 
+/// A copy of a [`Slots`] array's base pointer and capacity
+/// ([`Slots::raw`]). It does not keep the array alive: whoever indexes
+/// through it must.
+///
+/// ```
+/// use ring_core::{Capacity, Slots};
+///
+/// let ring = Slots::<u64>::new(Capacity::new(3));
+/// let raw = ring.raw();
+/// // SAFETY: one writer (this thread), first write; `ring` is alive.
+/// unsafe { raw.get(4).write(4, 40) };
+/// assert_eq!(ring.get(1).try_read(4).ready(), Some(40));
+/// ```
+pub struct RawSlots<T> {
+    ptr: NonNull<Slot<T>>,
+    capacity: Capacity,
+}
+
+impl<T> Clone for RawSlots<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for RawSlots<T> {}
+
+// SAFETY: a `RawSlots<T>` only gives out `&Slot<T>` (as `&Slots<T>` does),
+// and `Slots<T>` is `Sync` when `T: Send`; it owns nothing.
+unsafe impl<T: Send> Send for RawSlots<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for RawSlots<T> {}
+
+impl<T> RawSlots<T> {
+    /// Whether this was copied from `slots`.
+    ///
+    /// ```
+    /// use ring_core::{Capacity, Slots};
+    ///
+    /// let (a, b) = (Slots::<u8>::new(Capacity::new(2)), Slots::<u8>::new(Capacity::new(2)));
+    /// assert!(a.raw().is_from(&a));
+    /// assert!(!a.raw().is_from(&b));
+    /// ```
+    #[inline]
+    pub fn is_from(self, slots: &Slots<T>) -> bool {
+        self.ptr == slots.ptr
+    }
+
+    /// The slot that holds sequence `seq`, as [`Slots::get`].
+    ///
+    /// # Safety
+    ///
+    /// The [`Slots`] this was copied from must be alive (not dropped) for
+    /// all of `'a`.
+    ///
+    /// ```
+    /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(2));
+    /// // SAFETY: `ring` outlives the reference.
+    /// let slot = unsafe { ring.raw().get(3) };
+    /// assert!(core::ptr::eq(slot, ring.get(1)));
+    /// ```
+    #[inline(always)]
+    pub unsafe fn get<'a>(self, seq: u64) -> &'a Slot<T> {
+        let index = self.capacity.index(seq);
+        debug_assert!(index < self.capacity.get());
+        let slot = self
+            .ptr
+            .as_ptr()
+            .cast::<u8>()
+            .wrapping_add(index * Slots::<T>::STRIDE)
+            .cast::<Slot<T>>();
+        // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
+        // capacity`, checked above in debug builds), so `slot` is one of
+        // the `capacity` slots initialised in `Slots::new`, at a multiple
+        // of `STRIDE` from the start; they live until the array's drop,
+        // which the caller puts after `'a`.
+        unsafe { &*slot }
+    }
+}
+
+impl<T> fmt::Debug for RawSlots<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawSlots")
+            .field("capacity", &self.capacity.get())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why a slot array could not be allocated.
 ///
 /// ```
@@ -220,12 +307,29 @@ impl<T: Copy> Slots<T> {
     /// ```
     #[inline(always)]
     pub fn get(&self, seq: u64) -> &Slot<T> {
-        let index = self.capacity.index(seq);
-        debug_assert!(index < self.capacity.get());
-        // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
-        // capacity`, checked above in debug builds), and all `capacity` slots were
-        // initialised in `new` and live until `drop`.
-        unsafe { &*self.at(index) }
+        // SAFETY: `self` is borrowed for the returned lifetime, so the
+        // array is alive (and not dropped) as long as the reference.
+        unsafe { self.raw().get(seq) }
+    }
+
+    /// The array's base pointer and capacity, copied out: a reader that
+    /// keeps the array alive by other means (an `Arc` of its owner) indexes
+    /// it with [`RawSlots::get`] without loading them through the owner
+    /// first, one dependent load fewer per read (photon-ring's subscribers
+    /// cache the same pair).
+    ///
+    /// ```
+    /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(4));
+    /// let raw = ring.raw();
+    /// // SAFETY: `ring` outlives the reference.
+    /// assert!(core::ptr::eq(unsafe { raw.get(5) }, ring.get(1)));
+    /// ```
+    #[inline(always)]
+    pub fn raw(&self) -> RawSlots<T> {
+        RawSlots {
+            ptr: self.ptr,
+            capacity: self.capacity,
+        }
     }
 
     /// The ring's capacity.
@@ -312,6 +416,31 @@ mod tests {
         check::<(u8, u16)>();
         assert_eq!(Slots::<[u64; 32]>::STRIDE, size_of::<Slot<[u64; 32]>>());
         assert!(Slots::<[u64; 8]>::STRIDE <= 2 * size_of::<Slot<[u64; 8]>>());
+    }
+
+    /// `RawSlots::get` finds the very slot `Slots::get` does, for
+    /// power-of-two and other capacities and every stride kind.
+    #[test]
+    fn raw_slots_index_as_the_array_does() {
+        fn check<T: Copy>(cap: usize) {
+            let ring = Slots::<T>::new(Capacity::new(cap));
+            let raw = ring.raw();
+            assert!(raw.is_from(&ring));
+            for seq in (0..3 * cap as u64).chain([u64::MAX - 1, u64::MAX]) {
+                // SAFETY: `ring` outlives the reference.
+                let slot = unsafe { raw.get(seq) };
+                assert!(core::ptr::eq(slot, ring.get(seq)), "seq {seq} of {cap}");
+                assert!(core::ptr::eq(slot, ring.at((seq % cap as u64) as usize)));
+            }
+        }
+        for cap in [2, 3, 4, 5, 8, 12] {
+            check::<u8>(cap);
+            check::<[u64; 4]>(cap);
+            check::<[u64; 8]>(cap);
+            check::<[u64; 32]>(cap);
+        }
+        let other = Slots::<u8>::new(Capacity::new(2));
+        assert!(!Slots::<u8>::new(Capacity::new(2)).raw().is_from(&other));
     }
 
     #[test]

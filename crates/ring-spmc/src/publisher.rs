@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 
 use ring_core::sync::Arc;
 use ring_core::sync::atomic::Ordering;
-use ring_core::{WaitStrategy, prefetch_write};
+use ring_core::{RawSlots, Slot, WaitStrategy, prefetch_write};
 
 use crate::error::PublishError;
 use crate::shared::{GateFloor, Shared};
@@ -28,6 +28,10 @@ use crate::shared::{GateFloor, Shared};
 /// ```
 pub struct Publisher<T: Copy + Send> {
     shared: Arc<Shared<T>>,
+    /// `shared.slots`' base and capacity, copied: a publish indexes the
+    /// ring without loading them through the `Arc` first (as a
+    /// subscriber's `ReadState`, and photon-ring's publisher).
+    slots: RawSlots<T>,
     /// The next sequence to publish.
     seq: u64,
     /// Publishing `seq` is known to be safe while `seq < limit`: the
@@ -56,6 +60,7 @@ impl<T: Copy + Send> Publisher<T> {
             None => (u64::MAX, shared.capacity),
         };
         Publisher {
+            slots: shared.slots.raw(),
             shared,
             seq: 0,
             limit,
@@ -116,14 +121,21 @@ impl<T: Copy + Send> Publisher<T> {
         self.seq < fresh
     }
 
+    /// The slot of `seq`.
+    #[inline(always)]
+    fn slot(&self, seq: u64) -> &Slot<T> {
+        // SAFETY: `self.slots` was copied from `self.shared.slots` in `new`;
+        // the `Arc` keeps that array alive for as long as `self`.
+        unsafe { self.slots.get(seq) }
+    }
+
     /// Writes `seq`'s slot and advances the head. Room was checked.
     #[inline(always)]
     fn write(&mut self, value: T) {
-        let slots = &self.shared.slots;
-        prefetch_write(slots.get(self.seq + 1));
+        prefetch_write(self.slot(self.seq + 1));
         // SAFETY: this publisher is the ring's only writer (`&mut self`,
         // one per channel), and it writes sequences in increasing order.
-        unsafe { slots.get(self.seq).write(self.seq, value) };
+        unsafe { self.slot(self.seq).write(self.seq, value) };
         self.seq += 1;
     }
 

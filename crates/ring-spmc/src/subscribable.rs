@@ -43,7 +43,7 @@ impl<T: Copy + Send> Clone for Subscribable<T> {
 
 impl<T: Copy + Send> Subscribable<T> {
     fn make(&self, reg: Registration) -> Subscriber<T> {
-        let st = ReadState::new(reg);
+        let st = ReadState::new(reg, &self.shared);
         Subscriber::new(Arc::clone(&self.shared), st)
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ring_core::sync::Arc;
 use ring_core::sync::atomic::{AtomicU64, Ordering};
-use ring_core::{ReadResult, Stamp, WaitKey, WaitStrategy};
+use ring_core::{RawSlots, ReadResult, Slot, Stamp, WaitKey, WaitStrategy};
 
 use crate::barrier::{DependencyBarrier, Padded};
 use crate::error::{Lagged, RecvError, RecvTimeoutError, TryRecvError};
@@ -37,7 +37,7 @@ const BLOCKING: WaitStrategy = WaitStrategy::Park { spin_iters: 64 };
 /// ```
 pub struct Subscriber<T: Copy + Send> {
     pub(crate) shared: Arc<Shared<T>>,
-    pub(crate) st: ReadState,
+    pub(crate) st: ReadState<T>,
     /// The pending async receive's registration with the doorbell.
     wait_key: Option<WaitKey>,
     _not_sync: PhantomData<Cell<()>>,
@@ -45,7 +45,11 @@ pub struct Subscriber<T: Copy + Send> {
 
 /// A subscriber's private state, separate from `shared` so a closure can
 /// borrow it mutably while the doorbell is borrowed from `shared`.
-pub(crate) struct ReadState {
+pub(crate) struct ReadState<T> {
+    /// `shared.slots`' base and capacity, copied at subscription: a read
+    /// indexes the ring without loading them through the `Arc` first (one
+    /// dependent load fewer; photon-ring's subscribers cache the same).
+    slots: RawSlots<T>,
     /// The next sequence to read.
     pub(crate) cursor: u64,
     pub(crate) total_received: u64,
@@ -71,11 +75,12 @@ pub(crate) struct ReadState {
     held_from: Cell<u64>,
 }
 
-impl ReadState {
-    pub(crate) fn new(reg: Registration) -> ReadState {
+impl<T: Copy + Send> ReadState<T> {
+    pub(crate) fn new(reg: Registration, shared: &Shared<T>) -> Self {
         let gating = reg.held_from != NEVER_HELD;
         debug_assert!(!gating || reg.tracker.is_some());
         ReadState {
+            slots: shared.slots.raw(),
             cursor: reg.start,
             total_received: 0,
             total_lagged: 0,
@@ -96,12 +101,20 @@ impl ReadState {
         }
     }
 
+    /// The slot of `seq` in `shared`, the ring this state was made from.
     #[inline(always)]
-    pub(crate) fn try_recv<T: Copy + Send>(
-        &mut self,
-        shared: &Shared<T>,
-    ) -> Result<T, TryRecvError> {
-        let slot = shared.slots.get(self.cursor);
+    fn slot<'s>(&self, shared: &'s Shared<T>, seq: u64) -> &'s Slot<T> {
+        debug_assert!(self.slots.is_from(&shared.slots));
+        // SAFETY: `self.slots` was copied from `shared.slots` in `new`, and
+        // every caller passes the ring its state was made from (the
+        // `Subscriber`'s own `Arc`, checked above in debug builds), which is
+        // alive for `'s`.
+        unsafe { self.slots.get(seq) }
+    }
+
+    #[inline(always)]
+    pub(crate) fn try_recv(&mut self, shared: &Shared<T>) -> Result<T, TryRecvError> {
+        let slot = self.slot(shared, self.cursor);
         let read = if self.cursor >= self.held_from.get() {
             // SAFETY: the slot is held. This subscriber gates the ring and
             // its tracker holds `cursor` (stored after every move, below and
@@ -132,12 +145,7 @@ impl ReadState {
     /// Hands up to `max` ready values to `f`, in order; see
     /// [`Subscriber::recv_each`].
     #[inline]
-    fn recv_each<T: Copy + Send>(
-        &mut self,
-        shared: &Shared<T>,
-        max: usize,
-        mut f: impl FnMut(T),
-    ) -> usize {
+    fn recv_each(&mut self, shared: &Shared<T>, max: usize, mut f: impl FnMut(T)) -> usize {
         if self.cursor >= self.held_from.get() {
             // One head load for the whole batch, disruptor's poller: every
             // sequence below it is written (the publisher raised it with
@@ -154,7 +162,7 @@ impl ReadState {
                     // tracker is at most `seq` until the store after the
                     // loop (see `try_recv`), and `seq >= held_from`, so no
                     // publisher writes the slot again before that store.
-                    let value = unsafe { shared.slots.get(seq).read_published(seq) };
+                    let value = unsafe { self.slot(shared, seq).read_published(seq) };
                     // Counted before `f` runs: a panicking `f` has still
                     // received the value (the tracker then stays behind the
                     // cursor, which only holds the publisher back, until
@@ -196,7 +204,7 @@ impl ReadState {
     /// The slot of `cursor` holds a later sequence: skip to the oldest
     /// value still retained and count exactly what was lost.
     #[cold]
-    fn lagged<T: Copy + Send>(&mut self, shared: &Shared<T>, stamp: Stamp) -> TryRecvError {
+    fn lagged(&mut self, shared: &Shared<T>, stamp: Stamp) -> TryRecvError {
         // The newest sequence written or being written: the overwriting one,
         // or the head if the publisher is already further on.
         let by_stamp = stamp.sequence().unwrap_or(0);
@@ -215,7 +223,7 @@ impl ReadState {
     /// `try_recv`, with `Empty` turned into `Closed` once the publisher is
     /// gone and nothing is left. `None`: keep waiting.
     #[inline]
-    fn poll_recv<T: Copy + Send>(&mut self, shared: &Shared<T>) -> Option<Result<T, RecvError>> {
+    fn poll_recv(&mut self, shared: &Shared<T>) -> Option<Result<T, RecvError>> {
         // Read `closed` before the slot: if it was set, the publisher's last
         // value is visible to the read below (see `Publisher::drop`).
         let closed = shared.is_closed();
@@ -228,7 +236,7 @@ impl ReadState {
 }
 
 impl<T: Copy + Send> Subscriber<T> {
-    pub(crate) fn new(shared: Arc<Shared<T>>, st: ReadState) -> Self {
+    pub(crate) fn new(shared: Arc<Shared<T>>, st: ReadState<T>) -> Self {
         Subscriber {
             shared,
             st,
