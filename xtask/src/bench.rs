@@ -59,7 +59,8 @@ const SETTINGS: &str = "criterion with 0.2 s of warm-up and 10 samples over abou
 
 /// Where one of our functions is compared with only some of its group's
 /// other functions. Lossy rings race lossy rings; bounded (lossless) ones
-/// race the lossless peers and the hardware floor.
+/// race the lossless peers, the hardware floor and (`throughput_1to1`)
+/// disruptor with 16-byte events, our `u64` slot's size.
 const PEERS: &[(&str, &[&str])] = &[
     ("ring-spmc", &["photon-ring"]),
     (
@@ -67,6 +68,7 @@ const PEERS: &[(&str, &[&str])] = &[
         &[
             "photon-ring-bounded",
             "disruptor",
+            "disruptor-16B",
             "bus",
             "crossbeam",
             "hardware-floor",
