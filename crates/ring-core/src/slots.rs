@@ -113,18 +113,22 @@ impl<T> RawSlots<T> {
     pub unsafe fn get<'a>(self, seq: u64) -> &'a Slot<T> {
         let index = self.capacity.index(seq);
         debug_assert!(index < self.capacity.get());
-        let slot = self
-            .ptr
+        // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
+        // capacity`, checked above in debug builds), so `at` is one of the
+        // `capacity` slots initialised in `Slots::new`; they live until the
+        // array's drop, which the caller puts after `'a`.
+        unsafe { &*self.at(index) }
+    }
+
+    /// The slot at `index < capacity`, as a raw pointer: `STRIDE` bytes
+    /// apart from the start.
+    #[inline(always)]
+    fn at(self, index: usize) -> *mut Slot<T> {
+        self.ptr
             .as_ptr()
             .cast::<u8>()
             .wrapping_add(index * Slots::<T>::STRIDE)
-            .cast::<Slot<T>>();
-        // SAFETY: `index < capacity` (`Capacity::index` is `seq mod
-        // capacity`, checked above in debug builds), so `slot` is one of
-        // the `capacity` slots initialised in `Slots::new`, at a multiple
-        // of `STRIDE` from the start; they live until the array's drop,
-        // which the caller puts after `'a`.
-        unsafe { &*slot }
+            .cast::<Slot<T>>()
     }
 }
 
@@ -215,14 +219,30 @@ impl<T> Slots<T> {
         }
     };
 
+    /// The array's base pointer and capacity, copied out: a reader that
+    /// keeps the array alive by other means (an `Arc` of its owner) indexes
+    /// it with [`RawSlots::get`] without loading them through the owner
+    /// first, one dependent load fewer per read (photon-ring's subscribers
+    /// cache the same pair).
+    ///
+    /// ```
+    /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(4));
+    /// let raw = ring.raw();
+    /// // SAFETY: `ring` outlives the reference.
+    /// assert!(core::ptr::eq(unsafe { raw.get(5) }, ring.get(1)));
+    /// ```
+    #[inline(always)]
+    pub fn raw(&self) -> RawSlots<T> {
+        RawSlots {
+            ptr: self.ptr,
+            capacity: self.capacity,
+        }
+    }
+
     /// The slot at `index < capacity`, as a raw pointer.
     #[inline(always)]
     fn at(&self, index: usize) -> *mut Slot<T> {
-        self.ptr
-            .as_ptr()
-            .cast::<u8>()
-            .wrapping_add(index * Self::STRIDE)
-            .cast::<Slot<T>>()
+        self.raw().at(index)
     }
 
     fn layout(capacity: Capacity) -> Result<Layout, AllocError> {
@@ -310,26 +330,6 @@ impl<T: Copy> Slots<T> {
         // SAFETY: `self` is borrowed for the returned lifetime, so the
         // array is alive (and not dropped) as long as the reference.
         unsafe { self.raw().get(seq) }
-    }
-
-    /// The array's base pointer and capacity, copied out: a reader that
-    /// keeps the array alive by other means (an `Arc` of its owner) indexes
-    /// it with [`RawSlots::get`] without loading them through the owner
-    /// first, one dependent load fewer per read (photon-ring's subscribers
-    /// cache the same pair).
-    ///
-    /// ```
-    /// let ring = ring_core::Slots::<u8>::new(ring_core::Capacity::new(4));
-    /// let raw = ring.raw();
-    /// // SAFETY: `ring` outlives the reference.
-    /// assert!(core::ptr::eq(unsafe { raw.get(5) }, ring.get(1)));
-    /// ```
-    #[inline(always)]
-    pub fn raw(&self) -> RawSlots<T> {
-        RawSlots {
-            ptr: self.ptr,
-            capacity: self.capacity,
-        }
     }
 
     /// The ring's capacity.
