@@ -22,10 +22,10 @@
 //!   line (8 for disruptor's `u64` events, 4 for ours). In the runs of
 //!   2026-11-30 17:15-17:40 UTC on the 2-core VM (normal placement),
 //!   disruptor-16B measured 6.3-7.4 ns, disruptor 4.4-5.2 and ours
-//!   6.4-7.7: a stamped `u64` costs what a 16-byte event does. Three
+//!   6.4-7.4: a stamped `u64` costs what a 16-byte event does. Three
 //!   changes tried against it measured no gain, and were not kept:
 //!   stamps and values in two arrays (8 values per payload line) read below
-//!   a cached head with no stamp load: 7.7-11.0 ns; the cached-head read
+//!   a cached head with no stamp load: 7.1-11.0 ns; the cached-head read
 //!   on today's layout: 6.4-7.2 ns; stamp and value written and read by one
 //!   16-byte `movdqa` (no odd stamp, one store per value): 6.8-6.9 ns.
 //! * `pingpong`: round trip over two rings between two pinned threads, and
