@@ -631,25 +631,16 @@ fn receivers_aborted_while_waiting_in_recv() {
         .enable_time()
         .build()
         .unwrap();
-    let out: [String; 2] = std::array::from_fn(|side| {
-        rt.block_on(async move {
-            let (ours_tx, theirs_tx) = (ours::Sender::<u64>::new(8), theirs::Sender::<u64>::new(8));
-            let mut tasks = Vec::new();
-            let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(64);
-            for _ in 0..32 {
-                let ready = ready_tx.clone();
-                if side == 0 {
-                    let mut rx = ours_tx.subscribe();
-                    tasks.push(tokio::spawn(async move {
-                        let mut fut = pin!(rx.recv());
-                        let first =
-                            std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await;
-                        assert!(first.is_pending(), "registered before the abort");
-                        ready.send(()).await.unwrap();
-                        format!("{:?}", fut.await)
-                    }));
-                } else {
-                    let mut rx = theirs_tx.subscribe();
+    // One body for both crates: `$m` is `ours` or `theirs`.
+    macro_rules! aborted_in_recv {
+        ($m:ident) => {
+            rt.block_on(async move {
+                let tx = $m::Sender::<u64>::new(8);
+                let mut tasks = Vec::new();
+                let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(64);
+                for _ in 0..32 {
+                    let ready = ready_tx.clone();
+                    let mut rx = tx.subscribe();
                     tasks.push(tokio::spawn(async move {
                         let mut fut = pin!(rx.recv());
                         let first =
@@ -659,41 +650,28 @@ fn receivers_aborted_while_waiting_in_recv() {
                         format!("{:?}", fut.await)
                     }));
                 }
-            }
-            for _ in 0..32 {
-                ready_rx.recv().await.unwrap();
-            }
-            for t in &tasks {
-                t.abort();
-            }
-            let mut log = Vec::new();
-            for t in tasks {
-                log.push(format!("{:?}", t.await.map_err(|e| e.is_cancelled())));
-            }
-            let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                if side == 0 {
-                    ours_tx.closed().await
-                } else {
-                    theirs_tx.closed().await
+                for _ in 0..32 {
+                    ready_rx.recv().await.unwrap();
                 }
-            });
-            log.push(format!("closed: {:?}", closed.await.is_ok()));
-            if side == 0 {
-                log.push(format!("{:?}", ours_tx.receiver_count()));
-                log.push(show(&ours_tx.send(1)));
-                let mut rx = ours_tx.subscribe();
-                log.push(show(&ours_tx.send(2)));
+                for t in &tasks {
+                    t.abort();
+                }
+                let mut log = Vec::new();
+                for t in tasks {
+                    log.push(format!("{:?}", t.await.map_err(|e| e.is_cancelled())));
+                }
+                let closed = tokio::time::timeout(std::time::Duration::from_secs(10), tx.closed());
+                log.push(format!("closed: {:?}", closed.await.is_ok()));
+                log.push(format!("{:?}", tx.receiver_count()));
+                log.push(show(&tx.send(1)));
+                let mut rx = tx.subscribe();
+                log.push(show(&tx.send(2)));
                 log.push(show(&rx.try_recv()));
-            } else {
-                log.push(format!("{:?}", theirs_tx.receiver_count()));
-                log.push(show(&theirs_tx.send(1)));
-                let mut rx = theirs_tx.subscribe();
-                log.push(show(&theirs_tx.send(2)));
-                log.push(show(&rx.try_recv()));
-            }
-            log.join("\n")
-        })
-    });
+                log.join("\n")
+            })
+        };
+    }
+    let out = [aborted_in_recv!(ours), aborted_in_recv!(theirs)];
     assert_eq!(out[0], out[1]);
 }
 

@@ -579,23 +579,22 @@ fn strings_users_see_match_tokio() {
 fn futures_have_tokios_auto_traits() {
     use std::panic::{RefUnwindSafe, UnwindSafe};
     let mut rows = Vec::new();
+    // Send, Sync, Unpin, UnwindSafe, RefUnwindSafe of one value.
+    macro_rules! traits {
+        ($v:ident) => {
+            [
+                seqcast_test_support::implements!(value $v => Send),
+                seqcast_test_support::implements!(value $v => Sync),
+                seqcast_test_support::implements!(value $v => Unpin),
+                seqcast_test_support::implements!(value $v => UnwindSafe),
+                seqcast_test_support::implements!(value $v => RefUnwindSafe),
+            ]
+        };
+    }
     macro_rules! row {
         ($what:expr, $o:expr, $t:expr) => {{
             let (o, t) = ($o, $t);
-            let o = [
-                seqcast_test_support::implements!(value o => Send),
-                seqcast_test_support::implements!(value o => Sync),
-                seqcast_test_support::implements!(value o => Unpin),
-                seqcast_test_support::implements!(value o => UnwindSafe),
-                seqcast_test_support::implements!(value o => RefUnwindSafe),
-            ];
-            let t = [
-                seqcast_test_support::implements!(value t => Send),
-                seqcast_test_support::implements!(value t => Sync),
-                seqcast_test_support::implements!(value t => Unpin),
-                seqcast_test_support::implements!(value t => UnwindSafe),
-                seqcast_test_support::implements!(value t => RefUnwindSafe),
-            ];
+            let (o, t) = (traits!(o), traits!(t));
             rows.push(format!("{}: ours {o:?} tokio {t:?}", $what));
             assert_eq!(o[..4], t[..4], "{}: Send, Sync, Unpin, UnwindSafe", $what);
             assert!(!t[4] || o[4], "{}: RefUnwindSafe", $what);
