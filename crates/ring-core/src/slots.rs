@@ -418,26 +418,42 @@ mod tests {
         assert!(Slots::<[u64; 8]>::STRIDE <= 2 * size_of::<Slot<[u64; 8]>>());
     }
 
-    /// `RawSlots::get` finds the very slot `Slots::get` does, for
-    /// power-of-two and other capacities and every stride kind.
+    /// `RawSlots::get` (which `Slots::get` calls) finds slot `seq mod
+    /// capacity`, `STRIDE` bytes per slot from the array's first, for
+    /// power-of-two and other capacities and every stride kind; a value
+    /// written through the copy is read back through the array.
     #[test]
     fn raw_slots_index_as_the_array_does() {
-        fn check<T: Copy>(cap: usize) {
+        fn check<T: Copy + PartialEq + core::fmt::Debug>(cap: usize, value: T) {
             let ring = Slots::<T>::new(Capacity::new(cap));
             let raw = ring.raw();
             assert!(raw.is_from(&ring));
+            let base = ring.ptr.as_ptr() as usize;
             for seq in (0..3 * cap as u64).chain([u64::MAX - 1, u64::MAX]) {
                 // SAFETY: `ring` outlives the reference.
-                let slot = unsafe { raw.get(seq) };
-                assert!(core::ptr::eq(slot, ring.get(seq)), "seq {seq} of {cap}");
-                assert!(core::ptr::eq(slot, ring.at((seq % cap as u64) as usize)));
+                let slot = unsafe { raw.get(seq) } as *const Slot<T> as usize;
+                let index = (seq % cap as u64) as usize;
+                assert_eq!(
+                    slot,
+                    base + index * Slots::<T>::STRIDE,
+                    "seq {seq} of {cap}"
+                );
             }
+            let seq = 2 * cap as u64 + 1;
+            // SAFETY: `ring` outlives the reference.
+            let slot = unsafe { raw.get(seq) };
+            // SAFETY: one writer (this thread), the slot's first write.
+            unsafe { slot.write(seq, value) };
+            assert_eq!(
+                ring.get(seq - cap as u64).try_read(seq).ready(),
+                Some(value)
+            );
         }
         for cap in [2, 3, 4, 5, 8, 12] {
-            check::<u8>(cap);
-            check::<[u64; 4]>(cap);
-            check::<[u64; 8]>(cap);
-            check::<[u64; 32]>(cap);
+            check::<u8>(cap, 7);
+            check::<[u64; 4]>(cap, [1, 2, 3, 4]);
+            check::<[u64; 8]>(cap, [9; 8]);
+            check::<[u64; 32]>(cap, [5; 32]);
         }
         let other = Slots::<u8>::new(Capacity::new(2));
         assert!(!Slots::<u8>::new(Capacity::new(2)).raw().is_from(&other));
