@@ -312,3 +312,31 @@ fn zero_sized_payloads_count_like_any_other() {
     p.publish((u8::MAX, u64::MAX, true));
     assert_eq!(s.try_recv(), Ok((u8::MAX, u64::MAX, true)));
 }
+
+/// A subscriber indexes the ring through its own copy of the array's base
+/// (`RawSlots`): kept, moved to another thread and boxed after the
+/// publisher and the subscribable are gone, it still reads the very values
+/// (and its `Arc` keeps the array alive: Miri reports a use after free
+/// otherwise).
+#[test]
+fn subscriber_reads_after_everything_else_is_dropped_and_moved() {
+    let (mut p, subs) = channel::<[u64; 9]>(3);
+    let s = subs.subscribe_from_oldest();
+    let other = channel::<[u64; 9]>(3).1.subscribe();
+    for i in 0..3u64 {
+        p.publish([i; 9]);
+    }
+    drop((p, subs));
+    let mut s = Box::new(s);
+    let got = std::thread::spawn(move || {
+        drop(other);
+        let mut got = vec![];
+        while let Ok(v) = s.try_recv() {
+            got.push(v);
+        }
+        got
+    })
+    .join()
+    .unwrap();
+    assert_eq!(got, [[0; 9], [1; 9], [2; 9]]);
+}
