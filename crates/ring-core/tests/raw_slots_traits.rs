@@ -64,14 +64,15 @@ fn check<T: Copy + PartialEq + core::fmt::Debug>(cap: usize, value: T) {
     let seqs = (0..2 * cap as u64).chain((u64::MAX - 2 * cap as u64)..=u64::MAX);
     for seq in seqs {
         // SAFETY: as above.
-        let slot = unsafe { raw.get(seq) } as *const Slot<T> as usize;
+        let found = unsafe { raw.get(seq) };
+        let slot = found as *const Slot<T> as usize;
         let index = (seq % cap as u64) as usize;
         assert_eq!(
             slot,
             base + index * Slots::<T>::STRIDE,
             "seq {seq} of {cap}"
         );
-        assert!(core::ptr::eq(ring.get(seq), slot as *const Slot<T>));
+        assert!(core::ptr::eq(ring.get(seq), found));
     }
     // Write at the stamp's last sequence through the copy, read back through
     // the array (sequences above it are indexed, above, but not writable).
@@ -85,7 +86,14 @@ fn check<T: Copy + PartialEq + core::fmt::Debug>(cap: usize, value: T) {
 
 #[test]
 fn raw_slots_index_every_payload_and_capacity() {
-    for cap in [2usize, 3, 7, 16, 1000, 1024] {
+    // Miri interprets every step: small capacities there (the large ones
+    // add no new arithmetic path, only more of the same indices).
+    let caps: &[usize] = if cfg!(miri) {
+        &[2, 3, 7, 16]
+    } else {
+        &[2, 3, 7, 16, 1000, 1024]
+    };
+    for &cap in caps {
         check::<()>(cap, ());
         check::<u8>(cap, 9);
         check::<[u8; 64]>(cap, [3; 64]);
@@ -93,5 +101,7 @@ fn raw_slots_index_every_payload_and_capacity() {
         check::<Over>(cap, Over(5));
     }
     check::<Page>(3, Page(6));
-    check::<u8>(1 << 16, 1);
+    if !cfg!(miri) {
+        check::<u8>(1 << 16, 1);
+    }
 }
