@@ -98,9 +98,16 @@ fn raw_slots_index_every_payload_and_capacity() {
         check::<u8>(cap, 9);
         check::<[u8; 64]>(cap, [3; 64]);
         check::<[u64; 32]>(cap, [4; 32]);
-        check::<Over>(cap, Over(5));
+        // Padded payloads (`Over`, `Page`: a byte, then padding) are not
+        // run under `--cfg ring_miri_words`, whose integer copy needs every
+        // byte initialised (payload.rs); every other build runs them.
+        if !cfg!(all(miri, ring_miri_words)) {
+            check::<Over>(cap, Over(5));
+        }
     }
-    check::<Page>(3, Page(6));
+    if !cfg!(all(miri, ring_miri_words)) {
+        check::<Page>(3, Page(6));
+    }
     if !cfg!(miri) {
         check::<u8>(1 << 16, 1);
     }
