@@ -15,8 +15,8 @@ use core::task::{Context, Poll};
 use ring_core::WaitKey;
 use ring_core::sync::Arc;
 
-use crate::bells::BellKey;
 use crate::shared::Shared;
+use ring_core::ShardedKey;
 
 /// A closed channel that receivers may still be draining. Made by
 /// [`Sender::close`](crate::Sender::close) or
@@ -65,7 +65,7 @@ impl<T> Closing<T> {
         Drained {
             shared: Some(self.shared),
             key: None,
-            commit_key: BellKey::default(),
+            commit_key: ShardedKey::default(),
         }
     }
 
@@ -145,7 +145,7 @@ pub struct Drained<T> {
     /// Registration on the receivers' bell, rung on every commit: a send
     /// by another sender clone that claimed before the close commits after
     /// it, and that commit (not a free) may be what completes the drain.
-    commit_key: BellKey,
+    commit_key: ShardedKey,
 }
 
 impl<T> Unpin for Drained<T> {}

@@ -112,7 +112,8 @@
 //!   also takes the send queue's mutex to wake the head sender;
 //! * **serialised per thread:** a receiver that finds the channel empty
 //!   registers its waker under the mutex of its thread's doorbell shard
-//!   (4 shards; threads take them round-robin), and a send that finds
+//!   (ring-core's `ShardedDoorbell`: 4 shards, threads take them
+//!   round-robin), and a send that finds
 //!   waiters takes each shard's mutex once to wake them (the wakers run
 //!   outside it); a send with no waiter loads the 4 shards' waiter counts;
 //! * **serialised on one mutex:** lossless senders that find the ring full
@@ -158,7 +159,6 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
-mod bells;
 mod block;
 mod close;
 mod coop;

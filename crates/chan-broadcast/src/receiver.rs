@@ -8,10 +8,10 @@ use core::task::{Context, Poll, ready};
 use futures_core::Stream;
 use ring_core::sync::Arc;
 
-use crate::bells::BellKey;
 use crate::coop;
 use crate::error::{Lagged, RecvError, TryRecvError};
 use crate::shared::Shared;
+use ring_core::ShardedKey;
 
 /// The receiving half of a broadcast channel: every receiver sees every
 /// value sent after it subscribed, each its own clone.
@@ -40,7 +40,7 @@ pub struct Receiver<T> {
     next: u64,
     /// This receiver's registration with the receivers' doorbell, between
     /// polls of `recv` or the stream.
-    key: BellKey,
+    key: ShardedKey,
     /// A lag `recv_many` met after it had values; reported by the next
     /// receive. Zero when none.
     pending_lag: u64,
@@ -54,7 +54,7 @@ impl<T> Receiver<T> {
         Receiver {
             shared,
             next,
-            key: BellKey::default(),
+            key: ShardedKey::default(),
             pending_lag: 0,
             seen: 0,
         }

@@ -48,12 +48,12 @@ use ring_core::sync::Mutex;
 use ring_core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use ring_core::{CachePadded, Doorbell, WaitStrategy};
 
-use crate::bells::Bells;
 use crate::error::TryRecvError;
 use crate::queue::SendQueue;
 use crate::slot::Slot;
 use crate::state::AtomicTail;
 use crate::wait::WaitFor;
+use ring_core::ShardedDoorbell;
 
 /// Most receivers a channel can have, as tokio.
 const MAX_RECEIVERS: usize = usize::MAX >> 2;
@@ -88,7 +88,7 @@ pub(crate) struct Shared<T> {
     /// Serialises gate holders.
     gate: Mutex<()>,
     /// Receivers waiting for a value or the close.
-    pub(crate) recv_bell: Bells,
+    pub(crate) recv_bell: ShardedDoorbell,
     /// `Closing::drained` waiters: rung when a value is fully read.
     pub(crate) drain_bell: Doorbell,
     /// `Sender::closed` waiters: rung when the last receiver drops.
@@ -185,7 +185,7 @@ impl<T> Shared<T> {
             senders: AtomicUsize::new(1),
             weak: AtomicUsize::new(0),
             gate: Mutex::new(()),
-            recv_bell: Bells::new(),
+            recv_bell: ShardedDoorbell::new(),
             // Asymmetric: rung on every value freed (a hot path), waited on
             // by a `Closing` handle or `closed()` only.
             drain_bell: Doorbell::new(),

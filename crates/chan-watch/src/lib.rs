@@ -96,11 +96,14 @@
 //! locking each one's mutex even when nobody waits. Here a send takes the
 //! senders' mutex, writes in place (or into another slot), bumps
 //! the version word (one `SeqCst` read-modify-write, under the lock) and
-//! loads the waiter count of a ring-core
-//! [`Doorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.Doorbell.html) (symmetric flavour): no other lock,
-//! no other atomic write, when nobody waits. A receiver that waits
-//! registers its waker under the doorbell's mutex; a send that finds
-//! waiters takes that mutex once and wakes them all outside it.
+//! loads the waiter counts of a ring-core
+//! [`ShardedDoorbell`](https://docs.rs/seqcast-core/0.1/ring_core/struct.ShardedDoorbell.html)
+//! (4 lines that only waiting receivers write): no other lock, no other
+//! atomic write, when nobody waits. A receiver that waits registers its
+//! waker under the mutex of its thread's shard (threads take the 4 shards
+//! round-robin, so the worker threads of a runtime do not share one
+//! mutex); a send that finds waiters takes each waited-on shard's mutex
+//! once and wakes them all outside it.
 //!
 //! Measured with `cargo xtask bench` (`benches/watch.rs`) on a quiet
 //! 2-core VM, ratio = our time / tokio 1.54's in the same run, two runs

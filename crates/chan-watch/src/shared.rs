@@ -57,7 +57,7 @@ use core::fmt;
 use core::ptr;
 use std::panic;
 
-use ring_core::Doorbell;
+use ring_core::ShardedDoorbell;
 use ring_core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 use ring_core::sync::{Arc, Mutex};
 
@@ -86,11 +86,14 @@ pub(crate) struct Shared<T> {
     pub(crate) ref_count_tx: AtomicUsize,
     /// Live `WeakSender`s (a count for users).
     pub(crate) ref_count_weak: AtomicUsize,
-    /// Receivers waiting for a change (symmetric: every waiting receiver
-    /// registers once per change, `Doorbell::symmetric`'s case).
-    pub(crate) notify_rx: Doorbell,
-    /// Senders waiting in `closed()`.
-    pub(crate) notify_tx: Doorbell,
+    /// Receivers waiting for a change: every waiting receiver registers
+    /// once per change, so registrations are sharded by thread (ring-core's
+    /// `ShardedDoorbell`: each worker's registrations take its own shard's
+    /// mutex, and a send rings every shard).
+    pub(crate) notify_rx: ShardedDoorbell,
+    /// Senders waiting in `closed()` (the same doorbell type, so one
+    /// `Waiter` serves both).
+    pub(crate) notify_tx: ShardedDoorbell,
 }
 
 /// What a send displaced, dropped by the caller after every lock is
@@ -111,8 +114,8 @@ impl<T> Shared<T> {
             ref_count_rx: AtomicUsize::new(1),
             ref_count_tx: AtomicUsize::new(1),
             ref_count_weak: AtomicUsize::new(0),
-            notify_rx: Doorbell::symmetric(),
-            notify_tx: Doorbell::symmetric(),
+            notify_rx: ShardedDoorbell::new(),
+            notify_tx: ShardedDoorbell::new(),
         }
     }
 

@@ -5,7 +5,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use ring_core::WaitKey;
+use ring_core::ShardedKey;
 
 use crate::coop::poll_proceed;
 use crate::receiver::Receiver;
@@ -30,7 +30,7 @@ use crate::receiver::Receiver;
 /// ```
 pub struct WatchStream<T> {
     rx: Receiver<T>,
-    key: Option<WaitKey>,
+    key: ShardedKey,
     /// Yield the current value on the next poll, seen or not.
     first: bool,
 }
@@ -49,7 +49,7 @@ impl<T: Clone> WatchStream<T> {
     pub fn new(rx: Receiver<T>) -> Self {
         WatchStream {
             rx,
-            key: None,
+            key: ShardedKey::default(),
             first: true,
         }
     }
@@ -69,7 +69,7 @@ impl<T: Clone> WatchStream<T> {
     pub fn from_changes(rx: Receiver<T>) -> Self {
         WatchStream {
             rx,
-            key: None,
+            key: ShardedKey::default(),
             first: false,
         }
     }

@@ -1,20 +1,23 @@
-//! A registration with a doorbell that withdraws itself when dropped.
+//! A registration with a (sharded) doorbell that withdraws itself when dropped.
 
 use core::task::{Context, Poll};
 
-use ring_core::{Doorbell, WaitKey};
+use ring_core::{ShardedDoorbell, ShardedKey};
 
-/// A future's place in a [`Doorbell`]'s waiter list, kept between polls.
+/// A future's place in a [`ShardedDoorbell`]'s waiter list, kept between polls.
 /// Dropping it (the future was dropped mid-wait) removes the waker, so a
 /// cancelled `changed()` leaves nothing behind.
 pub(crate) struct Waiter<'a> {
-    bell: &'a Doorbell,
-    key: Option<WaitKey>,
+    bell: &'a ShardedDoorbell,
+    key: ShardedKey,
 }
 
 impl<'a> Waiter<'a> {
-    pub(crate) fn new(bell: &'a Doorbell) -> Self {
-        Waiter { bell, key: None }
+    pub(crate) fn new(bell: &'a ShardedDoorbell) -> Self {
+        Waiter {
+            bell,
+            key: ShardedKey::default(),
+        }
     }
 
     /// `check`, and if it finds nothing, register then re-check (no lost

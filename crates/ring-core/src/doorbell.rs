@@ -66,7 +66,10 @@ pub struct Doorbell {
     /// A copy of `State::epoch`, stored (Release) under the lock by `wake`
     /// and loaded (Acquire) by `cancel`: a key registered at an older epoch
     /// was retired by that wake, so `cancel` drops it without the lock.
-    rung: AtomicU64,
+    /// On a line of its own: it changes once per wake, while the lock's
+    /// line next to it changes on every registration, and a task woken
+    /// onto another worker cancels from there (`ShardedDoorbell`).
+    rung: CachePadded<AtomicU64>,
     state: Mutex<State>,
     cond: Condvar,
 }
@@ -165,7 +168,7 @@ impl Doorbell {
                 waiters: AtomicUsize::new(0),
                 mode,
             }),
-            rung: AtomicU64::new(0),
+            rung: CachePadded::new(AtomicU64::new(0)),
             state: Mutex::new(State::default()),
             cond: Condvar::new(),
         }

@@ -136,6 +136,8 @@ mod doorbell;
 mod padding;
 mod payload;
 mod prefetch;
+#[cfg(any(feature = "std", ring_loom))]
+mod sharded;
 mod slot;
 mod slots;
 mod stamp;
@@ -146,6 +148,8 @@ pub use capacity::{Capacity, CapacityError};
 pub use doorbell::{Doorbell, WaitKey};
 pub use padding::{CACHE_LINE, CachePadded};
 pub use prefetch::{prefetch_read, prefetch_write};
+#[cfg(any(feature = "std", ring_loom))]
+pub use sharded::{ShardedDoorbell, ShardedKey};
 pub use slot::{ReadResult, Slot};
 pub use slots::{AllocError, RawSlots, Slots};
 pub use stamp::Stamp;

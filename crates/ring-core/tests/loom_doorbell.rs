@@ -175,3 +175,70 @@ fn cancel_racing_ring() {
         assert!(!bell.has_waiters());
     });
 }
+
+/// `ShardedDoorbell`: two tasks on two threads register on two shards
+/// (threads take shards round-robin) while the writer publishes and rings
+/// every shard; both are woken (a lost wake-up on either shard is a loom
+/// deadlock), and nothing stays registered.
+#[test]
+fn sharded_tasks_on_two_shards_are_both_woken() {
+    model(2, || {
+        let bell = Arc::new(ring_core::ShardedDoorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+                thread::spawn(move || {
+                    let mut key = ring_core::ShardedKey::default();
+                    let got = loom::future::block_on(std::future::poll_fn(|cx| {
+                        bell.poll_wait(cx, &mut key, || peek(&value))
+                    }));
+                    assert!(!key.is_registered(), "a finished wait keeps no key");
+                    got
+                })
+            })
+            .collect();
+        // Release: pairs with the readers' Acquire loads.
+        value.store(9, Ordering::Release);
+        bell.ring();
+        for r in readers {
+            assert_eq!(r.join().unwrap(), 9);
+        }
+        assert!(!bell.has_waiters(), "no registration left behind");
+    });
+}
+
+/// A `ShardedDoorbell` registration made on one thread and then polled and
+/// cancelled from another (a task moved to another worker): it stays on
+/// the shard it was made on, is woken there, and `cancel` from the new
+/// thread racing the `ring` leaves nothing registered.
+#[test]
+fn sharded_registration_moved_to_another_thread() {
+    model(2, || {
+        let bell = Arc::new(ring_core::ShardedDoorbell::new());
+        let value = Arc::new(AtomicU64::new(0));
+        let mut key = ring_core::ShardedKey::default();
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            bell.poll_wait(&mut cx, &mut key, || peek(&value))
+                .is_pending()
+        );
+        let mover = {
+            let (bell, value) = (Arc::clone(&bell), Arc::clone(&value));
+            thread::spawn(move || {
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                let _ = bell.poll_wait(&mut cx, &mut key, || peek(&value));
+                bell.cancel(&mut key);
+                assert!(!key.is_registered());
+            })
+        };
+        // Release: pairs with the mover's Acquire load.
+        value.store(4, Ordering::Release);
+        bell.ring();
+        mover.join().unwrap();
+        assert!(
+            !bell.has_waiters(),
+            "cancelled or retired, never both or neither"
+        );
+    });
+}
