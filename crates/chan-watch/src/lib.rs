@@ -110,10 +110,9 @@
 //! (rows move by ±30 % and more between runs): `send` with no waiting
 //! receiver 0.18–0.19 (11.0 ns against 59–60 ns); with 10 waiting
 //! receivers 0.42–0.44; `borrow` with one writer (sending flat out) and two
-//! reader threads 0.67–1.01; tokio's `contention_resubscribe` shape 0.89–1.02
-//! at 100, 0.97–0.98 at 500 and 0.90–0.93 at 1000 tasks, and at 10 tasks
-//! 0.96–1.02 in alternated 2 s runs (the first row of its group measured
-//! 1.01 and 2.77 in the two full runs). (An `Arc`-snapshot `Ref`, tried
+//! reader threads 0.67–1.01; tokio's `contention_resubscribe` shape: see
+//! below (its first row, 10 tasks, is bimodal for both channels: 1.4 or
+//! 5.4 ms a round, so compare it only within one run). (An `Arc`-snapshot `Ref`, tried
 //! before the slots, measured 1.8 to 1.9 on `borrow`: four
 //! read-modify-writes per borrow on two shared lines instead of two on
 //! one.) Each slot's lock is a word of
@@ -127,12 +126,30 @@
 //! The contention shape is bound by tokio's scheduler and the kernel, not
 //! by the channel. At 10 tasks `perf record` puts about 60 % of the
 //! samples in the kernel's context switches, for ours and for tokio's,
-//! and neither channel's code among the top symbols. At 1000 tasks the
-//! tasks' own work is 44 % of our samples against 25 % of tokio's (we use
-//! about 0.56 of tokio's CPU time per round), yet the wall time is 0.90 of
-//! tokio's: the workers sit idle for part of each round (`perf stat`: 1.0
-//! to 1.4 CPUs busy of 2), waiting for the wake-ups that the sending
-//! thread hands to tokio's injection queue one task at a time.
+//! and neither channel's code among the top symbols; at 100 tasks the
+//! kernel's context switches are still the largest share (about 36 %),
+//! the channel's code about 14 %. At 1000 tasks each round is the
+//! sending thread handing 1000 wake-ups to tokio's injection queue, the
+//! two workers running the tasks, and two thread hand-offs (the last task
+//! wakes the sender, the sender's first wake-up unparks a worker); the
+//! workers sit idle for part of each round.
+//!
+//! Sharding the receivers' doorbell by thread (ring-core's
+//! `ShardedDoorbell`, with its retired-epoch word on a line of its own)
+//! took the 1000-task row from 0.95–0.96 to 0.82–0.84 of tokio's time and
+//! the 500-task row from 0.99–1.09 to 0.90–0.91 (three alternated rounds
+//! of the bench binaries before and after, 1 s per row; 100 tasks
+//! 1.04–1.09 → 1.00–1.02, 10 tasks 0.99–1.04 after). In a `perf record`
+//! of the 1000-task row after it, the channel's own code (`changed`'s
+//! poll and registration, the wake, the cancel, and the bench's `borrow`)
+//! is about 23 % of the samples against about 35 % for tokio's channel in
+//! its run (`BigNotify`, `Notified`, `notify_waiters`, the `Coop` wrapper,
+//! the state load and `borrow`); the tasks' own work is 31 % and 24 %, and
+//! the rest (about 46 % and 41 %) is tokio's scheduler and the kernel,
+//! which no channel can remove. The two reader-count updates of every
+//! `borrow` (on a line both workers write, as with tokio's `RwLock`) are
+//! about half of what is left of ours. The target, 0.75 of tokio's
+//! time at 100 tasks and above, is not reached.
 //!
 //! The protocol and the argument for it are written up in the source, in
 //! the repository's `crates/chan-watch/src/`: `state.rs` (the version
