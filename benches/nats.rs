@@ -13,7 +13,11 @@
 //!   async-nats publishes 64-byte payloads to as many subscriptions.
 //! * `async-nats-header` rows: raw async-nats with the bridge's one
 //!   header (`Seqcast: data <session> <seq>`) on every message: what the
-//!   header costs the client and the server, apart from the bridge.
+//!   header costs the client and the server, apart from the bridge (the
+//!   bridge carried its metadata so until it measured this).
+//! * `async-nats-reply` rows: raw async-nats with the bridge's metadata
+//!   in the reply subject (`_SEQCAST.data.<session>.<seq>`), as the
+//!   bridge sends it: what the metadata costs apart from the bridge.
 //! * `nats_4KiB/<side>/<receivers>`: 4096-byte chunks. The bridge forwards
 //!   a stream-bytes `ByteWriter`'s stream to `RemoteByteStream`s; raw
 //!   async-nats publishes the same `Bytes`.
@@ -79,6 +83,9 @@ enum Side {
     /// Raw async-nats with the bridge's one header on every message (what
     /// the header alone costs in the client and the server).
     RawHeader,
+    /// Raw async-nats with the bridge's metadata in the reply subject, as
+    /// the bridge sends it (what the metadata costs apart from the bridge).
+    RawReply,
 }
 
 impl Side {
@@ -87,6 +94,7 @@ impl Side {
             Side::Bridge => "bridge-nats",
             Side::Raw => "async-nats",
             Side::RawHeader => "async-nats-header",
+            Side::RawReply => "async-nats-reply",
         }
     }
 }
@@ -128,6 +136,7 @@ enum Pub {
     ),
     Raw(async_nats::Client, usize),
     RawHeader(async_nats::Client, usize),
+    RawReply(async_nats::Client, usize),
 }
 
 impl Pub {
@@ -148,6 +157,14 @@ impl Pub {
                     .await
                     .unwrap()
             }
+            Pub::RawReply(c, len) => c
+                .publish_with_reply(
+                    SUBJECT,
+                    format!("_SEQCAST.data.5eed5eed5eed5eed.{seq}"),
+                    payload(*len, seq, stamp),
+                )
+                .await
+                .unwrap(),
         }
     }
 
@@ -161,7 +178,7 @@ impl Pub {
                 w.close();
                 f.await.unwrap().unwrap();
             }
-            Pub::Raw(c, len) | Pub::RawHeader(c, len) => {
+            Pub::Raw(c, len) | Pub::RawHeader(c, len) | Pub::RawReply(c, len) => {
                 c.publish(SUBJECT, payload(len, END, 0)).await.unwrap();
                 c.flush().await.unwrap();
             }
@@ -249,7 +266,7 @@ impl Rig {
                         }
                     }))
                 }
-                (Side::Raw | Side::RawHeader, _) => {
+                (Side::Raw | Side::RawHeader | Side::RawReply, _) => {
                     let mut sub = client.subscribe(SUBJECT).await.unwrap();
                     client.flush().await.unwrap();
                     tokio::spawn(receive(progress, base, async move || {
@@ -285,6 +302,7 @@ impl Rig {
             }
             (Side::Raw, size) => Pub::Raw(client, size.len()),
             (Side::RawHeader, size) => Pub::RawHeader(client, size.len()),
+            (Side::RawReply, size) => Pub::RawReply(client, size.len()),
         };
         Rig {
             publisher,
@@ -399,7 +417,7 @@ fn main() {
         let mut g = c.benchmark_group(size.group());
         g.throughput(Throughput::Elements(size.batch()));
         for n in RECEIVERS {
-            for side in [Side::Bridge, Side::Raw, Side::RawHeader] {
+            for side in [Side::Bridge, Side::Raw, Side::RawHeader, Side::RawReply] {
                 let mut rig = rt.block_on(Rig::new(&server, side, size, n));
                 g.bench_function(BenchmarkId::new(side.name(), n), |b| {
                     b.iter_custom(|iters| {
@@ -447,8 +465,8 @@ fn main() {
 
     println!(
         "\nbridge-nats vs raw async-nats (same payload sizes, same server, same run)\n\
-         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | bridge p50/p99 µs | raw p50/p99 µs |\n\
-         |---|---|---|---|---|---|---|---|---|"
+         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | raw+reply msgs/s | overhead vs raw+reply | bridge p50/p99 µs | raw p50/p99 µs |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
     );
     for size in [Size::B64, Size::K4] {
         for n in RECEIVERS {
@@ -463,20 +481,27 @@ fn main() {
                     .find(|l| l.0 == size && l.1 == n && l.2 == side)
                     .map_or("-".to_owned(), |l| format!("{:.0} / {:.0}", l.3, l.4))
             };
-            let (b, r, h) = (rate(Side::Bridge), rate(Side::Raw), rate(Side::RawHeader));
+            let (b, r, h, y) = (
+                rate(Side::Bridge),
+                rate(Side::Raw),
+                rate(Side::RawHeader),
+                rate(Side::RawReply),
+            );
             let fmt = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.0}"));
             let overhead = |r: Option<f64>| match (b, r) {
                 (Some(b), Some(r)) => format!("{:+.1}%", (r / b - 1.0) * 100.0),
                 _ => "-".to_owned(),
             };
             println!(
-                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 if size == Size::B64 { "64 B" } else { "4 KiB" },
                 fmt(b),
                 fmt(r),
                 overhead(r),
                 fmt(h),
                 overhead(h),
+                fmt(y),
+                overhead(y),
                 lat(Side::Bridge),
                 lat(Side::Raw)
             );

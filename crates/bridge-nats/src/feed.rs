@@ -1,5 +1,5 @@
 //! The receiving side's shared half: one task per remote subscription
-//! reads the NATS subscription, parses each frame's header, decodes its
+//! reads the NATS subscription, parses each frame's metadata (its reply subject), decodes its
 //! payload once, and broadcasts the result to the local receivers through
 //! a chan-broadcast channel. It also watches the forwarder's heartbeats.
 //!
@@ -25,7 +25,7 @@ use crate::wire::{Kind, Meta, split};
 /// What the feed task broadcasts.
 #[derive(Debug, Clone)]
 pub(crate) enum Event<T> {
-    /// A bridge frame: its header, payload length and decoded payload.
+    /// A bridge frame: its metadata, payload length and decoded payload.
     Frame { meta: Meta, len: u64, body: Body<T> },
     /// A message on the subject that is not a bridge frame.
     Foreign(Arc<str>),

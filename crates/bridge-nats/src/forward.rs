@@ -14,7 +14,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::{Codec, CodecError, Postcard};
 use crate::options::Options;
-use crate::wire::{BATCH, HEADER, Kind, Meta, header_map, len_of_len, new_session, put_len};
+use crate::wire::{BATCH, Kind, Meta, len_of_len, new_session, put_len};
 
 /// What a forwarder did, returned by its task when the forwarded channel
 /// or stream closed and the close frame was flushed to the server.
@@ -57,12 +57,13 @@ pub struct Forwarded {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ForwardError {
-    /// A value (payload plus frame header) larger than the server accepts
+    /// A value (its encoded payload) larger than the server accepts
     /// (`max_payload` in the server's INFO, 1 MiB by default).
     Oversize {
         /// The value's sequence number.
         seq: u64,
-        /// Its size on the wire (payload and header).
+        /// Its size on the wire (the payload; the frame's metadata rides in
+        /// the reply subject, which the limit does not count).
         size: usize,
         /// The server's limit.
         max_payload: usize,
@@ -150,9 +151,9 @@ const SMALL_CHUNK: usize = 1024;
 
 impl Link {
     fn new(client: Client, subject: Subject, bytes: bool) -> Self {
-        // Once per forwarder (it clones the server's INFO). Room is left
-        // for the header (under 100 bytes); 0 (no INFO yet) means the
-        // default.
+        // Once per forwarder (it clones the server's INFO); 0 (no INFO
+        // yet) means the default. The 256 bytes of margin are a habit from
+        // when frames had a header; the reply subject does not count.
         let max = match client.server_info().max_payload {
             0 => BATCH_BYTES,
             m => m,
@@ -215,8 +216,8 @@ impl Link {
                     seq: self.seq + 1 - n as u64,
                     offset: self.offset,
                 };
-                let header = meta.encode_batch(n as u64);
-                self.publish(meta.seq, header, Bytes::from(buf)).await?;
+                let reply = meta.encode_batch(n as u64);
+                self.publish(meta.seq, reply, Bytes::from(buf)).await?;
                 if let Some(o) = &mut self.offset {
                     *o += len;
                 }
@@ -246,28 +247,26 @@ impl Link {
         Ok(())
     }
 
-    /// Publishes one message; `seq` names it in an `Oversize` error.
+    /// Publishes one message, its metadata (`reply`, from `wire`) in its
+    /// reply subject; `seq` names it in an `Oversize` error.
     async fn publish(
         &mut self,
         seq: u64,
-        header: String,
+        reply: String,
         payload: Bytes,
     ) -> Result<(), ForwardError> {
-        let len = payload.len();
-        let header_len = header.len();
+        // The server's limit counts the payload alone (no header).
+        let size = payload.len();
         // async-nats checks the size against the server's max_payload (it
         // keeps it in an atomic): no per-message `server_info()`, which
         // clones the whole INFO, strings and all.
         match self
             .client
-            .publish_with_headers(self.subject.clone(), header_map(header), payload)
+            .publish_with_reply(self.subject.clone(), reply, payload)
             .await
         {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == async_nats::client::PublishErrorKind::MaxPayloadExceeded => {
-                // "NATS/1.0\r\n" + "Seqcast: <value>\r\n" + "\r\n", as
-                // async-nats and the server count it, and the payload.
-                let size = len + 10 + HEADER.len() + 2 + header_len + 2 + 2;
                 Err(ForwardError::Oversize {
                     seq,
                     size,
@@ -288,7 +287,7 @@ impl Link {
             offset: self.offset,
         };
         self.client
-            .publish_with_headers(self.subject.clone(), meta.headers(), Bytes::new())
+            .publish_with_reply(self.subject.clone(), meta.encode(), Bytes::new())
             .await
             .map_err(ForwardError::Publish)?;
         if kind == Kind::Heartbeat {
@@ -349,8 +348,8 @@ where
 /// the channel closes (its last sender dropped or closed), then publishes
 /// a close frame, flushes it to the server and returns what it did.
 ///
-/// Each value goes out with the `Seqcast` header (session, sequence
-/// number) and the codec's payload: one NATS message per value, or, when
+/// Each value goes out with the frame's metadata (session, sequence
+/// number) in its reply subject and the codec's payload: one NATS message per value, or, when
 /// several values are already queued as the task wakes up, one message
 /// for up to 256 of them (their payloads length-prefixed, under the
 /// server's `max_payload`; the task never waits to fill a batch). A

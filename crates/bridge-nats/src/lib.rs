@@ -56,10 +56,12 @@
 //! **reported, with its exact size**:
 //!
 //! * Every message carries the forwarder's session id and sequence number
-//!   in one header (`Seqcast: data <session> <seq>[ <offset>]`, see the
-//!   source's `wire.rs`). Values (and chunks under 1 KiB) that are already
+//!   in its reply subject (`_SEQCAST.data.<session>.<seq>[.<offset>]`, see
+//!   the source's `wire.rs`; not a header, which costs async-nats and the
+//!   server far more per message: see [Cost](#cost)). Nothing is ever
+//!   sent to that subject. Values (and chunks under 1 KiB) that are already
 //!   queued when the forwarder wakes up share one message, a batch
-//!   (`Seqcast: batch <session> <first_seq> <count>[ <offset>]`, the
+//!   (`_SEQCAST.batch.<session>.<first_seq>.<count>[.<offset>]`, the
 //!   payloads length-prefixed with varints, at most 256 and under the
 //!   server's `max_payload`); the forwarder never waits to fill one, so
 //!   latency does not grow. A batch counts as `count` sequence numbers: a
@@ -102,8 +104,8 @@
 //!   delivery continues. Keep the heartbeat timeout longer than the outage
 //!   you want to ride through.
 //! * A payload that does not decode is an error item
-//!   ([`RemoteError::Decode`]; `recv`: `Lagged(1)`), a message without the
-//!   header is [`RemoteError::Foreign`] (`Lagged(1)`); never a panic, also
+//!   ([`RemoteError::Decode`]; `recv`: `Lagged(1)`), a message without a
+//!   bridge reply subject is [`RemoteError::Foreign`] (`Lagged(1)`); never a panic, also
 //!   on a forged frame (sequence number `u64::MAX` included). On a byte
 //!   subject, an empty data frame (or empty chunk in a batch), which the
 //!   forwarder never sends, is an `InvalidData` error item, never the

@@ -48,7 +48,8 @@ pub enum RemoteError {
         error: String,
     },
     /// A message on the subject that no bridge forwarder sent (no valid
-    /// `Seqcast` header). Nothing is known about what it was.
+    /// bridge reply subject, `_SEQCAST.…`). Nothing is known about what it
+    /// was.
     Foreign(String),
     /// A different forwarder (a new session) now publishes on the
     /// subject. Values the old forwarder sent after the last frame of it

@@ -154,17 +154,13 @@ async fn bad_payloads_and_foreign_messages_are_error_items() {
     let mut plain = detailed.resubscribe();
     // Frames written by hand, in the documented wire format.
     let raw = connect(&server).await;
-    let frame = |kind: &str, seq: u64| {
-        let mut h = async_nats::HeaderMap::new();
-        h.insert("Seqcast", format!("{kind} abc {seq}"));
-        h
-    };
+    let frame = |kind: &str, seq: u64| format!("_SEQCAST.{kind}.abc.{seq}");
     let good = |n: u64| bytes::Bytes::from(postcard::to_allocvec(&Tick::new(n)).unwrap());
-    raw.publish_with_headers("bad", frame("data", 1), good(1))
+    raw.publish_with_reply("bad", frame("data", 1), good(1))
         .await
         .unwrap();
     // Truncated: the string's length says 6 bytes, 2 follow.
-    raw.publish_with_headers(
+    raw.publish_with_reply(
         "bad",
         frame("data", 2),
         bytes::Bytes::from_static(&[2, 6, b't', b'i']),
@@ -172,13 +168,13 @@ async fn bad_payloads_and_foreign_messages_are_error_items() {
     .await
     .unwrap();
     raw.publish("bad", "not a frame".into()).await.unwrap();
-    raw.publish_with_headers("bad", frame("nonsense", 3), good(3))
+    raw.publish_with_reply("bad", frame("nonsense", 3), good(3))
         .await
         .unwrap();
-    raw.publish_with_headers("bad", frame("data", 3), good(3))
+    raw.publish_with_reply("bad", frame("data", 3), good(3))
         .await
         .unwrap();
-    raw.publish_with_headers("bad", frame("close", 3), bytes::Bytes::new())
+    raw.publish_with_reply("bad", frame("close", 3), bytes::Bytes::new())
         .await
         .unwrap();
     raw.flush().await.unwrap();
@@ -277,20 +273,20 @@ async fn queued_values_are_batched_within_max_payload() {
     let (mut data_messages, mut batches) = (0, 0);
     loop {
         let m = within(futures::StreamExt::next(&mut raw)).await.unwrap();
-        let header = m
-            .headers
+        let meta = m
+            .reply
             .as_ref()
             .unwrap()
-            .get("Seqcast")
+            .strip_prefix("_SEQCAST.")
             .unwrap()
             .to_string();
         assert!(m.payload.len() < 4096, "{} bytes", m.payload.len());
-        if header.starts_with("close") {
+        if meta.starts_with("close") {
             break;
         }
-        if header.starts_with("batch") || header.starts_with("data") {
+        if meta.starts_with("batch") || meta.starts_with("data") {
             data_messages += 1;
-            batches += usize::from(header.starts_with("batch"));
+            batches += usize::from(meta.starts_with("batch"));
         }
     }
     assert!(

@@ -83,17 +83,13 @@ async fn a_gap_on_the_wire_is_an_error_with_the_exact_byte_count() {
     // whose chunks 2 and 3 (5 + 7 bytes) and its last chunk (4 bytes)
     // were dropped on the way.
     let raw = connect(&server).await;
-    let frame = |kind: &str, seq: u64, offset: u64| {
-        let mut h = async_nats::HeaderMap::new();
-        h.insert("Seqcast", format!("{kind} 5eed {seq} {offset}"));
-        h
-    };
+    let frame = |kind: &str, seq: u64, offset: u64| format!("_SEQCAST.{kind}.5eed.{seq}.{offset}");
     for (h, body) in [
         (frame("data", 1, 0), &b"abc"[..]),
         (frame("data", 4, 15), &b"xy"[..]),
         (frame("close", 5, 21), &b""[..]),
     ] {
-        raw.publish_with_headers("g", h, Bytes::copy_from_slice(body))
+        raw.publish_with_reply("g", h, Bytes::copy_from_slice(body))
             .await
             .unwrap();
     }

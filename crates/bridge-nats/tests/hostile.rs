@@ -4,8 +4,9 @@
 //! code it was written against; the others check claims that could be
 //! wrong. Every wait is bounded (`common::within`, or a shorter timeout).
 //!
-//! Forged frames use the header as `src/wire.rs` writes it today
-//! (`Seqcast: <kind> <session hex> <seq>[ <offset>]`).
+//! Forged frames carry their metadata as `src/wire.rs` writes it today,
+//! in the reply subject (`_SEQCAST.<kind>.<session hex>.<seq>[.<offset>]`);
+//! the tests write it space-separated (`forge` turns the spaces into dots).
 
 mod common;
 
@@ -18,11 +19,24 @@ use chan_broadcast::error::{RecvError, TryRecvError};
 use common::{Config, connect, within};
 use futures::StreamExt;
 
-/// A frame as a hostile (or just another) publisher would forge it.
-async fn forge(client: &async_nats::Client, subject: &str, header: &str, payload: Bytes) {
-    let mut h = async_nats::HeaderMap::new();
-    h.insert("Seqcast", header);
-    within(client.publish_with_headers(subject.to_owned(), h, payload))
+/// A frame as a hostile (or just another) publisher would forge it:
+/// `meta` is the frame's fields space-separated (`"data 5 1"`), sent as
+/// the reply subject `_SEQCAST.data.5.1`; an empty `meta` sends no reply
+/// subject at all.
+async fn forge(client: &async_nats::Client, subject: &str, meta: &str, payload: Bytes) {
+    if meta.is_empty() {
+        within(client.publish(subject.to_owned(), payload))
+            .await
+            .unwrap();
+    } else {
+        let reply = format!("_SEQCAST.{}", meta.replace(' ', "."));
+        forge_reply(client, subject, &reply, payload).await;
+    }
+}
+
+/// A message with any reply subject at all.
+async fn forge_reply(client: &async_nats::Client, subject: &str, reply: &str, payload: Bytes) {
+    within(client.publish_with_reply(subject.to_owned(), reply.to_owned(), payload))
         .await
         .unwrap();
 }
@@ -136,10 +150,11 @@ async fn forged_heartbeat_seq_u64_max_first_does_not_panic_the_receiver() {
     assert!(items.contains(&Ok(7)), "{items:?}");
 }
 
-// Claim checked: a header of garbage is an error item (Foreign), never a
-// panic, and the stream goes on.
+// Claim checked: metadata of garbage (or none, or another protocol's reply
+// subject) is an error item (Foreign), never a panic, and the stream goes
+// on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_headers_are_foreign_items_then_delivery_goes_on() {
+async fn garbage_metadata_is_a_foreign_item_then_delivery_goes_on() {
     let server = server_or_skip!();
     let client = connect(&server).await;
     let mut rx = within(bridge_nats::subscribe::<u64>(&client, "junk", 64))
@@ -156,13 +171,19 @@ async fn garbage_headers_are_foreign_items_then_delivery_goes_on() {
     ] {
         forge(&client, "junk", bad, pc(0)).await;
     }
-    within(client.publish("junk", Bytes::from_static(b"no header")))
+    // A request's inbox, our prefix alone, the old header format.
+    for reply in ["_INBOX.abc.1", "_SEQCAST", "_SEQCAST.x"] {
+        forge_reply(&client, "junk", reply, pc(0)).await;
+    }
+    let mut h = async_nats::HeaderMap::new();
+    h.insert("Seqcast", "data 5 1");
+    within(client.publish_with_headers("junk", h, pc(0)))
         .await
         .unwrap();
     forge(&client, "junk", "data 5 1", pc(11)).await;
     forge(&client, "junk", "close 5 1", Bytes::new()).await;
     within(client.flush()).await.unwrap();
-    for _ in 0..8 {
+    for _ in 0..11 {
         match within(rx.recv_item()).await {
             Err(RemoteError::Foreign(_)) => {}
             other => panic!("expected Foreign, got {other:?}"),
@@ -596,9 +617,9 @@ async fn a_foreign_message_on_a_byte_subject_is_invalid_data_then_it_goes_on() {
     within(forwarder).await.unwrap().unwrap();
 }
 
-// Claim checked: a chunk of exactly max_payload bytes (over the limit once
-// the header is added) is a clear Oversize error naming the server's
-// limit; one a header's length under it goes through.
+// Claim checked: the frame's metadata rides in the reply subject, so a
+// chunk of exactly max_payload bytes goes through; one byte more is a
+// clear Oversize error naming the server's limit and the chunk's size.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_at_the_boundary_of_max_payload() {
     const MAX: usize = 4096;
@@ -618,10 +639,10 @@ async fn oversize_at_the_boundary_of_max_payload() {
     let mut writer = stream_bytes::ByteWriter::default();
     let forwarder =
         bridge_nats::forward_bytes(writer.stream(), client.clone(), "ov", Options::default());
-    let fits = Bytes::from(vec![1u8; MAX - 100]);
+    let fits = Bytes::from(vec![1u8; MAX]);
     writer.write_bytes(fits.clone()).unwrap();
     assert_eq!(within(s.next()).await.unwrap().unwrap(), fits);
-    writer.write_bytes(Bytes::from(vec![2u8; MAX])).unwrap();
+    writer.write_bytes(Bytes::from(vec![2u8; MAX + 1])).unwrap();
     match within(forwarder).await.unwrap() {
         Err(ForwardError::Oversize {
             seq,
@@ -629,7 +650,7 @@ async fn oversize_at_the_boundary_of_max_payload() {
             max_payload,
         }) => {
             assert_eq!((seq, max_payload), (2, MAX));
-            assert!(size > MAX && size < MAX + 100, "size {size}");
+            assert_eq!(size, MAX + 1);
         }
         other => panic!("expected Oversize, got {other:?}"),
     }
