@@ -20,6 +20,9 @@
 //!   `broadcast::mpmc::bounded`: one sender task, `n` receiver tasks on
 //!   the 2-worker runtime, capacity 256, 20 000 values, every receiver
 //!   checking order. Time per run.
+//! * `lossless_loaded/<n>`: `lossless` with a CPU-bound thread of the
+//!   bench spinning beside the runtime (the issue's "competing CPU-bound
+//!   process": the two workers and it share the two cores).
 //! * `lossless_1thread/<n>`: the same on a current-thread runtime: every
 //!   task runs on one thread, so this is the channels' serial cost per
 //!   value, with no cross-core traffic and no parallelism. With another
@@ -30,7 +33,7 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
@@ -416,6 +419,33 @@ fn main() {
     }
     g.finish();
 
+    // The same with a CPU-bound thread competing for the two cores (the
+    // issue's "with a competing CPU-bound process"): one busy thread, so
+    // the busy threads never outnumber the cores (the workers park).
+    let stop = Arc::new(AtomicBool::new(false));
+    let hog = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut x = 0u64;
+            // Relaxed: a stop flag; nothing is published through it.
+            while !stop.load(Ordering::Relaxed) {
+                for _ in 0..1000 {
+                    x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
+        })
+    };
+    let mut g = c.benchmark_group("lossless_loaded");
+    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
+    for n in LOSSLESS_RECEIVERS {
+        lossless::<Ours>(&mut g, &rt, n);
+        lossless::<AsyncBroadcast>(&mut g, &rt, n);
+        lossless::<Asyncband>(&mut g, &rt, n);
+    }
+    g.finish();
+    stop.store(true, Ordering::Relaxed);
+    hog.join().unwrap();
+
     let ct = current_thread_runtime();
     let mut g = c.benchmark_group("lossless_1thread");
     g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
@@ -437,7 +467,7 @@ fn main() {
     seqcast_benches::print_ratios_flat("throughput_1to4", "chan-broadcast", &peers);
     let rxs: Vec<String> = LOSSLESS_RECEIVERS.iter().map(|n| n.to_string()).collect();
     let rxs: Vec<&str> = rxs.iter().map(String::as_str).collect();
-    for group in ["lossless", "lossless_1thread"] {
+    for group in ["lossless", "lossless_loaded", "lossless_1thread"] {
         seqcast_benches::print_ratios(
             group,
             "chan-broadcast",
