@@ -136,7 +136,7 @@
 //! | row | tokio | async-broadcast | asyncband |
 //! |---|--:|--:|--:|
 //! | `try_recv`, 1 / 4 / 16 receivers | 0.64 / 0.60 / 0.58 | 0.57 / 0.54 / 0.51 | |
-//! | 1→4 throughput | 0.82 | 0.46 | |
+//! | 1→4 throughput (four runs) | 0.55–0.82 | 0.36–0.46 | |
 //! | lossless, 4 / 16 receiver tasks, 2 workers (three runs) | | 0.17–0.39 / 0.18–0.36 | 0.12–0.43 / 0.15–0.19 |
 //! | the same beside a CPU-bound thread (`lossless_loaded`, two runs) | | 0.33–0.34 / 0.30–0.36 | 0.26–0.27 / 0.23–0.24 |
 //! | lossless, every task on one thread | | 0.43 / 0.51 | 0.36 / 0.35 |
