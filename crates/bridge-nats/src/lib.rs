@@ -157,32 +157,38 @@
 //!
 //! Measured with `cargo bench -p seqcast-benches --bench nats` (the bridge
 //! against raw async-nats publish/subscribe of payloads of the same size,
-//! one message per payload, same server, same run) on a 2-core VM shared
-//! with other builds (load average 5–10: the rates move by ±30% between
-//! runs). Two runs, each alternated with the version before batching:
+//! one message per payload, same server, same run) on a 2-core VM with
+//! nothing else running, 2026-12-01. One whole run (its table; overhead is
+//! raw rate ÷ bridge rate − 1):
 //!
-//! | payload | receivers | bridge msgs/s | raw msgs/s | bridge overhead | before batching |
-//! |---|---|---|---|---|---|
-//! | 64 B | 1→1 | 1.07–1.26 M | 865–947 k | −31% to −11% | +152% to +176% |
-//! | 64 B | 1→4 | 363–667 k | 243–422 k | −37% to −33% | +207% to +233% |
-//! | 4 KiB | 1→1 | 89–99 k | 105–118 k | +19% | +9% to +13% |
-//! | 4 KiB | 1→4 | 35–47 k | 37–63 k | +8% to +34% | −3% to +10% |
+//! | payload | receivers | bridge msgs/s | raw msgs/s | bridge overhead | raw + the bridge's reply subject | raw + a `Seqcast` header |
+//! |---|---|--:|--:|--:|--:|--:|
+//! | 64 B | 1→1 | 1 824 k | 1 208 k | −34 % | 886 k | 482 k |
+//! | 64 B | 1→4 | 966 k | 548 k | −43 % | 442 k | 256 k |
+//! | 4 KiB | 1→1 | 182 k | 198 k | +9 % | 189 k | 167 k |
+//! | 4 KiB | 1→4 | 68.4 k | 73.2 k | +7 % | 69.9 k | 68.4 k |
+//!
+//! Three more runs of the 4 KiB rows alone (`-- 'nats_4KiB/(bridge-nats|async-nats)/'`)
+//! gave +16 %, +17 % and +24 % at 1→1 and +7 %, +8 % and +11 % at 1→4:
+//! the bridge's 4 KiB overhead is under 10 % at 1→4 and not yet at 1→1.
+//! The last two columns are raw async-nats with the bridge's metadata
+//! added, in the reply subject as the bridge sends it, or in a header as
+//! it used to: at 64 B a header more than halves the raw rate, the reply
+//! subject costs a fifth to a quarter of it. Alternated against the
+//! header version (three rounds), moving the metadata to the reply
+//! subject took the bridge from 11.8–12.4 ms to 9.6–10.2 ms per 2 000
+//! chunks of 4 KiB at 1→1, and from 26.7–30.6 to 24.9–27.7 ms at 1→4.
 //!
 //! Small values beat raw one-message-per-value publishing because values
 //! already queued at the forwarder share one message (a batch): the
-//! per-message cost (an async-nats `HeaderMap` built and parsed, a
-//! protocol line, a wake-up) is paid once for up to 256 values. Under a
-//! light load there is nothing queued and each value is its own message
-//! (latency does not grow: p50 from `send` to a remote `recv` at one value
-//! a millisecond, 88–157 µs for the bridge against 86–132 µs raw).
-//! 4 KiB chunks are not batched (each is handed to the client uncopied);
-//! their overhead is the header and the two extra task hops (the
-//! forwarder, the feed).
-//!
-//! On a quiet machine (`cargo xtask bench`, nothing else running, 10
-//! samples a row: `docs/bench/report.md` in the repository), the bridge
-//! took 0.91× raw async-nats' time for 64 B 1→1 and 0.71× for 1→4, and
-//! 1.07× and 1.19× for 4 KiB 1→1 and 1→4.
+//! per-message cost (a protocol line, the reply subject parsed, a
+//! wake-up) is paid once for up to 256 values. Under a light load there
+//! is nothing queued and each value is its own message (latency does not
+//! grow: p50/p99 from `send` to a remote `recv` at one value a
+//! millisecond, 77–104 / 145–206 µs for the bridge against 77–102 /
+//! 135–239 µs raw, over the four rows). 4 KiB chunks are not batched
+//! (each is handed to the client uncopied); their overhead is the
+//! metadata and the two extra task hops (the forwarder, the feed).
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
