@@ -142,7 +142,14 @@
 //! bridge's sequence numbers would map onto JetStream's (a gap would then
 //! be fetched again instead of reported). This crate does **not** build
 //! it: it uses core NATS only, and async-nats is built without its
-//! `jetstream` feature to keep the dependency tree small.
+//! `jetstream` feature to keep the dependency tree small. Note that a
+//! stream keeps a message's headers but not its reply subject (JetStream
+//! uses the reply subject to send the publisher its acknowledgement), so
+//! the bridge's frame metadata, which rides in the reply subject for
+//! speed (see [Cost](#cost)), would not survive in a stream on the
+//! subject, and the server would send an acknowledgement nobody reads to
+//! each frame's reply subject: a JetStream mode would carry the metadata
+//! in a header, or use the stream's own sequence numbers.
 //!
 //! # How it runs
 //!
