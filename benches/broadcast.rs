@@ -377,6 +377,18 @@ fn lossless<C: Lossless>(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, rec
     });
 }
 
+/// One lossless group: every peer at every receiver count, on `rt`.
+fn lossless_group(c: &mut Criterion, name: &str, rt: &Runtime) {
+    let mut g = c.benchmark_group(name);
+    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
+    for n in LOSSLESS_RECEIVERS {
+        lossless::<Ours>(&mut g, rt, n);
+        lossless::<AsyncBroadcast>(&mut g, rt, n);
+        lossless::<Asyncband>(&mut g, rt, n);
+    }
+    g.finish();
+}
+
 const TASKS: [usize; 4] = [10, 100, 500, 1000];
 const RECEIVERS: [usize; 3] = [1, 4, 16];
 
@@ -410,14 +422,7 @@ fn main() {
     throughput::<AsyncBroadcast>(&mut g, &rt);
     g.finish();
 
-    let mut g = c.benchmark_group("lossless");
-    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
-    for n in LOSSLESS_RECEIVERS {
-        lossless::<Ours>(&mut g, &rt, n);
-        lossless::<AsyncBroadcast>(&mut g, &rt, n);
-        lossless::<Asyncband>(&mut g, &rt, n);
-    }
-    g.finish();
+    lossless_group(&mut c, "lossless", &rt);
 
     // The same with a CPU-bound thread competing for the two cores (the
     // issue's "with a competing CPU-bound process"): one busy thread, so
@@ -435,26 +440,12 @@ fn main() {
             }
         })
     };
-    let mut g = c.benchmark_group("lossless_loaded");
-    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
-    for n in LOSSLESS_RECEIVERS {
-        lossless::<Ours>(&mut g, &rt, n);
-        lossless::<AsyncBroadcast>(&mut g, &rt, n);
-        lossless::<Asyncband>(&mut g, &rt, n);
-    }
-    g.finish();
+    lossless_group(&mut c, "lossless_loaded", &rt);
     stop.store(true, Ordering::Relaxed);
     hog.join().unwrap();
 
     let ct = current_thread_runtime();
-    let mut g = c.benchmark_group("lossless_1thread");
-    g.throughput(criterion::Throughput::Elements(LOSSLESS_VALUES as u64));
-    for n in LOSSLESS_RECEIVERS {
-        lossless::<Ours>(&mut g, &ct, n);
-        lossless::<AsyncBroadcast>(&mut g, &ct, n);
-        lossless::<Asyncband>(&mut g, &ct, n);
-    }
-    g.finish();
+    lossless_group(&mut c, "lossless_1thread", &ct);
     c.final_summary();
 
     let peers = ["tokio", "async-broadcast"];
