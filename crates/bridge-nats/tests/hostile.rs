@@ -1034,3 +1034,289 @@ async fn a_close_from_an_unknown_session_does_not_end_the_stream() {
         "after a forged close: received {got:?} and Lagged({lost}) of the 3 values still sent"
     );
 }
+
+// ---------------------------------------------------------------------
+// rv14: the reply-subject wire format, attacked.
+
+// DEFECT: the reply subject lengthens the protocol line. The frame's
+// metadata (`_SEQCAST.heartbeat.<16 hex>.0`, up to ~60 characters) now
+// sits on the `PUB <subject> <reply> <len>` control line, which the server
+// caps at `max_control_line` (4096 by default). A subject that raw
+// publishing (and the old header format's `HPUB <subject> <hlen> <tlen>`
+// line) carries fine makes every bridge frame an
+// `-ERR 'maximum control line exceeded'` and a disconnect (the server
+// checks when the line straddles one of its reads, as on a fresh
+// connection): nothing arrives, yet the forwarder returns
+// `Ok(Forwarded { values: 1, .. })`, and the receiver, which never saw a
+// first frame, waits for ever (its silence clock never starts). Found by
+// rv14; 2 of 2 whole-file runs and 4 of 4 alone failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subject_raw_nats_carries_is_delivered_or_an_error_not_silence() {
+    let server = server_or_skip!();
+    let subject: &'static str = Box::leak("s".repeat(4060).into_boxed_str());
+    let sub_client = connect(&server).await;
+    let pub_client = connect(&server).await;
+    // The forwarder's own client has published nothing yet: the server
+    // reads its connection in small pieces at first, so a control line
+    // over the limit straddles a read, which is when the server checks it.
+    let fwd_client = connect(&server).await;
+    // The subject is fine for NATS: raw, and with the old metadata header.
+    {
+        let mut raw = within(sub_client.subscribe(subject.to_owned()))
+            .await
+            .unwrap();
+        within(sub_client.flush()).await.unwrap();
+        within(pub_client.publish(subject.to_owned(), Bytes::from_static(b"raw")))
+            .await
+            .unwrap();
+        let mut h = async_nats::HeaderMap::new();
+        h.insert("Seqcast", "heartbeat ffffffffffffffff 0");
+        within(pub_client.publish_with_headers(subject.to_owned(), h, Bytes::new()))
+            .await
+            .unwrap();
+        within(pub_client.flush()).await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(5), async {
+            (raw.next().await, raw.next().await)
+        })
+        .await;
+        let Ok((Some(plain), Some(with_header))) = got else {
+            panic!(
+                "raw NATS did not carry the subject: {got:?}\n{}",
+                server.log()
+            );
+        };
+        assert_eq!(plain.payload, "raw");
+        assert!(with_header.headers.is_some());
+        within(raw.unsubscribe()).await.unwrap();
+    }
+    let options = Options::default()
+        .heartbeat_interval(Duration::from_millis(100))
+        .heartbeat_timeout(Duration::from_millis(500));
+    let mut rx = within(bridge_nats::subscribe_with::<u64, _>(
+        &sub_client,
+        subject,
+        64,
+        options,
+        bridge_nats::Postcard,
+    ))
+    .await
+    .unwrap();
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder = bridge_nats::forward_with(
+        frx,
+        fwd_client.clone(),
+        subject,
+        options,
+        bridge_nats::Postcard,
+    );
+    tx.send(1u64).unwrap();
+    drop(tx);
+    let first = tokio::time::timeout(Duration::from_secs(5), rx.recv_item()).await;
+    let done = tokio::time::timeout(Duration::from_secs(5), forwarder).await;
+    let forwarder_failed = matches!(done, Ok(Ok(Err(_))));
+    assert!(
+        first == Ok(Ok(1)) || forwarder_failed,
+        "a {}-byte subject: receiver after 5 s: {first:?}; forwarder after 5 s more: {done:?}; \
+         server logged a control line over its limit: {}",
+        subject.len(),
+        server.log().contains("maximum control line exceeded")
+    );
+}
+
+// DEFECT: a frame without an offset is taken on a byte subject. A data
+// frame in the broadcast format (`_SEQCAST.data.<s>.<seq>`, no offset)
+// is delivered as a chunk, its missing offset read as 0, so the lost
+// bytes before it are counted as 0 and its own bytes are counted lost
+// again at the close: delivered + reported lost != the bytes sent (6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_byte_frame_without_an_offset_keeps_the_byte_count_exact() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let s = within(bridge_nats::subscribe_bytes(
+        &client,
+        "bno",
+        64,
+        Options::default(),
+    ))
+    .await
+    .unwrap();
+    // "ab" at 0, "xy" at 2 (lost), "cd" at 4 sent without its offset.
+    forge(&client, "bno", "data c 1 0", Bytes::from_static(b"ab")).await;
+    forge(&client, "bno", "data c 3", Bytes::from_static(b"cd")).await;
+    forge(&client, "bno", "close c 3 6", Bytes::new()).await;
+    within(client.flush()).await.unwrap();
+    let items: Vec<_> = within(s.collect::<Vec<_>>()).await;
+    let (mut delivered, mut lost) = (0u64, 0u64);
+    let mut seen = Vec::new();
+    for r in &items {
+        match r {
+            Ok(b) => {
+                delivered += b.len() as u64;
+                seen.push(format!("{b:?}"));
+            }
+            Err(e) => {
+                if let Some(l) = e.get_ref().and_then(|e| e.downcast_ref::<LostBytes>()) {
+                    lost += l.bytes();
+                    seen.push(format!("LostBytes({}, {})", l.chunks(), l.bytes()));
+                } else {
+                    seen.push(format!("{:?}", e.kind()));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        delivered + lost,
+        6,
+        "delivered {delivered} + reported lost {lost} bytes of the 6 the close says were sent: {seen:?}"
+    );
+}
+
+// Claim checked: offsets near u64::MAX (a single chunk, and a batch whose
+// chunks run past it) never panic the feed or the receiver; the chunks
+// are delivered and the close still ends the stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_offsets_past_u64_max_do_not_panic() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let s = within(bridge_nats::subscribe_bytes(
+        &client,
+        "bmax",
+        64,
+        Options::default(),
+    ))
+    .await
+    .unwrap();
+    let max = u64::MAX;
+    forge(
+        &client,
+        "bmax",
+        &format!("data c 1 {}", max - 1),
+        Bytes::from_static(b"ab"),
+    )
+    .await;
+    // Two chunks of 2 bytes at max + 1: the second starts past u64::MAX.
+    let mut batch = vec![2u8];
+    batch.extend_from_slice(b"cd");
+    batch.push(2);
+    batch.extend_from_slice(b"ef");
+    forge(
+        &client,
+        "bmax",
+        &format!("batch c 2 2 {max}"),
+        Bytes::from(batch),
+    )
+    .await;
+    forge(
+        &client,
+        "bmax",
+        &format!("data c 4 {max}"),
+        Bytes::from_static(b"gh"),
+    )
+    .await;
+    forge(&client, "bmax", &format!("close c 4 {max}"), Bytes::new()).await;
+    within(client.flush()).await.unwrap();
+    let reader = tokio::spawn(async move { s.collect::<Vec<_>>().await });
+    let items = within(reader).await.expect("the byte stream panicked");
+    let oks: Vec<Bytes> = items
+        .iter()
+        .filter_map(|r| r.as_ref().ok().cloned())
+        .collect();
+    assert_eq!(oks, [&b"ab"[..], b"cd", b"ef", b"gh", b""], "{items:?}");
+}
+
+// Claim checked: reply subjects that look like ours but are not (empty
+// tokens, wildcards, numbers one past u64::MAX, batch counts 1 and 65 537,
+// a trailing dot) are Foreign items; none passes for a close (the one
+// looking most like a close is last), the stream goes on, and a value
+// published by a real NATS request (reply `_INBOX...`) is Foreign too.
+// A message with both an old `Seqcast` header saying close and a data
+// reply subject is the data frame (the reply subject alone counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookalike_reply_subjects_are_foreign_and_never_a_close() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let other = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<u64>(&client, "look", 64))
+        .await
+        .unwrap();
+    forge(&client, "look", "data 5 1", pc(1)).await;
+    let bad = [
+        "_SEQCAST.data..2",
+        "_SEQCAST..5.2",
+        "_SEQCAST.data.5.",
+        "_SEQCAST.data.*.2",
+        "_SEQCAST.data.5.>",
+        "_SEQCAST.>",
+        "_SEQCAST.data.5.18446744073709551616",
+        "_SEQCAST.data.10000000000000000.2",
+        "_SEQCAST.batch.5.2.1",
+        "_SEQCAST.batch.5.2.65537",
+        "_SEQCAST.data.5.2.18446744073709551616",
+        "_SEQCAST.DATA.5.2",
+        "_SEQCAST.data.5.-2",
+        "_SEQCAST.close.5.1.",
+        "_SEQCAST.close..1",
+        "_SEQCAST.close.5.1.x",
+        "_SEQCAST.close.5",
+    ];
+    for reply in bad {
+        forge_reply(&client, "look", reply, pc(99)).await;
+    }
+    within(client.flush()).await.unwrap();
+    // A real request: nobody answers (the bridge never replies).
+    let req = tokio::time::timeout(Duration::from_millis(300), other.request("look", pc(98))).await;
+    assert!(
+        !matches!(req, Ok(Ok(_))),
+        "somebody answered a request on the subject: {req:?}"
+    );
+    let mut h = async_nats::HeaderMap::new();
+    h.insert("Seqcast", "close 5 1");
+    within(client.publish_with_reply_and_headers("look", "_SEQCAST.data.5.2", h, pc(2)))
+        .await
+        .unwrap();
+    forge(&client, "look", "close 5 2", Bytes::new()).await;
+    within(client.flush()).await.unwrap();
+    assert_eq!(within(rx.recv_item()).await, Ok(1));
+    for reply in bad.iter().chain(["a request's _INBOX"].iter()) {
+        match within(rx.recv_item()).await {
+            Err(RemoteError::Foreign(_)) => {}
+            other => panic!("{reply:?}: expected Foreign, got {other:?}"),
+        }
+    }
+    assert_eq!(within(rx.recv_item()).await, Ok(2));
+    assert_eq!(within(rx.recv_item()).await, Err(RemoteError::Closed));
+}
+
+// Claim checked: for values too, the limit is the encoded payload alone:
+// a value whose postcard encoding is exactly max_payload bytes arrives;
+// one byte more is Oversize naming that encoded size and its sequence
+// number (the reply subject is not counted, on either side).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encoded_value_of_exactly_max_payload_fits_and_one_more_is_oversize() {
+    const MAX: usize = 4096;
+    let server = server_or_skip!(Config {
+        max_payload: Some(MAX),
+        ..Config::default()
+    });
+    let client = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<Vec<u8>>(&client, "ovv", 64))
+        .await
+        .unwrap();
+    let (tx, frx) = chan_broadcast::channel::<Vec<u8>>(64);
+    let forwarder = bridge_nats::forward(frx, client.clone(), "ovv");
+    // A 2-byte varint length, then the bytes.
+    let fits = vec![1u8; MAX - 2];
+    assert_eq!(postcard::to_allocvec(&fits).unwrap().len(), MAX);
+    tx.send(fits.clone()).unwrap();
+    assert_eq!(within(rx.recv()).await, Ok(fits));
+    tx.send(vec![2u8; MAX - 1]).unwrap();
+    match within(forwarder).await.unwrap() {
+        Err(ForwardError::Oversize {
+            seq,
+            size,
+            max_payload,
+        }) => assert_eq!((seq, size, max_payload), (2, MAX + 1, MAX)),
+        other => panic!("expected Oversize, got {other:?}"),
+    }
+    drop(tx);
+}
