@@ -110,7 +110,7 @@ pub async fn subscribe_bytes(
     capacity: usize,
     options: Options,
 ) -> Result<RemoteByteStream, SubscribeError> {
-    let core = start(client, subject, capacity, options, chunk_of).await?;
+    let core = start(client, subject, capacity, options, true, chunk_of).await?;
     Ok(RemoteByteStream {
         core,
         state: State::Open,

@@ -133,6 +133,7 @@ pub(crate) async fn run<T, D>(
     tx: chan_broadcast::Sender<Event<T>>,
     shared: Shared,
     decode: D,
+    offsets: bool,
     options: Options,
 ) where
     T: Clone + Send + 'static,
@@ -156,7 +157,7 @@ pub(crate) async fn run<T, D>(
                     // The client closed: dropping `tx` closes the channel.
                     break;
                 };
-                if !take(message, &tx, &shared, &decode, &mut last_frame, &mut followed) {
+                if !take(message, &tx, &shared, &decode, offsets, &mut last_frame, &mut followed) {
                     break;
                 }
                 // Then what is already there, without going back through
@@ -165,7 +166,7 @@ pub(crate) async fn run<T, D>(
                 for _ in 0..BATCH {
                     match sub.next().now_or_never() {
                         Some(Some(message)) => {
-                            if !take(message, &tx, &shared, &decode, &mut last_frame, &mut followed) {
+                            if !take(message, &tx, &shared, &decode, offsets, &mut last_frame, &mut followed) {
                                 more = false;
                                 break;
                             }
@@ -240,6 +241,7 @@ fn take<T, D>(
     tx: &chan_broadcast::Sender<Event<T>>,
     shared: &Shared,
     decode: &D,
+    offsets: bool,
     last_frame: &mut Option<Instant>,
     followed: &mut Option<u64>,
 ) -> bool
@@ -251,6 +253,17 @@ where
         Err(e) => return tx.send(Event::Foreign(e.into())).is_ok(),
         Ok(m) => m,
     };
+    // A byte stream's frames carry offsets, a broadcast's do not: a frame
+    // of the other kind would count bytes from nothing (or from a stream
+    // this subject does not carry), so it is not this subject's frame.
+    if meta.offset.is_some() != offsets {
+        let e = if offsets {
+            "a frame without a byte offset on a byte-stream subject (a broadcast forwarder's?)"
+        } else {
+            "a frame with a byte offset on a broadcast subject (a byte-stream forwarder's?)"
+        };
+        return tx.send(Event::Foreign(e.into())).is_ok();
+    }
     if meta.kind == Kind::Close && followed.is_some_and(|s| s != meta.session) {
         return true;
     }

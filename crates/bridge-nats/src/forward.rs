@@ -14,7 +14,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::codec::{Codec, CodecError, Postcard};
 use crate::options::Options;
-use crate::wire::{BATCH, Kind, Meta, len_of_len, new_session, put_len};
+use crate::wire::{BATCH, Kind, MAX_SUBJECT_LEN, Meta, len_of_len, new_session, put_len};
 
 /// What a forwarder did, returned by its task when the forwarded channel
 /// or stream closed and the close frame was flushed to the server.
@@ -82,6 +82,17 @@ pub enum ForwardError {
     Publish(async_nats::PublishError),
     /// The close frame could not be flushed to the server.
     Flush(async_nats::client::FlushError),
+    /// The subject is too long to carry the bridge's frames: with the
+    /// frame's metadata in the reply subject, the `PUB` line would pass
+    /// nats-server's 4096-byte protocol line limit, and the server would
+    /// drop the connection and the message. Returned before anything is
+    /// published.
+    SubjectTooLong {
+        /// The subject's length in bytes.
+        len: usize,
+        /// The longest subject the bridge forwards to.
+        max: usize,
+    },
 }
 
 impl fmt::Display for ForwardError {
@@ -101,6 +112,10 @@ impl fmt::Display for ForwardError {
             ForwardError::Stream(e) => write!(f, "bridge-nats: the forwarded stream failed: {e}"),
             ForwardError::Publish(e) => write!(f, "bridge-nats: publish failed: {e}"),
             ForwardError::Flush(e) => write!(f, "bridge-nats: flush failed: {e}"),
+            ForwardError::SubjectTooLong { len, max } => write!(
+                f,
+                "bridge-nats: the subject is {len} bytes, over the {max} a bridge frame's protocol line leaves under the server's 4096-byte limit"
+            ),
         }
     }
 }
@@ -112,7 +127,7 @@ impl std::error::Error for ForwardError {
             ForwardError::Stream(e) => Some(e),
             ForwardError::Publish(e) => Some(e),
             ForwardError::Flush(e) => Some(e),
-            ForwardError::Oversize { .. } => None,
+            ForwardError::Oversize { .. } | ForwardError::SubjectTooLong { .. } => None,
         }
     }
 }
@@ -152,8 +167,9 @@ const SMALL_CHUNK: usize = 1024;
 impl Link {
     fn new(client: Client, subject: Subject, bytes: bool) -> Self {
         // Once per forwarder (it clones the server's INFO); 0 (no INFO
-        // yet) means the default. The 256 bytes of margin are a habit from
-        // when frames had a header; the reply subject does not count.
+        // yet) means the default. Batches stay 256 bytes under the limit
+        // (the reply subject does not count against it): a batch is never
+        // built at the edge of what the server takes.
         let max = match client.server_info().max_payload {
             0 => BATCH_BYTES,
             m => m,
@@ -255,7 +271,8 @@ impl Link {
         reply: String,
         payload: Bytes,
     ) -> Result<(), ForwardError> {
-        // The server's limit counts the payload alone (no header).
+        // The server's limit counts the payload alone (the reply subject
+        // is not counted).
         let size = payload.len();
         // async-nats checks the size against the server's max_payload (it
         // keeps it in an atomic): no per-message `server_info()`, which
@@ -275,6 +292,20 @@ impl Link {
             }
             Err(e) => Err(ForwardError::Publish(e)),
         }
+    }
+
+    /// The forwarder's first step: refuses a subject whose frames the
+    /// server would not take ([`ForwardError::SubjectTooLong`]), then
+    /// publishes the first heartbeat.
+    async fn start(&mut self) -> Result<(), ForwardError> {
+        let len = self.subject.len();
+        if len > MAX_SUBJECT_LEN {
+            return Err(ForwardError::SubjectTooLong {
+                len,
+                max: MAX_SUBJECT_LEN,
+            });
+        }
+        self.control(Kind::Heartbeat).await
     }
 
     /// Publishes a heartbeat or close frame (carrying the last sequence
@@ -393,7 +424,7 @@ where
     let mut link = Link::new(client, subject.to_subject(), false);
     tokio::spawn(async move {
         let mut beat = ticker(&options);
-        link.control(Kind::Heartbeat).await?;
+        link.start().await?;
         loop {
             tokio::select! {
                 biased;
@@ -501,7 +532,7 @@ where
     let mut link = Link::new(client, subject.to_subject(), true);
     tokio::spawn(async move {
         let mut beat = ticker(&options);
-        link.control(Kind::Heartbeat).await?;
+        link.start().await?;
         loop {
             tokio::select! {
                 biased;

@@ -118,7 +118,15 @@
 //!   clock is reset only by bridge frames, and checked while messages keep
 //!   coming, so a flood of foreign messages cannot hide a dead forwarder. A
 //!   value larger than the server's `max_payload` stops the forwarder with
-//!   [`ForwardError::Oversize`], returned by its `JoinHandle`.
+//!   [`ForwardError::Oversize`], returned by its `JoinHandle`. A subject
+//!   longer than 3989 bytes (raw NATS carries longer ones: a 4060-byte
+//!   subject in the repository's `tests/hostile.rs`) is refused at the
+//!   start with [`ForwardError::SubjectTooLong`]: the reply subject would
+//!   push the protocol line past the server's 4096-byte limit, and the
+//!   server would drop the message and the connection. On a byte-stream
+//!   subject a frame without a byte offset, and on a broadcast subject a
+//!   frame with one, is [`RemoteError::Foreign`] (it would count bytes from
+//!   nothing).
 //!
 //! Not guaranteed: that values arrive (a lost value is lost, only
 //! counted); that a forwarder that **crashed** has its last values counted

@@ -141,12 +141,15 @@ impl std::error::Error for SubscribeError {
 
 /// Subscribes to `subject` and starts the feed task; returns once the
 /// server has the subscription (a flush confirmed it), so a value
-/// published after this returns reaches the receiver.
+/// published after this returns reaches the receiver. `offsets`: frames
+/// on this subject carry byte offsets (a byte stream's) or none (a
+/// broadcast's); a frame of the other kind is foreign.
 pub(crate) async fn start<T, D>(
     client: &Client,
     subject: impl ToSubject,
     capacity: usize,
     options: Options,
+    offsets: bool,
     decode: D,
 ) -> Result<Core<T>, SubscribeError>
 where
@@ -167,7 +170,7 @@ where
     // Not shared yet: no lock contention.
     feed::lock(&shared).connects = Some((stats, at));
     let core = Core::new(rx, shared.clone());
-    tokio::spawn(feed::run(sub, tx, shared, decode, options));
+    tokio::spawn(feed::run(sub, tx, shared, decode, offsets, options));
     Ok(core)
 }
 
@@ -254,7 +257,7 @@ where
     T: DeserializeOwned + Clone + Send + 'static,
     C: Codec,
 {
-    let core = start(client, subject, capacity, options, move |payload| {
+    let core = start(client, subject, capacity, options, false, move |payload| {
         codec.decode::<T>(payload)
     })
     .await?;
@@ -668,7 +671,7 @@ mod tests {
             body: Body::Bad("unexpected end of input".into()),
         })
         .unwrap();
-        tx.send(Event::Foreign("no header".into())).unwrap();
+        tx.send(Event::Foreign("no reply subject".into())).unwrap();
         tx.send(data(3)).unwrap();
         futures::executor::block_on(async {
             assert_eq!(rx.recv_item().await, Ok(10));
@@ -681,7 +684,7 @@ mod tests {
             );
             assert_eq!(
                 rx.recv_item().await,
-                Err(RemoteError::Foreign("no header".into()))
+                Err(RemoteError::Foreign("no reply subject".into()))
             );
             assert_eq!(rx.recv().await, Ok(30));
         });

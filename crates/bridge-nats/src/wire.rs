@@ -54,6 +54,23 @@ use std::fmt::Write as _;
 /// The first token of every frame's reply subject.
 pub(crate) const PREFIX: &str = "_SEQCAST.";
 
+/// The longest reply subject [`Meta::encode`] or [`Meta::encode_batch`]
+/// writes: a batch with a 16-digit session, a 20-digit first sequence
+/// number, a 5-digit count ([`MAX_COUNT`]) and a 20-digit offset.
+pub(crate) const MAX_REPLY_LEN: usize =
+    PREFIX.len() + "batch".len() + 1 + 16 + 1 + 20 + 1 + 5 + 1 + 20;
+
+/// nats-server's limit on a protocol line (`max_control_line`, 4096 bytes
+/// by default; not announced in its INFO). A `PUB` line longer than that
+/// makes the server drop the connection, and the message with it.
+pub(crate) const MAX_CONTROL_LINE: usize = 4096;
+
+/// The longest subject the bridge can forward to: the longest `PUB
+/// <subject> <reply> <payload length>` line it sends fits
+/// [`MAX_CONTROL_LINE`] with its line end.
+pub(crate) const MAX_SUBJECT_LEN: usize =
+    MAX_CONTROL_LINE - ("PUB ".len() + 1 + MAX_REPLY_LEN + 1 + 20 + "\r\n".len());
+
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -66,14 +83,14 @@ pub(crate) enum Kind {
 }
 
 /// The most values one batch frame may carry (the forwarder sends at
-/// most [`BATCH`] a message; a header claiming more is not a bridge
+/// most [`BATCH`] a message; a reply subject claiming more is not a bridge
 /// frame).
 pub(crate) const MAX_COUNT: u64 = 65_536;
 
 /// The most values the forwarder puts into one batch.
 pub(crate) const BATCH: usize = 256;
 
-/// A frame's header, parsed.
+/// A frame's metadata (its reply subject), parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Meta {
     pub(crate) kind: Kind,
@@ -84,7 +101,7 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// The header value.
+    /// The reply subject.
     pub(crate) fn encode(&self) -> String {
         let kind = match self.kind {
             Kind::Data => "data",
@@ -100,7 +117,7 @@ impl Meta {
         s
     }
 
-    /// A batch frame's header value: `count` data frames, the first one
+    /// A batch frame's reply subject: `count` data frames, the first one
     /// being `self` (see the module doc).
     pub(crate) fn encode_batch(&self, count: u64) -> String {
         let mut s = String::with_capacity(72);
@@ -112,17 +129,17 @@ impl Meta {
         s
     }
 
-    /// Parses a header value that is not a batch's; the error says what
+    /// Parses a reply subject that is not a batch's; the error says what
     /// is wrong.
     #[cfg(test)]
     pub(crate) fn parse(value: &str) -> Result<Meta, String> {
         match Meta::parse_any(value)? {
             (meta, None) => Ok(meta),
-            (_, Some(_)) => Err(format!("a batch header: {value:?}")),
+            (_, Some(_)) => Err(format!("a batch frame: {value:?}")),
         }
     }
 
-    /// Parses any header value: a batch's comes back as its first data
+    /// Parses any frame's reply subject: a batch's comes back as its first data
     /// frame and its count.
     pub(crate) fn parse_any(value: &str) -> Result<(Meta, Option<u64>), String> {
         let mut parts = value
@@ -214,7 +231,7 @@ pub(crate) fn split(payload: &bytes::Bytes, count: u64) -> Result<Vec<bytes::Byt
     while at < payload.len() {
         if out.len() as u64 == count {
             return Err(format!(
-                "batch framing: bytes after the {count} values the header announces"
+                "batch framing: bytes after the {count} values the reply subject announces"
             ));
         }
         let mut len = 0usize;
@@ -250,7 +267,7 @@ pub(crate) fn split(payload: &bytes::Bytes, count: u64) -> Result<Vec<bytes::Byt
     }
     if out.len() as u64 != count {
         return Err(format!(
-            "batch framing: {} values where the header announces {count}",
+            "batch framing: {} values where the reply subject announces {count}",
             out.len()
         ));
     }
@@ -339,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_headers_round_trip_and_are_checked() {
+    fn batch_reply_subjects_round_trip_and_are_checked() {
         let first = Meta {
             kind: Kind::Data,
             session: 255,
@@ -425,6 +442,19 @@ mod tests {
         // A length past the payload, a length beyond usize.
         assert!(split(&bytes::Bytes::from_static(&[5, 1, 2]), 1).is_err());
         assert!(split(&bytes::Bytes::from_static(&[0xff; 11]), 1).is_err());
+    }
+
+    #[test]
+    fn the_longest_reply_subject_is_max_reply_len() {
+        let longest = Meta {
+            kind: Kind::Heartbeat,
+            session: u64::MAX,
+            seq: u64::MAX,
+            offset: Some(u64::MAX),
+        };
+        assert!(longest.encode().len() <= MAX_REPLY_LEN);
+        assert_eq!(longest.encode_batch(MAX_COUNT).len(), MAX_REPLY_LEN);
+        assert_eq!(MAX_SUBJECT_LEN, 3989);
     }
 
     #[test]

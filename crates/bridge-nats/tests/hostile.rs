@@ -1320,3 +1320,54 @@ async fn an_encoded_value_of_exactly_max_payload_fits_and_one_more_is_oversize()
     }
     drop(tx);
 }
+
+// Claim checked: the longest subject the bridge forwards to (3989 bytes:
+// its longest `PUB` line then fits nats-server's 4096-byte limit) carries
+// values and the close; one byte more is refused at once with
+// `SubjectTooLong`, before anything is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_forwardable_subject_works_and_one_byte_more_is_refused() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let longest: &'static str = Box::leak("s".repeat(3989).into_boxed_str());
+    let mut rx = within(bridge_nats::subscribe::<u64>(&client, longest, 64))
+        .await
+        .unwrap();
+    // Its own client, as in the test above: a fresh connection is read in
+    // small pieces, where the server checks the line limit.
+    let fwd_client = connect(&server).await;
+    let (tx, frx) = chan_broadcast::channel(64);
+    let forwarder = bridge_nats::forward(frx, fwd_client, longest);
+    for n in 0..3u64 {
+        tx.send(n).unwrap();
+    }
+    drop(tx);
+    for n in 0..3u64 {
+        assert_eq!(within(rx.recv()).await, Ok(n));
+    }
+    assert_eq!(within(rx.recv()).await, Err(RecvError::Closed));
+    let stats = within(forwarder).await.unwrap().unwrap();
+    assert_eq!((stats.values, stats.lost), (3, 0));
+    assert!(
+        !server.log().contains("maximum control line exceeded"),
+        "{}",
+        server.log()
+    );
+
+    let too_long: &'static str = Box::leak("s".repeat(3990).into_boxed_str());
+    let (tx, frx) = chan_broadcast::channel::<u64>(64);
+    let forwarder = bridge_nats::forward(frx, client.clone(), too_long);
+    match within(forwarder).await.unwrap() {
+        Err(
+            e @ ForwardError::SubjectTooLong {
+                len: 3990,
+                max: 3989,
+            },
+        ) => assert_eq!(
+            e.to_string(),
+            "bridge-nats: the subject is 3990 bytes, over the 3989 a bridge frame's protocol line leaves under the server's 4096-byte limit"
+        ),
+        other => panic!("expected SubjectTooLong, got {other:?}"),
+    }
+    drop(tx);
+}
