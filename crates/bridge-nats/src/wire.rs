@@ -18,11 +18,12 @@
 //! A NATS header costs far more than a reply subject: async-nats builds a
 //! header map (a hash map of vectors, a string per name and value) on both
 //! sides of every message, and the server parses the header block. With
-//! the metadata in a `Seqcast` header, the bridge moved 4 KiB chunks
-//! 14–17 % slower than with the same text in the reply subject, and raw
-//! async-nats with only that header added was 8–35 % slower than without
-//! (`benches/nats.rs`, rows `async-nats-header` and `async-nats-reply`;
-//! numbers in the crate docs). The reply subject is an ordinary subject
+//! the metadata in a `Seqcast` header, the bridge took 16–27 % longer to
+//! move 4 KiB chunks 1→1 than with the same text in the reply subject
+//! (three alternated rounds), and raw async-nats with only that header
+//! added took 1–35 % longer than without it at 4 KiB and twice as long at
+//! 64 B (`benches/nats.rs`, rows `async-nats-header` and
+//! `async-nats-reply`; numbers in the crate docs). The reply subject is an ordinary subject
 //! that no bridge subscribes to: a foreign subscriber that answers one
 //! reaches nobody. When nobody at all subscribes to the forwarded
 //! subject, the server answers each frame with a "no responders" status
