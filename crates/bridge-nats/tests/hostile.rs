@@ -1237,7 +1237,6 @@ async fn byte_offsets_past_u64_max_do_not_panic() {
 async fn lookalike_reply_subjects_are_foreign_and_never_a_close() {
     let server = server_or_skip!();
     let client = connect(&server).await;
-    let other = connect(&server).await;
     let mut rx = within(bridge_nats::subscribe::<u64>(&client, "look", 64))
         .await
         .unwrap();
@@ -1264,13 +1263,10 @@ async fn lookalike_reply_subjects_are_foreign_and_never_a_close() {
     for reply in bad {
         forge_reply(&client, "look", reply, pc(99)).await;
     }
-    within(client.flush()).await.unwrap();
-    // A real request: nobody answers (the bridge never replies).
-    let req = tokio::time::timeout(Duration::from_millis(300), other.request("look", pc(98))).await;
-    assert!(
-        !matches!(req, Ok(Ok(_))),
-        "somebody answered a request on the subject: {req:?}"
-    );
+    // What a request on the subject looks like: its inbox as the reply
+    // subject (from this client, so the order of arrival is the order
+    // sent; a real request from another client is the test below).
+    forge_reply(&client, "look", "_INBOX.qycdJGy8k8mb1wPXSQgx9n.1", pc(98)).await;
     let mut h = async_nats::HeaderMap::new();
     h.insert("Seqcast", "close 5 1");
     within(client.publish_with_reply_and_headers("look", "_SEQCAST.data.5.2", h, pc(2)))
@@ -1279,7 +1275,7 @@ async fn lookalike_reply_subjects_are_foreign_and_never_a_close() {
     forge(&client, "look", "close 5 2", Bytes::new()).await;
     within(client.flush()).await.unwrap();
     assert_eq!(within(rx.recv_item()).await, Ok(1));
-    for reply in bad.iter().chain(["a request's _INBOX"].iter()) {
+    for reply in bad.iter().chain(["a request's inbox"].iter()) {
         match within(rx.recv_item()).await {
             Err(RemoteError::Foreign(_)) => {}
             other => panic!("{reply:?}: expected Foreign, got {other:?}"),
@@ -1287,6 +1283,40 @@ async fn lookalike_reply_subjects_are_foreign_and_never_a_close() {
     }
     assert_eq!(within(rx.recv_item()).await, Ok(2));
     assert_eq!(within(rx.recv_item()).await, Err(RemoteError::Closed));
+}
+
+// Claim checked: a real request on a bridged subject, from another
+// client, gets no answer (the bridge never replies) and reaches the
+// receiver as a Foreign item; the values around it still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_on_the_subject_is_foreign_and_unanswered() {
+    let server = server_or_skip!();
+    let client = connect(&server).await;
+    let other = connect(&server).await;
+    let mut rx = within(bridge_nats::subscribe::<u64>(&client, "req", 64))
+        .await
+        .unwrap();
+    // A request as it goes over the wire (what `Client::request` sends,
+    // without its timer: under load the timer could cancel the request
+    // before it is published): a reply subject the requester listens on.
+    let mut inbox = within(other.subscribe("_INBOX.req.1")).await.unwrap();
+    within(other.flush()).await.unwrap();
+    within(other.publish_with_reply("req", "_INBOX.req.1", pc(98)))
+        .await
+        .unwrap();
+    within(other.flush()).await.unwrap();
+    match within(rx.recv_item()).await {
+        Err(RemoteError::Foreign(e)) => assert!(e.contains("_INBOX"), "{e}"),
+        other => panic!("expected Foreign, got {other:?}"),
+    }
+    forge(&client, "req", "data 5 1", pc(1)).await;
+    forge(&client, "req", "close 5 1", Bytes::new()).await;
+    within(client.flush()).await.unwrap();
+    assert_eq!(within(rx.recv_item()).await, Ok(1));
+    assert_eq!(within(rx.recv_item()).await, Err(RemoteError::Closed));
+    // Nobody answered the request (the bridge never replies).
+    let answer = tokio::time::timeout(Duration::from_millis(300), inbox.next()).await;
+    assert!(answer.is_err(), "somebody answered: {answer:?}");
 }
 
 // Claim checked: for values too, the limit is the encoded payload alone:
