@@ -109,21 +109,24 @@ impl Meta {
             Kind::Heartbeat => "heartbeat",
             Kind::Close => "close",
         };
-        let mut s = String::with_capacity(64);
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{PREFIX}{kind}.{:x}.{}", self.session, self.seq);
-        if let Some(o) = self.offset {
-            let _ = write!(s, ".{o}");
-        }
-        s
+        self.write(kind, None)
     }
 
     /// A batch frame's reply subject: `count` data frames, the first one
     /// being `self` (see the module doc).
     pub(crate) fn encode_batch(&self, count: u64) -> String {
-        let mut s = String::with_capacity(72);
+        self.write("batch", Some(count))
+    }
+
+    /// `PREFIX kind.session.seq[.count][.offset]`, at most
+    /// [`MAX_REPLY_LEN`] bytes.
+    fn write(&self, kind: &str, count: Option<u64>) -> String {
+        let mut s = String::with_capacity(MAX_REPLY_LEN);
         // Writing to a String cannot fail.
-        let _ = write!(s, "{PREFIX}batch.{:x}.{}.{count}", self.session, self.seq);
+        let _ = write!(s, "{PREFIX}{kind}.{:x}.{}", self.session, self.seq);
+        if let Some(c) = count {
+            let _ = write!(s, ".{c}");
+        }
         if let Some(o) = self.offset {
             let _ = write!(s, ".{o}");
         }
