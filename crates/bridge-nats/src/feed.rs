@@ -1,6 +1,6 @@
 //! The receiving side's shared half: one task per remote subscription
-//! reads the NATS subscription, parses each frame's metadata (its reply subject), decodes its
-//! payload once, and broadcasts the result to the local receivers through
+//! reads the NATS subscription, parses each frame's metadata (its reply
+//! subject), decodes its payload once, and broadcasts the result to the local receivers through
 //! a chan-broadcast channel. It also watches the forwarder's heartbeats.
 //!
 //! Gaps are not decided here but by each local receiver (its own

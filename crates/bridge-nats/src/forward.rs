@@ -380,8 +380,8 @@ where
 /// a close frame, flushes it to the server and returns what it did.
 ///
 /// Each value goes out with the frame's metadata (session, sequence
-/// number) in its reply subject and the codec's payload: one NATS message per value, or, when
-/// several values are already queued as the task wakes up, one message
+/// number) in its reply subject and the codec's payload: one NATS
+/// message per value, or, when several values are already queued as the task wakes up, one message
 /// for up to 256 of them (their payloads length-prefixed, under the
 /// server's `max_payload`; the task never waits to fill a batch). A
 /// heartbeat goes out every `options.interval()`. If `rx` itself lags (the forwarder

@@ -58,8 +58,10 @@
 //! * Every message carries the forwarder's session id and sequence number
 //!   in its reply subject (`_SEQCAST.data.<session>.<seq>[.<offset>]`, see
 //!   the source's `wire.rs`; not a header, which costs async-nats and the
-//!   server far more per message: see [Cost](#cost)). Nothing is ever
-//!   sent to that subject. Values (and chunks under 1 KiB) that are already
+//!   server far more per message: see [Cost](#cost)). No bridge
+//!   subscribes to that subject; when the forwarded subject has no
+//!   subscriber at all, the server answers each frame there, to the
+//!   forwarder's own connection only (`wire.rs`). Values (and chunks under 1 KiB) that are already
 //!   queued when the forwarder wakes up share one message, a batch
 //!   (`_SEQCAST.batch.<session>.<first_seq>.<count>[.<offset>]`, the
 //!   payloads length-prefixed with varints, at most 256 and under the
@@ -105,8 +107,8 @@
 //!   you want to ride through.
 //! * A payload that does not decode is an error item
 //!   ([`RemoteError::Decode`]; `recv`: `Lagged(1)`), a message without a
-//!   bridge reply subject is [`RemoteError::Foreign`] (`Lagged(1)`); never a panic, also
-//!   on a forged frame (sequence number `u64::MAX` included). On a byte
+//!   bridge reply subject is [`RemoteError::Foreign`] (`Lagged(1)`); never
+//!   a panic, also on a forged frame (sequence number `u64::MAX` included). On a byte
 //!   subject, an empty data frame (or empty chunk in a batch), which the
 //!   forwarder never sends, is an `InvalidData` error item, never the
 //!   empty chunk that means the close. A close frame of a session other
@@ -202,8 +204,10 @@
 //! grow: p50/p99 from `send` to a remote `recv` at one value a
 //! millisecond, 77–104 / 145–206 µs for the bridge against 77–102 /
 //! 135–239 µs raw, over the four rows). 4 KiB chunks are not batched
-//! (each is handed to the client uncopied); their overhead is the
-//! metadata and the two extra task hops (the forwarder, the feed).
+//! (each is handed to the client uncopied); what their overhead is made
+//! of is the metadata (the raw + reply column) and, by elimination rather
+//! than a profile of its own, the two extra task hops (the forwarder, the
+//! feed).
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

@@ -23,13 +23,15 @@
 //! (three alternated rounds), and raw async-nats with only that header
 //! added took 1–35 % longer than without it at 4 KiB and twice as long at
 //! 64 B (`benches/nats.rs`, rows `async-nats-header` and
-//! `async-nats-reply`; numbers in the crate docs). The reply subject is an ordinary subject
-//! that no bridge subscribes to: a foreign subscriber that answers one
-//! reaches nobody. When nobody at all subscribes to the forwarded
-//! subject, the server answers each frame with a "no responders" status
-//! message on its reply subject; with no subscriber there either, the
-//! server drops it (a monitor on `>` would count as a subscriber of the
-//! subject itself, so it never sees one).
+//! `async-nats-reply`; numbers in the crate docs).
+//!
+//! The reply subject is an ordinary subject that no bridge subscribes
+//! to: a foreign subscriber that answers one reaches nobody. When nobody
+//! at all subscribes to the forwarded subject, the server answers each
+//! frame with a "no responders" status message (503) on its reply
+//! subject, sent back to the forwarder's own connection only, where it
+//! goes nowhere unless that client itself subscribes to `_SEQCAST.>`;
+//! other clients never see it (`tests/hostile.rs` shows both).
 //!
 //! # Batches
 //!
@@ -84,8 +86,8 @@ pub(crate) enum Kind {
 }
 
 /// The most values one batch frame may carry (the forwarder sends at
-/// most [`BATCH`] a message; a reply subject claiming more is not a bridge
-/// frame).
+/// most [`BATCH`] a message; a reply subject claiming more is not a
+/// bridge frame).
 pub(crate) const MAX_COUNT: u64 = 65_536;
 
 /// The most values the forwarder puts into one batch.
@@ -143,8 +145,8 @@ impl Meta {
         }
     }
 
-    /// Parses any frame's reply subject: a batch's comes back as its first data
-    /// frame and its count.
+    /// Parses any frame's reply subject: a batch's comes back as its first
+    /// data frame and its count.
     pub(crate) fn parse_any(value: &str) -> Result<(Meta, Option<u64>), String> {
         let mut parts = value
             .strip_prefix(PREFIX)

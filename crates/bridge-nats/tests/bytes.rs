@@ -84,12 +84,12 @@ async fn a_gap_on_the_wire_is_an_error_with_the_exact_byte_count() {
     // were dropped on the way.
     let raw = connect(&server).await;
     let frame = |kind: &str, seq: u64, offset: u64| format!("_SEQCAST.{kind}.5eed.{seq}.{offset}");
-    for (h, body) in [
+    for (reply, body) in [
         (frame("data", 1, 0), &b"abc"[..]),
         (frame("data", 4, 15), &b"xy"[..]),
         (frame("close", 5, 21), &b""[..]),
     ] {
-        raw.publish_with_reply("g", h, Bytes::copy_from_slice(body))
+        raw.publish_with_reply("g", reply, Bytes::copy_from_slice(body))
             .await
             .unwrap();
     }

@@ -1403,3 +1403,36 @@ async fn the_longest_forwardable_subject_works_and_one_byte_more_is_refused() {
     }
     drop(tx);
 }
+
+// Claim checked (`src/wire.rs`): with nobody subscribed to the forwarded
+// subject, the server answers a frame with a "no responders" status (503)
+// on the frame's reply subject, and only to the forwarder's own client
+// (and only if that client subscribes to it): another client subscribed to
+// `_SEQCAST.>` sees nothing. The forwarder goes on and closes cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_subscriber_the_server_answers_a_frame_to_the_forwarders_client_only() {
+    let server = server_or_skip!();
+    let watcher = connect(&server).await;
+    let mut elsewhere = within(watcher.subscribe("_SEQCAST.>")).await.unwrap();
+    within(watcher.flush()).await.unwrap();
+    let own = connect(&server).await;
+    let mut answers = within(own.subscribe("_SEQCAST.>")).await.unwrap();
+    within(own.flush()).await.unwrap();
+    let (tx, frx) = chan_broadcast::channel::<u64>(8);
+    let forwarder = bridge_nats::forward(frx, own.clone(), "nobody.listens");
+    let answer = within(answers.next()).await.unwrap();
+    assert_eq!(
+        answer.status,
+        Some(async_nats::StatusCode::NO_RESPONDERS),
+        "{answer:?}"
+    );
+    assert!(
+        answer.subject.starts_with("_SEQCAST.heartbeat."),
+        "{answer:?}"
+    );
+    drop(tx);
+    let stats = within(forwarder).await.unwrap().unwrap();
+    assert_eq!(stats.values, 0);
+    let seen = tokio::time::timeout(Duration::from_millis(300), elsewhere.next()).await;
+    assert!(seen.is_err(), "another client saw {seen:?}");
+}
