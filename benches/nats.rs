@@ -20,7 +20,18 @@
 //!   bridge sends it: what the metadata costs apart from the bridge.
 //! * `nats_4KiB/<side>/<receivers>`: 4096-byte chunks. The bridge forwards
 //!   a stream-bytes `ByteWriter`'s stream to `RemoteByteStream`s; raw
-//!   async-nats publishes the same `Bytes`.
+//!   async-nats publishes the same `Bytes`. The bridge's writer is bounded
+//!   (`max_buffered_bytes(1 MiB)`, `Policy::Block`), as raw async-nats's
+//!   publishing is (its client's bounded command channel, and tokio's
+//!   cooperative budget, which makes the publisher yield every 128 sends).
+//! * `bridge-nats-unbounded` rows (4 KiB only): the same with the
+//!   default, unbounded writer. The publisher's `write_bytes` then never
+//!   waits: each batch puts all its 2 000 chunks (8 MB) in the writer at
+//!   once, and when they are freed glibc trims its heap, so the next
+//!   batch's allocations fault their pages in again (`perf record -e
+//!   page-faults`: most of the bench's faults are in `nats::payload`'s
+//!   `calloc` on this row, few on the bounded one). That cost is the
+//!   allocator's, paid by the bench's own payloads, not the bridge's.
 //!
 //! Each receiver has a client (a connection) of its own, as separate
 //! processes would; everything runs on one 2-worker tokio runtime (this
@@ -79,6 +90,8 @@ impl Size {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Side {
     Bridge,
+    /// The bridge with an unbounded `ByteWriter` (4 KiB only).
+    BridgeUnbounded,
     Raw,
     /// Raw async-nats with the bridge's one header on every message (what
     /// the header alone costs in the client and the server).
@@ -92,6 +105,7 @@ impl Side {
     fn name(self) -> &'static str {
         match self {
             Side::Bridge => "bridge-nats",
+            Side::BridgeUnbounded => "bridge-nats-unbounded",
             Side::Raw => "async-nats",
             Side::RawHeader => "async-nats-header",
             Side::RawReply => "async-nats-reply",
@@ -225,7 +239,7 @@ impl Rig {
             // As a user would size it: a few thousand messages of slack.
             let capacity = 4096;
             let handle = match (side, size) {
-                (Side::Bridge, Size::B64) => {
+                (Side::Bridge | Side::BridgeUnbounded, Size::B64) => {
                     let mut rx = bridge_nats::subscribe_with::<Value, _>(
                         &client,
                         SUBJECT,
@@ -246,7 +260,7 @@ impl Rig {
                         }
                     }))
                 }
-                (Side::Bridge, Size::K4) => {
+                (Side::Bridge | Side::BridgeUnbounded, Size::K4) => {
                     let mut s = bridge_nats::subscribe_bytes(&client, SUBJECT, capacity, options())
                         .await
                         .unwrap();
@@ -284,7 +298,7 @@ impl Rig {
         }
         let client = async_nats::connect(server.url()).await.unwrap();
         let publisher = match (side, size) {
-            (Side::Bridge, Size::B64) => {
+            (Side::Bridge | Side::BridgeUnbounded, Size::B64) => {
                 let (tx, rx) = chan_broadcast::channel_lossless(1024);
                 let f = bridge_nats::forward_with(
                     rx,
@@ -295,8 +309,15 @@ impl Rig {
                 );
                 Pub::Values(tx, f)
             }
-            (Side::Bridge, Size::K4) => {
-                let w = stream_bytes::ByteWriter::default();
+            (Side::Bridge | Side::BridgeUnbounded, Size::K4) => {
+                let w = if side == Side::Bridge {
+                    stream_bytes::ByteWriter::builder()
+                        .max_buffered_bytes(1 << 20)
+                        .on_full(stream_bytes::Policy::Block)
+                        .build()
+                } else {
+                    stream_bytes::ByteWriter::default()
+                };
                 let f = bridge_nats::forward_bytes(w.stream(), client, SUBJECT, options());
                 Pub::Chunks(w, f)
             }
@@ -417,7 +438,16 @@ fn main() {
         let mut g = c.benchmark_group(size.group());
         g.throughput(Throughput::Elements(size.batch()));
         for n in RECEIVERS {
-            for side in [Side::Bridge, Side::Raw, Side::RawHeader, Side::RawReply] {
+            for side in [
+                Side::Bridge,
+                Side::BridgeUnbounded,
+                Side::Raw,
+                Side::RawHeader,
+                Side::RawReply,
+            ] {
+                if side == Side::BridgeUnbounded && size == Size::B64 {
+                    continue;
+                }
                 let mut rig = rt.block_on(Rig::new(&server, side, size, n));
                 g.bench_function(BenchmarkId::new(side.name(), n), |b| {
                     b.iter_custom(|iters| {
@@ -465,8 +495,8 @@ fn main() {
 
     println!(
         "\nbridge-nats vs raw async-nats (same payload sizes, same server, same run)\n\
-         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | raw+reply msgs/s | overhead vs raw+reply | bridge p50/p99 µs | raw p50/p99 µs |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|"
+         | payload | receivers | bridge msgs/s | raw msgs/s | overhead | raw+header msgs/s | overhead vs raw+header | raw+reply msgs/s | overhead vs raw+reply | bridge p50/p99 µs | raw p50/p99 µs | bridge, unbounded writer msgs/s | its overhead |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for size in [Size::B64, Size::K4] {
         for n in RECEIVERS {
@@ -492,8 +522,13 @@ fn main() {
                 (Some(b), Some(r)) => format!("{:+.1}%", (r / b - 1.0) * 100.0),
                 _ => "-".to_owned(),
             };
+            let u = rate(Side::BridgeUnbounded);
+            let unbounded_overhead = match (u, r) {
+                (Some(u), Some(r)) => format!("{:+.1}%", (r / u - 1.0) * 100.0),
+                _ => "-".to_owned(),
+            };
             println!(
-                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 if size == Size::B64 { "64 B" } else { "4 KiB" },
                 fmt(b),
                 fmt(r),
@@ -503,7 +538,9 @@ fn main() {
                 fmt(y),
                 overhead(y),
                 lat(Side::Bridge),
-                lat(Side::Raw)
+                lat(Side::Raw),
+                fmt(u),
+                unbounded_overhead
             );
         }
     }
