@@ -33,6 +33,15 @@
 //!   `calloc` on this row, few on the bounded one). That cost is the
 //!   allocator's, paid by the bench's own payloads, not the bridge's.
 //!
+//! After the criterion rows, a paired pass measures the bridge's overhead
+//! again, more robustly: for each payload size and receiver count, a
+//! bridge rig and a raw rig (the bridge's writer bounded, as above) take
+//! one batch each in turn, 30 rounds after 3 of warm-up, the order swapped
+//! every round, and the table gives the median, minimum and maximum of
+//! the rounds' overheads (bridge time ÷ raw time − 1). Criterion's rows run
+//! one after another, seconds apart, and this VM's speed drifts between
+//! them by more than the overhead measured.
+//!
 //! Each receiver has a client (a connection) of its own, as separate
 //! processes would; everything runs on one 2-worker tokio runtime (this
 //! machine has 2 cores, shared with the server). One iteration sends a
@@ -54,6 +63,10 @@ use tokio::sync::Notify;
 /// Messages per iteration.
 const BATCH_64: u64 = 10_000;
 const BATCH_4K: u64 = 2_000;
+/// The paired pass: rounds (one bridge batch and one raw batch each), after
+/// warm-up rounds.
+const PAIRED_ROUNDS: usize = 30;
+const PAIRED_WARM_UP: usize = 3;
 /// The latency pass: messages, one per millisecond.
 const LATENCY_MESSAGES: u64 = 1_000;
 const RECEIVERS: [usize; 2] = [1, 4];
@@ -154,26 +167,26 @@ enum Pub {
 }
 
 impl Pub {
-    async fn send(&mut self, seq: u64, stamp: u64) {
+    async fn send(&mut self, subject: &'static str, seq: u64, stamp: u64) {
         match self {
             Pub::Values(tx, _) => {
                 tx.send((seq, stamp, [7; 32], [9; 16])).await.unwrap();
             }
             Pub::Chunks(w, _) => w.write_bytes(payload(4096, seq, stamp)).unwrap(),
-            Pub::Raw(c, len) => c.publish(SUBJECT, payload(*len, seq, stamp)).await.unwrap(),
+            Pub::Raw(c, len) => c.publish(subject, payload(*len, seq, stamp)).await.unwrap(),
             Pub::RawHeader(c, len) => {
                 let mut h = async_nats::HeaderMap::new();
                 h.insert(
                     async_nats::HeaderName::from_static("Seqcast"),
                     format!("data 5eed5eed5eed5eed {seq}"),
                 );
-                c.publish_with_headers(SUBJECT, h, payload(*len, seq, stamp))
+                c.publish_with_headers(subject, h, payload(*len, seq, stamp))
                     .await
                     .unwrap()
             }
             Pub::RawReply(c, len) => c
                 .publish_with_reply(
-                    SUBJECT,
+                    subject,
                     format!("_SEQCAST.data.5eed5eed5eed5eed.{seq}"),
                     payload(*len, seq, stamp),
                 )
@@ -182,7 +195,7 @@ impl Pub {
         }
     }
 
-    async fn close(self) {
+    async fn close(self, subject: &'static str) {
         match self {
             Pub::Values(tx, f) => {
                 drop(tx);
@@ -193,7 +206,7 @@ impl Pub {
                 f.await.unwrap().unwrap();
             }
             Pub::Raw(c, len) | Pub::RawHeader(c, len) | Pub::RawReply(c, len) => {
-                c.publish(SUBJECT, payload(len, END, 0)).await.unwrap();
+                c.publish(subject, payload(len, END, 0)).await.unwrap();
                 c.flush().await.unwrap();
             }
         }
@@ -217,6 +230,8 @@ struct Progress {
 /// One publisher and its remote receivers, kept across iterations.
 struct Rig {
     publisher: Pub,
+    /// The subject its messages go through (rigs alive at once differ).
+    subject: &'static str,
     receivers: Vec<tokio::task::JoinHandle<Vec<u64>>>,
     progress: Arc<Progress>,
     next: u64,
@@ -229,7 +244,13 @@ fn options() -> bridge_nats::Options {
 }
 
 impl Rig {
-    async fn new(server: &NatsServer, side: Side, size: Size, n: usize) -> Rig {
+    async fn new(
+        server: &NatsServer,
+        side: Side,
+        size: Size,
+        n: usize,
+        subject: &'static str,
+    ) -> Rig {
         let progress = Arc::new(Progress::default());
         let base = Instant::now();
         let mut receivers = Vec::new();
@@ -242,7 +263,7 @@ impl Rig {
                 (Side::Bridge | Side::BridgeUnbounded, Size::B64) => {
                     let mut rx = bridge_nats::subscribe_with::<Value, _>(
                         &client,
-                        SUBJECT,
+                        subject,
                         capacity,
                         options(),
                         bridge_nats::Postcard,
@@ -261,7 +282,7 @@ impl Rig {
                     }))
                 }
                 (Side::Bridge | Side::BridgeUnbounded, Size::K4) => {
-                    let mut s = bridge_nats::subscribe_bytes(&client, SUBJECT, capacity, options())
+                    let mut s = bridge_nats::subscribe_bytes(&client, subject, capacity, options())
                         .await
                         .unwrap();
                     tokio::spawn(receive(progress, base, async move || {
@@ -281,7 +302,7 @@ impl Rig {
                     }))
                 }
                 (Side::Raw | Side::RawHeader | Side::RawReply, _) => {
-                    let mut sub = client.subscribe(SUBJECT).await.unwrap();
+                    let mut sub = client.subscribe(subject).await.unwrap();
                     client.flush().await.unwrap();
                     tokio::spawn(receive(progress, base, async move || {
                         match sub.next().await {
@@ -303,7 +324,7 @@ impl Rig {
                 let f = bridge_nats::forward_with(
                     rx,
                     client,
-                    SUBJECT,
+                    subject,
                     options(),
                     bridge_nats::Postcard,
                 );
@@ -318,7 +339,7 @@ impl Rig {
                 } else {
                     stream_bytes::ByteWriter::default()
                 };
-                let f = bridge_nats::forward_bytes(w.stream(), client, SUBJECT, options());
+                let f = bridge_nats::forward_bytes(w.stream(), client, subject, options());
                 Pub::Chunks(w, f)
             }
             (Side::Raw, size) => Pub::Raw(client, size.len()),
@@ -327,6 +348,7 @@ impl Rig {
         };
         Rig {
             publisher,
+            subject,
             receivers,
             progress,
             next: 1,
@@ -349,7 +371,7 @@ impl Rig {
         let start = Instant::now();
         for seq in self.next..=last {
             let stamp = self.base.elapsed().as_nanos() as u64;
-            self.publisher.send(seq, stamp).await;
+            self.publisher.send(self.subject, seq, stamp).await;
             if let Some(g) = gap {
                 tokio::time::sleep(g).await;
             }
@@ -366,7 +388,7 @@ impl Rig {
 
     /// Closes the publisher; every receiver's latencies (ns).
     async fn finish(self) -> (Vec<u64>, u64) {
-        self.publisher.close().await;
+        self.publisher.close(self.subject).await;
         let mut all = Vec::new();
         for r in self.receivers {
             all.extend(
@@ -448,7 +470,7 @@ fn main() {
                 if side == Side::BridgeUnbounded && size == Size::B64 {
                     continue;
                 }
-                let mut rig = rt.block_on(Rig::new(&server, side, size, n));
+                let mut rig = rt.block_on(Rig::new(&server, side, size, n, SUBJECT));
                 g.bench_function(BenchmarkId::new(side.name(), n), |b| {
                     b.iter_custom(|iters| {
                         rt.block_on(async {
@@ -474,6 +496,43 @@ fn main() {
     }
     c.final_summary();
 
+    // The paired pass: a bridge rig and a raw rig side by side, one batch
+    // each in turn (the order swapped every round), so a drift of the
+    // machine between criterion's rows, run one after the other, does not
+    // land on one side only. The overhead of each pair, its median and
+    // range.
+    let rounds = if test_mode { 2 } else { PAIRED_ROUNDS };
+    let mut paired = Vec::new();
+    for size in [Size::B64, Size::K4] {
+        for n in RECEIVERS {
+            let overheads = rt.block_on(async {
+                let mut bridge =
+                    Rig::new(&server, Side::Bridge, size, n, "bench.paired.bridge").await;
+                let mut raw = Rig::new(&server, Side::Raw, size, n, "bench.paired.raw").await;
+                for _ in 0..PAIRED_WARM_UP {
+                    bridge.batch(size.batch(), None).await;
+                    raw.batch(size.batch(), None).await;
+                }
+                let mut overheads = Vec::new();
+                for round in 0..rounds {
+                    let (b, r) = if round % 2 == 0 {
+                        let b = bridge.batch(size.batch(), None).await;
+                        (b, raw.batch(size.batch(), None).await)
+                    } else {
+                        let r = raw.batch(size.batch(), None).await;
+                        (bridge.batch(size.batch(), None).await, r)
+                    };
+                    // Time ratio = raw rate / bridge rate.
+                    overheads.push((b.as_secs_f64() / r.as_secs_f64() - 1.0) * 100.0);
+                }
+                bridge.finish().await;
+                raw.finish().await;
+                overheads
+            });
+            paired.push((size, n, overheads));
+        }
+    }
+
     // The latency pass: one message a millisecond (tokio's timer
     // granularity), so latency is not queueing behind a burst.
     let messages = if test_mode { 20 } else { LATENCY_MESSAGES };
@@ -482,7 +541,7 @@ fn main() {
         for n in RECEIVERS {
             for side in [Side::Bridge, Side::Raw] {
                 let (mut l, _) = rt.block_on(async {
-                    let mut rig = Rig::new(&server, side, size, n).await;
+                    let mut rig = Rig::new(&server, side, size, n, SUBJECT).await;
                     rig.progress.record.store(true, Ordering::SeqCst);
                     rig.batch(messages, Some(Duration::from_millis(1))).await;
                     rig.finish().await
@@ -543,6 +602,23 @@ fn main() {
                 unbounded_overhead
             );
         }
+    }
+    println!(
+        "\nPaired: the bridge's overhead on throughput, batch by batch against raw async-nats in turn ({rounds} pairs each)\n\
+         | payload | receivers | median | min | max | pairs over 10 % |\n\
+         |---|---|--:|--:|--:|--:|"
+    );
+    for (size, n, mut o) in paired {
+        o.sort_by(f64::total_cmp);
+        let over = o.iter().filter(|&&x| x > 10.0).count();
+        println!(
+            "| {} | 1→{n} | {:+.1}% | {:+.1}% | {:+.1}% | {over} of {} |",
+            if size == Size::B64 { "64 B" } else { "4 KiB" },
+            o[o.len() / 2],
+            o[0],
+            o[o.len() - 1],
+            o.len()
+        );
     }
     drop(server);
 }

@@ -175,26 +175,41 @@
 //! Measured with `cargo bench -p seqcast-benches --bench nats` (the bridge
 //! against raw async-nats publish/subscribe of payloads of the same size,
 //! one message per payload, same server, same run) on a 2-core VM with
-//! nothing else running, 2026-12-01. One whole run (its table; overhead is
-//! raw rate ÷ bridge rate − 1):
+//! nothing else running. The bench's 4 KiB publisher writes into a
+//! bounded `ByteWriter` (1 MiB, `Policy::Block`), as raw async-nats's
+//! publishing is bounded (its client's command channel and tokio's
+//! cooperative budget); its `bridge-nats-unbounded` row keeps the default
+//! writer. Overhead is raw rate ÷ bridge rate − 1.
 //!
-//! | payload | receivers | bridge msgs/s | raw msgs/s | bridge overhead | raw + the bridge's reply subject | raw + a `Seqcast` header |
-//! |---|---|--:|--:|--:|--:|--:|
-//! | 64 B | 1→1 | 1 824 k | 1 208 k | −34 % | 886 k | 482 k |
-//! | 64 B | 1→4 | 966 k | 548 k | −43 % | 442 k | 256 k |
-//! | 4 KiB | 1→1 | 182 k | 198 k | +9 % | 189 k | 167 k |
-//! | 4 KiB | 1→4 | 68.4 k | 73.2 k | +7 % | 69.9 k | 68.4 k |
+//! Two whole runs, 2026-12-01 (criterion's rows, one after another):
 //!
-//! Three more runs of the 4 KiB rows alone (`-- 'nats_4KiB/(bridge-nats|async-nats)/'`)
-//! gave +16 %, +17 % and +24 % at 1→1 and +7 %, +8 % and +11 % at 1→4:
-//! the bridge's 4 KiB overhead is under 10 % at 1→4 and not yet at 1→1.
-//! The last two columns are raw async-nats with the bridge's metadata
-//! added, in the reply subject as the bridge sends it, or in a header as
-//! it used to: at 64 B a header more than halves the raw rate, the reply
-//! subject costs a fifth to a quarter of it. Alternated against the
-//! header version (three rounds), moving the metadata to the reply
-//! subject took the bridge from 11.8–12.4 ms to 9.6–10.2 ms per 2 000
-//! chunks of 4 KiB at 1→1, and from 26.7–30.6 to 24.9–27.7 ms at 1→4.
+//! | payload | receivers | bridge msgs/s | raw msgs/s | bridge overhead | unbounded writer's overhead |
+//! |---|---|--:|--:|--:|--:|
+//! | 64 B | 1→1 | 1 944 k / 1 661 k | 1 764 k / 1 554 k | −9.2 % / −6.4 % | |
+//! | 64 B | 1→4 | 1 252 k / 1 245 k | 815 k / 785 k | −35 % / −37 % | |
+//! | 4 KiB | 1→1 | 226 k / 216 k | 237 k / 226 k | +4.7 % / +4.5 % | +13.1 % / +11.7 % |
+//! | 4 KiB | 1→4 | 82.7 k / 83.5 k | 89.0 k / 86.4 k | +7.7 % / +3.4 % | +5.4 % / +7.2 % |
+//!
+//! These are not robust at 4 KiB: five runs of the 4 KiB 1→1 rows alone
+//! gave +16, +12, +4.5, +15 and +13 %. The bench's paired pass (a bridge
+//! batch and a raw batch in turn, 30 pairs, so the VM's drift between
+//! rows cancels) gave, in three runs, medians of +11.6, +4.6 and +6.7 % at
+//! 4 KiB 1→1 and +11.0, +23.3 and +18.2 % at 1→4, with single batches
+//! from −50 % to +178 %; at 64 B, −22 to −36 % (1→1) and −38 to −45 %
+//! (1→4). So the 4 KiB overhead is about +5 to +23 %: not yet under 10 %.
+//! A profile of the 4 KiB 1→4 rows (`perf record -a`) shows why: the
+//! machine is CPU-bound (the server takes 54–60 % of both cores), and the
+//! bridge's client side (forwarder, feeds, local channels, their task
+//! wake-ups) takes about 1.5× raw async-nats's CPU per message.
+//!
+//! With the unbounded writer the publisher never waits: each batch puts
+//! all its 2 000 chunks (8 MB) into the writer at once; when they are
+//! freed glibc trims its heap, and the next batch's allocations fault
+//! their pages in again (`perf record -e page-faults`: the bench's own
+//! payload `calloc`). In one run of each 1→1 row (3 s, then the bench's
+//! paired and latency passes), the publishing thread's `malloc` faulted
+//! about 178 k pages with the unbounded writer and 12 k with the bounded
+//! one.
 //!
 //! Small values beat raw one-message-per-value publishing because values
 //! already queued at the forwarder share one message (a batch): the
@@ -202,12 +217,15 @@
 //! wake-up) is paid once for up to 256 values. Under a light load there
 //! is nothing queued and each value is its own message (latency does not
 //! grow: p50/p99 from `send` to a remote `recv` at one value a
-//! millisecond, 77–104 / 145–206 µs for the bridge against 77–102 /
-//! 135–239 µs raw, over the four rows). 4 KiB chunks are not batched
-//! (each is handed to the client uncopied); what their overhead is made
-//! of is the metadata (the raw + reply column) and, by elimination rather
-//! than a profile of its own, the two extra task hops (the forwarder, the
-//! feed).
+//! millisecond, 73–99 / 133–234 µs for the bridge against 71–98 /
+//! 126–256 µs raw, over the four rows of the two runs above). 4 KiB
+//! chunks are not batched (each is handed to the client uncopied):
+//! copying them into 64 KiB batches made the 1→1 row slower (+35–38 %
+//! against +21–22 % in the same alternated runs). Moving the frame
+//! metadata from a header to the reply subject took the bridge from
+//! 11.8–12.4 ms to 9.6–10.2 ms per 2 000 chunks of 4 KiB at 1→1 (the
+//! bench's `async-nats-header` and `async-nats-reply` rows measure what
+//! each costs raw async-nats).
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
