@@ -90,6 +90,31 @@
 //! assert_eq!(*rx.borrow(), [3, 1]);
 //! ```
 //!
+//! # Where it is not tokio's watch
+//!
+//! Everything tokio 1.54's watch offers is here with its signatures and
+//! behaviour (tested side by side with tokio in the workspace's
+//! `differential` crate), except what the borrow above changes, and one
+//! consequence of the extra methods:
+//!
+//! * the value a `send` replaces while a `Ref` (or a handle's `Debug`,
+//!   which borrows) shows it is dropped by the last such `Ref`'s drop,
+//!   on that thread, not inside `send`: `T::drop` can run in
+//!   `drop(Ref)`, after `send` returned. A reader that holds a lock its
+//!   `T::drop` also takes, while it drops its `Ref`, deadlocks there
+//!   (with tokio it is the `send` that waits for the reader instead);
+//! * the slots such `Ref`s needed stay allocated until the channel is
+//!   dropped (above);
+//! * the methods tokio's handles do not have ([`Receiver::get`],
+//!   [`Receiver::get_and_update`], [`Receiver::into_stream`],
+//!   [`Sender::downgrade`], [`Sender::strong_count`],
+//!   [`Sender::weak_count`]) are inherent, so they take precedence over
+//!   a user's extension-trait methods of the same names (call those as
+//!   `Trait::method(&rx)`);
+//! * `borrow` panics on too many live or leaked `Ref`s at tokio's count
+//!   and with its message on 64-bit targets, earlier on 32-bit ones
+//!   ([`Receiver::borrow`]).
+//!
 //! # What it costs
 //!
 //! tokio's `send` takes the write lock and then notifies eight `Notify`s,

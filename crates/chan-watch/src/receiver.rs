@@ -180,9 +180,10 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// If about 2^27 `Ref`s of one value are alive or leaked
-    /// (`mem::forget`) on a 32-bit target (2^59 on a 64-bit one), as std's
-    /// `RwLock::read` (so tokio's `borrow`) panics on too many readers.
+    /// If 2^30 - 2 `Ref`s of one value are alive or leaked (`mem::forget`),
+    /// with tokio's message ("too many active read locks on RwLock"), as
+    /// tokio's `borrow` (std's `RwLock::read`) panics on 64-bit Linux; on
+    /// a 32-bit target at about 2^27 already (the count must not wrap).
     /// The same holds for every method that returns or clones the value.
     ///
     /// ```

@@ -343,11 +343,12 @@ impl<T> Shared<T> {
     }
 }
 
-/// std's `RwLock` panics the same way ("too many active read locks").
+/// std's `RwLock::read` panics so, and with it tokio's `borrow`: the same
+/// message (`slot::bits::MAX_READERS` is std's limit).
 #[cold]
 #[inline(never)]
 fn too_many_readers() -> ! {
-    panic!("too many active borrows of a watch channel's value (leaked `Ref`s?)")
+    panic!("too many active read locks on RwLock")
 }
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {

@@ -61,14 +61,24 @@ mod bits {
     pub(super) const PARKED: usize = 1 << 3;
     /// One reader (the count is the bits above `PARKED`).
     pub(super) const READER: usize = 1 << 4;
-    /// A read lock is refused (and the borrow panics, as std's `RwLock`
-    /// does: "too many active read locks") once the count reaches this,
-    /// half the count's range: `Ref`s leaked with `mem::forget` (2^27 of
-    /// them on a 32-bit target) must never wrap the count to zero while a
-    /// live `Ref` still reads the value. Each in-flight `fetch_add` adds
-    /// at most one above the limit before it backs out, so the count stays
-    /// far from the wrap.
-    pub(super) const MAX_READERS: usize = usize::MAX / READER / 2;
+    /// A read lock is refused (and the borrow panics with std's message,
+    /// "too many active read locks on RwLock") once the count reaches
+    /// this: std's futex `RwLock` limit, 2^30 - 2, where tokio's `borrow`
+    /// (a std `RwLock::read`) panics; or, where the word is too small for
+    /// that, half the count's range: `Ref`s leaked with `mem::forget`
+    /// (2^27 of them on a 32-bit target) must never wrap the count to
+    /// zero while a live `Ref` still reads the value. Each in-flight
+    /// `fetch_add` adds at most one above the limit before it backs out,
+    /// so the count stays far from the wrap.
+    pub(super) const MAX_READERS: usize = {
+        let std_limit = (1 << 30) - 2;
+        let half_range = usize::MAX / READER / 2;
+        if std_limit < half_range {
+            std_limit
+        } else {
+            half_range
+        }
+    };
 
     pub(super) fn readers(w: usize) -> usize {
         w / READER
@@ -433,5 +443,29 @@ mod tests {
             );
         }
         assert!(refused, "the lock was granted on a full count");
+    }
+
+    /// tokio's `borrow` is std's `RwLock::read`, which refuses the
+    /// 2^30 - 1st reader (futex `RwLock`, 64-bit Linux): ours grants
+    /// exactly as many and refuses the next one, the count unchanged.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_reader_limit_is_std_rwlocks() {
+        assert_eq!(MAX_READERS, (1 << 30) - 2);
+        let parking = Parking::new();
+        let slot = Slot::new(Entry {
+            value: Some(1_u32),
+            version: Version::INITIAL,
+        });
+        // As if MAX_READERS - 1 `Ref`s were leaked.
+        slot.word
+            .store((MAX_READERS - 1) * READER, Ordering::Relaxed);
+        assert!(
+            slot.read_lock() == Read::Locked,
+            "the last reader std allows"
+        );
+        assert!(slot.read_lock() == Read::Full, "one more than std allows");
+        assert!(slot.read_unlock(&parking).is_none());
+        assert_eq!(slot.word.load(Ordering::Relaxed), MAX_READERS * READER);
     }
 }
