@@ -92,6 +92,13 @@ impl Size {
             Size::K4 => BATCH_4K,
         }
     }
+    /// The payload column of the printed tables.
+    fn label(self) -> &'static str {
+        match self {
+            Size::B64 => "64 B",
+            Size::K4 => "4 KiB",
+        }
+    }
     fn len(self) -> usize {
         match self {
             Size::B64 => 64,
@@ -577,18 +584,16 @@ fn main() {
                 rate(Side::RawReply),
             );
             let fmt = |x: Option<f64>| x.map_or("-".to_owned(), |x| format!("{x:.0}"));
-            let overhead = |r: Option<f64>| match (b, r) {
-                (Some(b), Some(r)) => format!("{:+.1}%", (r / b - 1.0) * 100.0),
+            // Of the bridge at rate `bridge` against a raw rate `r`.
+            let overhead_of = |bridge: Option<f64>, r: Option<f64>| match (bridge, r) {
+                (Some(bridge), Some(r)) => format!("{:+.1}%", (r / bridge - 1.0) * 100.0),
                 _ => "-".to_owned(),
             };
+            let overhead = |r: Option<f64>| overhead_of(b, r);
             let u = rate(Side::BridgeUnbounded);
-            let unbounded_overhead = match (u, r) {
-                (Some(u), Some(r)) => format!("{:+.1}%", (r / u - 1.0) * 100.0),
-                _ => "-".to_owned(),
-            };
             println!(
                 "| {} | 1→{n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                if size == Size::B64 { "64 B" } else { "4 KiB" },
+                size.label(),
                 fmt(b),
                 fmt(r),
                 overhead(r),
@@ -599,7 +604,7 @@ fn main() {
                 lat(Side::Bridge),
                 lat(Side::Raw),
                 fmt(u),
-                unbounded_overhead
+                overhead_of(u, r)
             );
         }
     }
@@ -613,7 +618,7 @@ fn main() {
         let over = o.iter().filter(|&&x| x > 10.0).count();
         println!(
             "| {} | 1→{n} | {:+.1}% | {:+.1}% | {:+.1}% | {over} of {} |",
-            if size == Size::B64 { "64 B" } else { "4 KiB" },
+            size.label(),
             o[o.len() / 2],
             o[0],
             o[o.len() - 1],
