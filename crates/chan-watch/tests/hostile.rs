@@ -284,3 +284,46 @@ fn a_replaced_value_outlives_every_ref_under_a_racing_borrow() {
         "Some((round, live, live after 100 quiescent sends)): live values != 1 although no Ref of the replaced value is alive ({rounds} rounds)"
     );
 }
+
+/// Records the name of the thread that drops it.
+struct DropsOn(u32, Arc<std::sync::Mutex<Vec<(u32, String)>>>);
+
+impl Drop for DropsOn {
+    fn drop(&mut self) {
+        let here = thread::current().name().unwrap_or("?").to_owned();
+        self.1.lock().unwrap().push((self.0, here));
+    }
+}
+
+/// The crate docs ("Where it is not tokio's watch"): a value that a
+/// `send` replaces while a `Ref` shows it is dropped by that `Ref`'s
+/// drop, on the `Ref`'s thread, after `send` returned (tokio drops it
+/// inside `send`, which waits for the reader).
+#[test]
+fn a_replaced_value_is_dropped_by_the_last_refs_drop_on_its_thread() {
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = chan_watch::channel(DropsOn(0, Arc::clone(&log)));
+    let held = rx.borrow();
+    let sender_log = Arc::clone(&log);
+    let (sent, done) = mpsc::channel();
+    let sender = thread::Builder::new()
+        .name("sender".into())
+        .spawn(move || {
+            tx.send(DropsOn(1, sender_log)).map_err(drop).unwrap();
+            let _ = sent.send(());
+            tx // kept alive: the channel (and value 1) outlive the thread
+        })
+        .unwrap();
+    // Bounded: a `send` that waited for `held` (tokio's) would hang here.
+    done.recv_timeout(Duration::from_secs(10))
+        .expect("send waited for a Ref held on another thread");
+    sender.join().map(drop).unwrap();
+    assert!(
+        log.lock().unwrap().is_empty(),
+        "value 0 dropped while a Ref shows it"
+    );
+    assert_eq!(held.0, 0);
+    let reader = thread::current().name().unwrap_or("?").to_owned();
+    drop(held);
+    assert_eq!(*log.lock().unwrap(), [(0, reader)]);
+}
