@@ -17,7 +17,7 @@ use crate::options::Options;
 use crate::wire::{BATCH, Kind, MAX_SUBJECT_LEN, Meta, len_of_len, new_session, put_len};
 
 /// What a forwarder did, returned by its task when the forwarded channel
-/// or stream closed and the close frame was flushed to the server.
+/// or stream closed and the server confirmed the close frame (a round trip).
 ///
 /// ```
 /// let f = bridge_nats::Forwarded::default();
@@ -80,8 +80,11 @@ pub enum ForwardError {
     Stream(io::Error),
     /// The client refused the publish (closed client, invalid subject).
     Publish(async_nats::PublishError),
-    /// The close frame could not be flushed to the server.
-    Flush(async_nats::client::FlushError),
+    /// The close frame was published but the server did not confirm it: a
+    /// round trip through it failed, or took longer than the client's
+    /// request timeout (async-nats's `ConnectOptions::request_timeout`,
+    /// 10 s by default).
+    Unconfirmed(async_nats::Error),
     /// The subject is too long to carry the bridge's frames: with the
     /// frame's metadata in the reply subject, the `PUB` line would pass
     /// nats-server's 4096-byte protocol line limit, and the server would
@@ -111,7 +114,9 @@ impl fmt::Display for ForwardError {
             }
             ForwardError::Stream(e) => write!(f, "bridge-nats: the forwarded stream failed: {e}"),
             ForwardError::Publish(e) => write!(f, "bridge-nats: publish failed: {e}"),
-            ForwardError::Flush(e) => write!(f, "bridge-nats: flush failed: {e}"),
+            ForwardError::Unconfirmed(e) => {
+                write!(f, "bridge-nats: the close frame was not confirmed: {e}")
+            }
             ForwardError::SubjectTooLong { len, max } => write!(
                 f,
                 "bridge-nats: the subject is {len} bytes, over the {max} a bridge frame's protocol line leaves under the server's 4096-byte limit"
@@ -126,7 +131,7 @@ impl std::error::Error for ForwardError {
             ForwardError::Encode { error, .. } => Some(&**error),
             ForwardError::Stream(e) => Some(e),
             ForwardError::Publish(e) => Some(e),
-            ForwardError::Flush(e) => Some(e),
+            ForwardError::Unconfirmed(e) => Some(&**e),
             ForwardError::Oversize { .. } | ForwardError::SubjectTooLong { .. } => None,
         }
     }
@@ -327,11 +332,14 @@ impl Link {
         Ok(())
     }
 
-    /// Sends the close frame and waits until the server has it.
+    /// Sends the close frame and waits until the server has processed it
+    /// (a round trip: `Client::flush` alone only writes to the socket).
     async fn close(mut self) -> Result<Forwarded, ForwardError> {
         self.flush().await?;
         self.control(Kind::Close).await?;
-        self.client.flush().await.map_err(ForwardError::Flush)?;
+        crate::round_trip::confirm(&self.client)
+            .await
+            .map_err(|e| ForwardError::Unconfirmed(Box::new(e)))?;
         Ok(self.stats)
     }
 }
@@ -493,7 +501,8 @@ impl Link {
 /// into one message (up to 256, never waiting for more). Chunk
 /// boundaries and order are kept. Empty chunks (stream-bytes yields one at
 /// the close) are not sent. When the stream ends, a close frame goes out
-/// and is flushed, and the task returns what it did.
+/// and the server confirms it (a round trip), and the task returns what it
+/// did.
 ///
 /// A stream that reports bytes it lost (stream-bytes'
 /// [`Disconnected`](stream_bytes::Disconnected)) is not an error: the lost

@@ -91,7 +91,8 @@
 //!   sequence numbers, so that loss is reported remotely too.
 //! * **Close crosses the wire:** when the forwarded channel closes (its
 //!   last sender dropped, or `Sender::close`), the forwarder publishes a
-//!   close frame and flushes it; remote receivers get every value before it
+//!   close frame and returns once the server has confirmed it (a round
+//!   trip, not only a flush to the socket); remote receivers get every value before it
 //!   (or its loss), then `Closed` (`RemoteByteStream`: an empty chunk, then
 //!   the end).
 //! * **A vanished forwarder is detected:** it sends a heartbeat every
@@ -236,6 +237,7 @@ mod feed;
 mod forward;
 mod options;
 mod receiver;
+mod round_trip;
 mod sequencer;
 mod wire;
 

@@ -117,15 +117,19 @@ impl From<RemoteError> for RecvError {
 pub enum SubscribeError {
     /// The client refused the subscription.
     Subscribe(async_nats::SubscribeError),
-    /// The subscription could not be confirmed with the server.
-    Flush(async_nats::client::FlushError),
+    /// The server did not confirm the subscription: a round trip through
+    /// it failed, or took longer than the client's request timeout
+    /// (async-nats's `ConnectOptions::request_timeout`, 10 s by default).
+    Unconfirmed(async_nats::Error),
 }
 
 impl fmt::Display for SubscribeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SubscribeError::Subscribe(e) => write!(f, "bridge-nats: subscribe failed: {e}"),
-            SubscribeError::Flush(e) => write!(f, "bridge-nats: subscribe not confirmed: {e}"),
+            SubscribeError::Unconfirmed(e) => {
+                write!(f, "bridge-nats: subscribe not confirmed: {e}")
+            }
         }
     }
 }
@@ -134,14 +138,15 @@ impl std::error::Error for SubscribeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SubscribeError::Subscribe(e) => Some(e),
-            SubscribeError::Flush(e) => Some(e),
+            SubscribeError::Unconfirmed(e) => Some(&**e),
         }
     }
 }
 
 /// Subscribes to `subject` and starts the feed task; returns once the
-/// server has the subscription (a flush confirmed it), so a value
-/// published after this returns reaches the receiver. `offsets`: frames
+/// server has the subscription (a round trip through it confirmed it:
+/// `Client::flush` alone only writes to the socket), so a value any
+/// connection publishes after this returns reaches the receiver. `offsets`: frames
 /// on this subject carry byte offsets (a byte stream's) or none (a
 /// broadcast's); a frame of the other kind is foreign.
 pub(crate) async fn start<T, D>(
@@ -164,7 +169,9 @@ where
         .subscribe(subject.to_subject())
         .await
         .map_err(SubscribeError::Subscribe)?;
-    client.flush().await.map_err(SubscribeError::Flush)?;
+    crate::round_trip::confirm(client)
+        .await
+        .map_err(|e| SubscribeError::Unconfirmed(Box::new(e)))?;
     let stats = client.statistics();
     let at = stats.connects.load(std::sync::atomic::Ordering::Relaxed);
     // Not shared yet: no lock contention.
