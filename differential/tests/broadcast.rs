@@ -754,3 +754,78 @@ fn every_tokio_signature_is_ours() {
     signatures!(ours);
     signatures!(theirs);
 }
+
+/// The error types implement what tokio's implement and nothing more: an
+/// extra `PartialEq` or `Clone` compiles code that then fails to compile
+/// when the user goes back, and changes which impl a generic call picks.
+/// (`SendError` derived `PartialEq, Eq, Clone, Copy` until a drop-in
+/// review; tokio's derives `Debug` only.)
+#[test]
+fn error_types_implement_what_tokios_implement() {
+    use seqcast_test_support::implements;
+    macro_rules! traits {
+        ($t:ty) => {
+            [
+                implements!($t: Debug),
+                implements!($t: std::fmt::Display),
+                implements!($t: std::error::Error),
+                implements!($t: PartialEq),
+                implements!($t: Eq),
+                implements!($t: PartialOrd),
+                implements!($t: std::hash::Hash),
+                implements!($t: Clone),
+                implements!($t: Copy),
+                implements!($t: Default),
+                implements!($t: Send),
+                implements!($t: Sync),
+                implements!($t: Unpin),
+                implements!($t: std::panic::UnwindSafe),
+                implements!($t: std::panic::RefUnwindSafe),
+            ]
+        };
+    }
+    assert_eq!(
+        traits!(ours::error::SendError<u8>),
+        traits!(theirs::error::SendError<u8>),
+        "SendError<u8>"
+    );
+    assert_eq!(
+        traits!(ours::error::SendError<String>),
+        traits!(theirs::error::SendError<String>),
+        "SendError<String>"
+    );
+    assert_eq!(
+        traits!(ours::error::RecvError),
+        traits!(theirs::error::RecvError),
+        "RecvError"
+    );
+    assert_eq!(
+        traits!(ours::error::TryRecvError),
+        traits!(theirs::error::TryRecvError),
+        "TryRecvError"
+    );
+}
+
+/// The sizes chan-broadcast's crate docs give ("Where it is not tokio's
+/// broadcast"), next to tokio's (64-bit targets).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn handle_sizes_are_the_documented_ones() {
+    use std::mem::{size_of, size_of_val};
+    let (_otx, mut orx) = ours::channel::<u64>(4);
+    let (_ttx, mut trx) = theirs::channel::<u64>(4);
+    let ours_sizes = [
+        size_of::<ours::Sender<u64>>(),
+        size_of::<ours::WeakSender<u64>>(),
+        size_of::<ours::Receiver<u64>>(),
+        size_of_val(&orx.recv()),
+    ];
+    let tokio_sizes = [
+        size_of::<theirs::Sender<u64>>(),
+        size_of::<theirs::WeakSender<u64>>(),
+        size_of::<theirs::Receiver<u64>>(),
+        size_of_val(&trx.recv()),
+    ];
+    assert_eq!(ours_sizes, [8, 8, 72, 8]);
+    assert_eq!(tokio_sizes, [8, 8, 16, 64]);
+}

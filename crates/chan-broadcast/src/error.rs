@@ -14,7 +14,10 @@ use core::fmt;
 /// assert_eq!(err.to_string(), "channel closed");
 /// assert_eq!(format!("{err:?}"), "SendError(7)"); // tokio's `Debug`
 /// ```
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+///
+/// Like tokio's, it derives `Debug` only: no `PartialEq`, `Clone` or
+/// `Copy` (match on it, or compare `.0`).
+#[derive(Debug)]
 pub struct SendError<T>(pub T);
 
 impl<T> fmt::Display for SendError<T> {

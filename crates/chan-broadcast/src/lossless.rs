@@ -60,7 +60,7 @@ impl<T> LosslessSender<T> {
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let (tx, mut rx) = chan_broadcast::channel_lossless(4);
-    /// assert_eq!(tx.send("a").await, Ok(1));
+    /// assert_eq!(tx.send("a").await.unwrap(), 1);
     /// assert_eq!(rx.recv().await, Ok("a"));
     /// # });
     /// ```
@@ -124,7 +124,7 @@ impl<T> LosslessSender<T> {
     /// tx.blocking_send(1).unwrap();
     /// let t = std::thread::spawn(move || tx.blocking_send(2)); // waits for rx
     /// assert_eq!(rx.blocking_recv(), Ok(1));
-    /// assert_eq!(t.join().unwrap(), Ok(1));
+    /// assert_eq!(t.join().unwrap().unwrap(), 1);
     /// assert_eq!(rx.blocking_recv(), Ok(2));
     /// ```
     #[track_caller]
@@ -390,7 +390,7 @@ impl<T> fmt::Debug for WeakLosslessSender<T> {
 /// let mut send = tx.send(2);
 /// assert!(Pin::new(&mut send).poll(&mut cx).is_pending()); // full
 /// assert_eq!(rx.try_recv(), Ok(1));
-/// assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+/// assert!(matches!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1))));
 /// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct LosslessSend<'a, T> {

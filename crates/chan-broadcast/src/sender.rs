@@ -98,7 +98,7 @@ impl<T> Sender<T> {
     /// ```
     /// let (tx, rx) = chan_broadcast::channel(16);
     /// let _rx2 = tx.subscribe();
-    /// assert_eq!(tx.send(5), Ok(2));
+    /// assert_eq!(tx.send(5).unwrap(), 2);
     /// drop((rx, _rx2));
     /// assert_eq!(tx.send(6).unwrap_err().0, 6);
     /// ```
@@ -318,7 +318,7 @@ impl<T> WeakSender<T> {
     /// let weak = tx.downgrade();
     /// let tx2 = weak.upgrade().unwrap();
     /// drop(tx);
-    /// assert_eq!(tx2.send(1), Ok(1));
+    /// assert_eq!(tx2.send(1).unwrap(), 1);
     /// ```
     ///
     /// `#[must_use]`, as tokio's:

@@ -531,7 +531,7 @@ impl<T> Shared<T> {
     fn add_receiver(&self) {
         // Relaxed: under the gate; published by `clear_gate`'s Release.
         let n = self.receivers.fetch_add(1, Ordering::Relaxed);
-        assert!(n < MAX_RECEIVERS, "broadcast channel: too many receivers");
+        assert!(n < MAX_RECEIVERS, "max receivers");
     }
 
     /// A receiver whose next position was `next` is gone: leave the count,

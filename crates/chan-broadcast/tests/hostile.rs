@@ -788,7 +788,7 @@ fn lossless_send_wakes_the_next_sender_between_claim_and_commit_reentrant_wake_d
     assert_eq!(rx.try_recv(), Ok(0)); // frees the slot, wakes `head`
     // Completing `head` wakes `second`'s waker inside its claim window.
     assert_eq!(
-        poll_once(&mut head, &mut Context::from_waker(noop)),
+        poll_once(&mut head, &mut Context::from_waker(noop)).map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
     assert_eq!(rx.try_recv(), Ok(1));
@@ -860,7 +860,7 @@ fn lossless_send_drops_a_replaced_waker_under_the_slot_lock() {
     assert!(poll_once(&mut send, &mut Context::from_waker(second)).is_pending());
     assert_eq!(rx.try_recv(), Ok(0));
     assert_eq!(
-        poll_once(&mut send, &mut Context::from_waker(second)),
+        poll_once(&mut send, &mut Context::from_waker(second)).map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
 }
@@ -1315,7 +1315,7 @@ fn lossless_send_drops_its_own_waker_between_claim_and_commit() {
     // The send commits (to both receivers) before it leaves the queue and
     // drops that waker, which then releases `inner`: no hang.
     assert_eq!(
-        poll_once(&mut send, &mut Context::from_waker(Waker::noop())),
+        poll_once(&mut send, &mut Context::from_waker(Waker::noop())).map_err(|e| e.0),
         Poll::Ready(Ok(2))
     );
     assert_eq!(rx.try_recv(), Ok(1));

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use chan_broadcast::channel_lossless;
-use chan_broadcast::error::{SendError, TryRecvError, TrySendError};
+use chan_broadcast::error::{TryRecvError, TrySendError};
 use seqcast_test_support::counting_waker;
 
 #[test]
@@ -41,7 +41,10 @@ fn a_waiting_send_is_woken_by_the_read_that_frees_its_slot() {
     assert_eq!(count.count(), 0);
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(count.count(), 1);
-    assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(
+        Pin::new(&mut send).poll(&mut cx).map_err(|e| e.0),
+        Poll::Ready(Ok(1))
+    );
     assert_eq!(rx.try_recv(), Ok(2));
 }
 
@@ -75,7 +78,9 @@ fn waiting_senders_go_in_arrival_order() {
             .is_pending()
     );
     assert_eq!(
-        Pin::new(&mut s1).poll(&mut Context::from_waker(&w1)),
+        Pin::new(&mut s1)
+            .poll(&mut Context::from_waker(&w1))
+            .map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
     assert_eq!(c2.count(), 1, "the head passes the turn on");
@@ -86,7 +91,9 @@ fn waiting_senders_go_in_arrival_order() {
     );
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(
-        Pin::new(&mut s2).poll(&mut Context::from_waker(&w2)),
+        Pin::new(&mut s2)
+            .poll(&mut Context::from_waker(&w2))
+            .map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
     assert_eq!(rx.try_recv(), Ok(2));
@@ -115,7 +122,9 @@ fn a_cancelled_head_passes_its_turn_on() {
     assert_eq!(c2.count(), 1, "dropping the head wakes the next");
     assert_eq!(rx.try_recv(), Ok(0));
     assert_eq!(
-        Pin::new(&mut s2).poll(&mut Context::from_waker(&w2)),
+        Pin::new(&mut s2)
+            .poll(&mut Context::from_waker(&w2))
+            .map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
     assert_eq!(rx.try_recv(), Ok(2));
@@ -142,7 +151,9 @@ fn dropping_the_slow_receiver_frees_the_senders() {
     drop(slow);
     assert_eq!(count.count(), 1);
     assert_eq!(
-        Pin::new(&mut send).poll(&mut Context::from_waker(&waker)),
+        Pin::new(&mut send)
+            .poll(&mut Context::from_waker(&waker))
+            .map_err(|e| e.0),
         Poll::Ready(Ok(1))
     );
 }
@@ -162,8 +173,10 @@ fn closing_fails_waiting_sends_and_keeps_the_values() {
     let closing = tx.close();
     assert_eq!(count.count(), 1);
     assert_eq!(
-        Pin::new(&mut send).poll(&mut Context::from_waker(&waker)),
-        Poll::Ready(Err(SendError(2)))
+        Pin::new(&mut send)
+            .poll(&mut Context::from_waker(&waker))
+            .map_err(|e| e.0),
+        Poll::Ready(Err(2))
     );
     assert_eq!(other.try_send(3), Err(TrySendError::Closed(3)));
     assert_eq!(rx.try_recv(), Ok(1));
@@ -222,7 +235,10 @@ fn polling_a_finished_send_panics_and_leaves_the_channel_untouched() {
     let (tx, mut rx) = channel_lossless(4);
     let mut cx = Context::from_waker(Waker::noop());
     let mut send = tx.send(1);
-    assert_eq!(Pin::new(&mut send).poll(&mut cx), Poll::Ready(Ok(1)));
+    assert_eq!(
+        Pin::new(&mut send).poll(&mut cx).map_err(|e| e.0),
+        Poll::Ready(Ok(1))
+    );
     let again = catch_unwind(AssertUnwindSafe(|| {
         let _ = Pin::new(&mut send).poll(&mut cx);
     }));
@@ -266,8 +282,8 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
     drop(rx);
     assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     assert_eq!(
-        Pin::new(&mut waiting).poll(&mut cx),
-        Poll::Ready(Err(SendError(2)))
+        Pin::new(&mut waiting).poll(&mut cx).map_err(|e| e.0),
+        Poll::Ready(Err(2))
     );
     // Closed by another clone.
     let (tx, _rx) = channel_lossless::<u8>(1);
@@ -276,8 +292,8 @@ fn try_send_reports_closed_not_full_while_a_stale_waiter_is_queued() {
     let _closing = other.close();
     assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
     assert_eq!(
-        Pin::new(&mut waiting).poll(&mut cx),
-        Poll::Ready(Err(SendError(2)))
+        Pin::new(&mut waiting).poll(&mut cx).map_err(|e| e.0),
+        Poll::Ready(Err(2))
     );
 }
 
@@ -292,8 +308,8 @@ fn a_send_behind_a_stale_waiter_fails_at_once_without_receivers() {
     drop(rx);
     let mut late = tx.send(3);
     assert_eq!(
-        Pin::new(&mut late).poll(&mut cx),
-        Poll::Ready(Err(SendError(3)))
+        Pin::new(&mut late).poll(&mut cx).map_err(|e| e.0),
+        Poll::Ready(Err(3))
     );
     drop(waiting);
 }
