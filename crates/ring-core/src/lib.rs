@@ -135,6 +135,7 @@ mod capacity;
 mod doorbell;
 mod padding;
 mod payload;
+mod pod;
 mod prefetch;
 #[cfg(any(feature = "std", ring_loom))]
 mod sharded;
@@ -147,6 +148,7 @@ pub use capacity::{Capacity, CapacityError};
 #[cfg(any(feature = "std", ring_loom))]
 pub use doorbell::{Doorbell, WaitKey};
 pub use padding::{CACHE_LINE, CachePadded};
+pub use pod::Pod;
 pub use prefetch::{prefetch_read, prefetch_write};
 #[cfg(any(feature = "std", ring_loom))]
 pub use sharded::{ShardedDoorbell, ShardedKey};

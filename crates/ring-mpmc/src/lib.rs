@@ -148,10 +148,32 @@ mod commit;
 mod publisher;
 
 pub use publisher::MpPublisher;
+pub use ring_spmc::constructors::{channel, channel_bounded, try_channel, try_channel_bounded};
+#[doc(no_inline)]
 pub use ring_spmc::{
-    ChannelError, DependencyBarrier, Drain, Lagged, Padded, PublishError, Recv, RecvError,
-    RecvTimeoutError, Subscribable, Subscriber, SubscriberGroup, TryRecvError, WaitStrategy,
+    ChannelError, DependencyBarrier, Drain, Lagged, Padded, Pod, PublishError, Publisher, Recv,
+    RecvError, RecvTimeoutError, Subscribable, Subscriber, SubscriberGroup, TryRecvError,
+    WaitStrategy, barrier, wait,
 };
+
+/// photon-ring's `channel` module path, with the multi-producer ring:
+/// `ring_mpmc::channel::MpPublisher` and the rest name the same items as
+/// the crate root (the single-producer ones are ring-spmc's).
+///
+/// ```
+/// use ring_mpmc::channel::{channel_mpmc, MpPublisher};
+///
+/// let (p, subs): (MpPublisher<u32>, _) = channel_mpmc(4);
+/// let mut s = subs.subscribe();
+/// p.publish(7);
+/// assert_eq!(s.try_recv(), Ok(7));
+/// ```
+pub mod channel {
+    #[doc(no_inline)]
+    pub use crate::{MpPublisher, channel_mpmc};
+    #[doc(no_inline)]
+    pub use ring_spmc::channel::*;
+}
 
 /// A lossy multi-producer ring of exactly `capacity` slots (any value ≥ 2):
 /// producers never wait for subscribers; slow subscribers lag with exact

@@ -1,5 +1,7 @@
 //! [`DependencyBarrier`]: gate a downstream subscriber on upstream ones, for
 //! pipelines and diamonds; and [`Padded`], photon-ring's cache-line wrapper.
+//! Public under photon-ring's path (`ring_spmc::barrier::DependencyBarrier`);
+//! both are at the crate root too.
 
 use std::sync::Arc;
 
@@ -105,7 +107,7 @@ impl DependencyBarrier {
                 // reads: the barrier only loads the tracker.
                 s.st.tracker
                     .clone()
-                    .expect("upstream subscriber has no tracker: use subscribe_tracked()")
+                    .expect("upstream subscriber has no tracker — use subscribe_tracked()")
             })
             .collect();
         DependencyBarrier { upstreams }

@@ -119,7 +119,8 @@ pub struct Lagged {
 ///
 /// let err = try_channel_bounded::<u8>(8, 8).unwrap_err();
 /// assert_eq!(err, ChannelError::Watermark { watermark: 8, capacity: 8 });
-/// assert_eq!(err.to_string(), "watermark 8 must be less than the capacity 8");
+/// // photon-ring's panic text, then the values.
+/// assert_eq!(err.to_string(), "watermark must be less than capacity (watermark 8, capacity 8)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChannelError {
@@ -188,7 +189,7 @@ impl fmt::Display for ChannelError {
                 capacity,
             } => write!(
                 f,
-                "watermark {watermark} must be less than the capacity {capacity}"
+                "watermark must be less than capacity (watermark {watermark}, capacity {capacity})"
             ),
         }
     }

@@ -24,7 +24,7 @@
 //!
 //! # Lossy, bounded, and lossy taps
 //!
-//! [`channel`] is lossy: `publish` never waits. A subscriber that falls more
+//! [`channel`](fn@channel) is lossy: `publish` never waits. A subscriber that falls more
 //! than `capacity` values behind gets [`TryRecvError::Lagged`] with the
 //! exact number lost, and continues from the oldest value still held, so
 //! `total_received() + total_lagged()` always equals what was published
@@ -138,8 +138,25 @@
 //!
 //! # Differences from photon-ring 3
 //!
-//! * `WaitStrategy` has photon's five variants plus `ThreadYield` and `Park`;
-//!   `Adaptive` yields then parks instead of PAUSE-spinning forever.
+//! photon-ring's paths work: [`Pod`] (same supertraits and impls, though
+//! the rings here accept any `T: Copy + Send`), the modules
+//! [`channel`](mod@channel), [`barrier`] and [`wait`], and its panic
+//! texts appear verbatim inside ours (the differential test
+//! `ring_dropin` checks both against photon-ring). The multi-producer
+//! ring is ring-mpmc's, which re-exports all of this crate's names.
+//!
+//! * `WaitStrategy` has photon's five variants plus `ThreadYield` and `Park`:
+//!   a `match` over photon's five without a wildcard arm does not compile
+//!   here. `Adaptive` yields then parks instead of PAUSE-spinning forever.
+//! * [`Padded`] is aligned to 128 bytes (photon's: 64), so two of them
+//!   never share the pair of lines x86-64's adjacent-line prefetcher
+//!   fetches together.
+//! * `publish_batch` makes its values visible with one head store at the
+//!   end (plus one each time a bounded ring makes it wait for room), where
+//!   photon's advances per value: a subscriber that joins while a batch is
+//!   written starts at the batch's first value (or the last such store),
+//!   where photon's may start at any value inside it. Either receives
+//!   every value from its start on (loom: `subscribe_racing_publish_batch…`).
 //! * Gating trackers are stored with Release and scanned with Acquire
 //!   (photon-ring uses Relaxed, which on weakly ordered CPUs lets a
 //!   publisher overwrite a slot a subscriber is still copying, turning a
@@ -161,7 +178,7 @@
 //!   [`try_channel_bounded`].
 #![doc(test(attr(deny(warnings))))]
 
-mod barrier;
+pub mod barrier;
 mod error;
 mod group;
 mod publisher;
@@ -176,108 +193,45 @@ pub use error::{ChannelError, Lagged, PublishError, RecvError, RecvTimeoutError,
 pub use group::SubscriberGroup;
 pub use publisher::Publisher;
 #[doc(no_inline)]
+pub use ring_core::Pod;
+#[doc(no_inline)]
 pub use ring_core::WaitStrategy;
 pub use subscribable::Subscribable;
 pub use subscriber::{Drain, Recv, Subscriber};
 
-use ring_core::sync::Arc;
-use shared::Shared;
+#[doc(hidden)]
+pub mod constructors;
+pub use constructors::{channel, channel_bounded, try_channel, try_channel_bounded};
 
-/// A lossy ring of exactly `capacity` slots (any value ≥ 2): the
-/// publisher never waits; slow subscribers lag with exact counts.
-///
-/// # Panics
-///
-/// At the caller's location if `capacity` is below 2 or above
-/// `ring_core::Capacity::MAX`; see [`try_channel`] for the error instead.
+/// photon-ring's `channel` module path: `ring_spmc::channel::Publisher`
+/// and the rest name the same items as the crate root (the multi-producer
+/// ring is ring-mpmc's, whose `channel` module adds it).
 ///
 /// ```
-/// let (mut p, subs) = ring_spmc::channel::<u64>(4);
+/// use ring_spmc::channel::{channel, Subscribable, Publisher};
+///
+/// let (mut p, subs): (Publisher<u32>, Subscribable<u32>) = channel(4);
 /// let mut s = subs.subscribe();
-/// p.publish(1);
-/// assert_eq!(s.try_recv(), Ok(1));
+/// p.publish(7);
+/// assert_eq!(s.try_recv(), Ok(7));
 /// ```
-#[track_caller]
-pub fn channel<T: Copy + Send>(capacity: usize) -> (Publisher<T>, Subscribable<T>) {
-    // A `match`, not `unwrap_or_else`: a closure would not carry
-    // `#[track_caller]`, and the panic would point here.
-    match try_channel(capacity) {
-        Ok(pair) => pair,
-        Err(e) => panic!("ring_spmc::channel: {e}"),
-    }
+pub mod channel {
+    #[doc(no_inline)]
+    pub use crate::constructors::{channel, channel_bounded};
+    #[doc(no_inline)]
+    pub use crate::{Drain, PublishError, Publisher, Subscribable, Subscriber, TryRecvError};
 }
 
-/// [`channel`], returning an error for a bad capacity.
-///
-/// # Errors
-///
-/// [`ChannelError::Capacity`] if `capacity` is below 2 or above
-/// `ring_core::Capacity::MAX`; [`ChannelError::Alloc`] if the slots would
-/// exceed `isize::MAX` bytes or the allocator refuses them (never a panic
-/// or an abort).
+/// photon-ring's `wait` module path for [`WaitStrategy`].
 ///
 /// ```
-/// assert!(ring_spmc::try_channel::<u8>(1).is_err());
-/// assert_eq!(ring_spmc::try_channel::<u8>(3).unwrap().0.capacity(), 3);
+/// use ring_spmc::wait::WaitStrategy;
+///
+/// assert_eq!(WaitStrategy::default(), ring_spmc::WaitStrategy::default());
 /// ```
-pub fn try_channel<T: Copy + Send>(
-    capacity: usize,
-) -> Result<(Publisher<T>, Subscribable<T>), ChannelError> {
-    Ok(split(Shared::new(capacity, None)?))
-}
-
-/// A bounded ring: the publisher never overwrites a value a gating
-/// subscriber has not read, and keeps `watermark` slots free (it refuses
-/// when `published - slowest >= capacity - watermark`).
-///
-/// # Panics
-///
-/// At the caller's location on a bad capacity (as [`channel`]) or if
-/// `watermark >= capacity`; see [`try_channel_bounded`].
-///
-/// ```
-/// let (mut p, subs) = ring_spmc::channel_bounded::<u64>(4, 2);
-/// let _s = subs.subscribe();
-/// assert!(p.try_publish(1).is_ok());
-/// assert!(p.try_publish(2).is_ok());
-/// assert!(p.try_publish(3).is_err()); // 4 - 2 in flight
-/// ```
-#[track_caller]
-pub fn channel_bounded<T: Copy + Send>(
-    capacity: usize,
-    watermark: usize,
-) -> (Publisher<T>, Subscribable<T>) {
-    match try_channel_bounded(capacity, watermark) {
-        Ok(pair) => pair,
-        Err(e) => panic!("ring_spmc::channel_bounded: {e}"),
-    }
-}
-
-/// [`channel_bounded`], returning an error for bad arguments.
-///
-/// # Errors
-///
-/// [`ChannelError::Capacity`] for a capacity out of range,
-/// [`ChannelError::Watermark`] if `watermark >= capacity`,
-/// [`ChannelError::Alloc`] as [`try_channel`].
-///
-/// ```
-/// use ring_spmc::{try_channel_bounded, ChannelError};
-///
-/// assert!(matches!(try_channel_bounded::<u8>(0, 0), Err(ChannelError::Capacity(_))));
-/// assert!(matches!(try_channel_bounded::<u8>(4, 4), Err(ChannelError::Watermark { .. })));
-/// assert!(try_channel_bounded::<u8>(4, 3).is_ok());
-/// ```
-pub fn try_channel_bounded<T: Copy + Send>(
-    capacity: usize,
-    watermark: usize,
-) -> Result<(Publisher<T>, Subscribable<T>), ChannelError> {
-    Ok(split(Shared::new(capacity, Some(watermark))?))
-}
-
-fn split<T: Copy + Send>(shared: Shared<T>) -> (Publisher<T>, Subscribable<T>) {
-    let shared = Arc::new(shared);
-    (Publisher::new(Arc::clone(&shared)), Subscribable { shared })
+pub mod wait {
+    #[doc(no_inline)]
+    pub use ring_core::WaitStrategy;
 }
 
 // The README's examples (the crates.io page) are compiled and run as doc tests.

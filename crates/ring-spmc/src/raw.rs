@@ -64,7 +64,7 @@ pub fn ring<T: Copy + Send>(
 }
 
 /// The [`Subscribable`] of `ring`: subscribers created through it read the
-/// ring exactly as they read a [`channel`](crate::channel)'s.
+/// ring exactly as they read a [`channel`](fn@crate::channel)'s.
 ///
 /// ```
 /// let ring = ring_spmc::raw::ring::<u8>(4, None).unwrap();

@@ -42,7 +42,7 @@ fn error_messages_say_what_to_change() {
     );
     assert_eq!(
         try_channel_bounded::<u8>(4, 9).unwrap_err().to_string(),
-        "watermark 9 must be less than the capacity 4"
+        "watermark must be less than capacity (watermark 9, capacity 4)"
     );
 }
 
@@ -74,7 +74,7 @@ fn plain_constructors_panic_at_the_callers_line() {
     );
     let msg = err2.downcast_ref::<String>().unwrap();
     assert!(
-        msg.contains("watermark 4 must be less than the capacity 4"),
+        msg.contains("watermark must be less than capacity (watermark 4, capacity 4)"),
         "{msg}"
     );
 }

@@ -25,7 +25,7 @@
 //!
 //! | you have | consumers must | pick |
 //! |---|---|---|
-//! | one thread producing `Copy` values (ticks, samples, events as plain structs) | keep up or be told exactly how many they missed; the producer never waits | [`spmc::channel`] (lossy) |
+//! | one thread producing `Copy` values (ticks, samples, events as plain structs) | keep up or be told exactly how many they missed; the producer never waits | [`spmc::channel`](fn@spmc::channel) (lossy) |
 //! | the same | see every value; the producer waits for the slowest (backpressure) | [`spmc::channel_bounded`] (lossless), with lossy taps ([`subscribe_lossy`](spmc::Subscribable::subscribe_lossy)) that never slow it |
 //! | several threads producing `Copy` values | as above, lossy | [`mpmc::channel_mpmc`] |
 //! | the same | see every value; every producer waits for the slowest | [`mpmc::channel_mpmc_bounded`] |
