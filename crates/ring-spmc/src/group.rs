@@ -6,7 +6,7 @@ use core::ops::{Deref, DerefMut};
 use crate::subscriber::Subscriber;
 
 /// `N` logical subscribers reading the same values with one seqlock read
-/// and one cursor: photon-ring's `SubscriberGroup`. It derefs to a
+/// and one cursor: photon-ring 2's `SubscriberGroup` (3.0 removed it). It derefs to a
 /// [`Subscriber`], so the whole receive surface (`try_recv`, `recv`,
 /// `recv_with`, `recv_blocking`, `drain`, counters, …) is available.
 ///

@@ -145,6 +145,20 @@
 //! `ring_dropin` checks both against photon-ring). The multi-producer
 //! ring is ring-mpmc's, which re-exports all of this crate's names.
 //!
+//! * Names photon-ring does not have (`RecvError`, `RecvTimeoutError`,
+//!   `Lagged`, `Recv`, `ChannelError`, `SubscriberGroup`, `try_channel`,
+//!   ...) can make a glob import ambiguous: `use ring_spmc::*;` beside
+//!   `use std::sync::mpsc::*;` and a use of `RecvError` is the
+//!   `ambiguous_glob_imports` lint, an error under `deny(warnings)`. Import
+//!   such names by path.
+//! * Inherent methods photon-ring's handles do not have (`recv_blocking`,
+//!   `recv_timeout`, `recv_async`, `recv_each`, `is_closed`, `sequence`,
+//!   `fill_level`, `fill_ratio`, `subscribe_group`, ...) take precedence
+//!   over a user's extension-trait methods of the same names: with another
+//!   signature the call no longer compiles, with the same one it calls
+//!   ours. Call the trait's method by path (`MyExt::is_closed(&s)`).
+//! * photon-ring's `Publisher::mlock` and `Publisher::prefault` (only with
+//!   its `hugepages` feature, Linux) are not here.
 //! * `WaitStrategy` has photon's five variants plus `ThreadYield` and `Park`:
 //!   a `match` over photon's five without a wildcard arm does not compile
 //!   here. `Adaptive` yields then parks instead of PAUSE-spinning forever.

@@ -129,7 +129,7 @@ impl<T: Copy + Send> Subscribable<T> {
     }
 
     /// `N` logical subscribers that share one cursor: one seqlock read per
-    /// value for all of them (photon-ring's `SubscriberGroup`).
+    /// value for all of them (photon-ring 2's `SubscriberGroup`, removed in 3.0).
     ///
     /// ```
     /// let (mut p, subs) = ring_spmc::channel::<u64>(64);
