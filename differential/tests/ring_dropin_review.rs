@@ -268,6 +268,17 @@ macro_rules! trait_set {
     };
 }
 
+/// One row of a trait-set table: a name, ours (`$ours::$t`), photon-ring's.
+macro_rules! row {
+    ($name:literal, $ours:ident, $($t:tt)+) => {
+        (
+            $name,
+            trait_set!($ours::$($t)+),
+            trait_set!(photon_ring::$($t)+),
+        )
+    };
+}
+
 type TraitSet = [(&'static str, bool); 15];
 
 /// Auto traits (the first five) must match exactly; any other trait photon
@@ -297,61 +308,17 @@ fn compare_trait_sets(rows: &[(&str, TraitSet, TraitSet)]) {
 fn trait_sets_cover_photon_rings() {
     use std::sync::atomic::AtomicU64;
     let rows = vec![
-        (
-            "TryRecvError",
-            trait_set!(ring_spmc::TryRecvError),
-            trait_set!(photon_ring::TryRecvError),
-        ),
-        (
-            "PublishError<u64>",
-            trait_set!(ring_spmc::PublishError<u64>),
-            trait_set!(photon_ring::PublishError<u64>),
-        ),
-        (
-            "WaitStrategy",
-            trait_set!(ring_spmc::WaitStrategy),
-            trait_set!(photon_ring::WaitStrategy),
-        ),
-        (
-            "Padded<AtomicU64>",
-            trait_set!(ring_spmc::Padded<AtomicU64>),
-            trait_set!(photon_ring::Padded<AtomicU64>),
-        ),
-        (
-            "Padded<u64>",
-            trait_set!(ring_spmc::Padded<u64>),
-            trait_set!(photon_ring::Padded<u64>),
-        ),
-        (
-            "DependencyBarrier",
-            trait_set!(ring_spmc::DependencyBarrier),
-            trait_set!(photon_ring::DependencyBarrier),
-        ),
-        (
-            "Publisher<u64>",
-            trait_set!(ring_spmc::Publisher<u64>),
-            trait_set!(photon_ring::Publisher<u64>),
-        ),
-        (
-            "Subscribable<u64>",
-            trait_set!(ring_spmc::Subscribable<u64>),
-            trait_set!(photon_ring::Subscribable<u64>),
-        ),
-        (
-            "Subscriber<u64>",
-            trait_set!(ring_spmc::Subscriber<u64>),
-            trait_set!(photon_ring::Subscriber<u64>),
-        ),
-        (
-            "Drain<u64>",
-            trait_set!(ring_spmc::Drain<'static, u64>),
-            trait_set!(photon_ring::Drain<'static, u64>),
-        ),
-        (
-            "MpPublisher<u64>",
-            trait_set!(ring_mpmc::MpPublisher<u64>),
-            trait_set!(photon_ring::MpPublisher<u64>),
-        ),
+        row!("TryRecvError", ring_spmc, TryRecvError),
+        row!("PublishError<u64>", ring_spmc, PublishError<u64>),
+        row!("WaitStrategy", ring_spmc, WaitStrategy),
+        row!("Padded<AtomicU64>", ring_spmc, Padded<AtomicU64>),
+        row!("Padded<u64>", ring_spmc, Padded<u64>),
+        row!("DependencyBarrier", ring_spmc, DependencyBarrier),
+        row!("Publisher<u64>", ring_spmc, Publisher<u64>),
+        row!("Subscribable<u64>", ring_spmc, Subscribable<u64>),
+        row!("Subscriber<u64>", ring_spmc, Subscriber<u64>),
+        row!("Drain<u64>", ring_spmc, Drain<'static, u64>),
+        row!("MpPublisher<u64>", ring_mpmc, MpPublisher<u64>),
     ];
     compare_trait_sets(&rows);
 }
