@@ -246,6 +246,16 @@ unsafe impl photon_ring::Pod for NotUnwindSafe {}
 // SAFETY: as above.
 unsafe impl ring_spmc::Pod for NotUnwindSafe {}
 
+/// Runs the test's `run!` on photon-ring, ring_spmc and ring_mpmc and
+/// compares ours with photon-ring's.
+macro_rules! on_all_three {
+    ($run:ident) => {{
+        let photon = $run!(photon_ring);
+        assert_same("ring_spmc", &$run!(ring_spmc), &photon);
+        assert_same("ring_mpmc", &$run!(ring_mpmc), &photon);
+    }};
+}
+
 macro_rules! trait_set {
     ($t:ty) => {
         [
@@ -500,9 +510,7 @@ fn latest_edges() {
             })
         };
     }
-    let photon = run!(photon_ring);
-    assert_same("ring_spmc", &run!(ring_spmc), &photon);
-    assert_same("ring_mpmc", &run!(ring_mpmc), &photon);
+    on_all_three!(run);
 }
 
 /// `try_publish` on a lossy channel always publishes (photon: "always
@@ -728,9 +736,7 @@ fn recv_batch_edges() {
             })
         };
     }
-    let photon = run!(photon_ring);
-    assert_same("ring_spmc", &run!(ring_spmc), &photon);
-    assert_same("ring_mpmc", &run!(ring_mpmc), &photon);
+    on_all_three!(run);
 }
 
 /// `Drain`: `size_hint`, lag skipped and counted, and not fused (a value
