@@ -310,7 +310,9 @@ impl Rig {
                 }
                 (Side::Raw | Side::RawHeader | Side::RawReply, _) => {
                     let mut sub = client.subscribe(subject).await.unwrap();
-                    client.flush().await.unwrap();
+                    // Live for the publisher's connection (a flush only
+                    // writes to the socket).
+                    bridge_nats::round_trip(&client).await.unwrap();
                     tokio::spawn(receive(progress, base, async move || {
                         match sub.next().await {
                             Some(m) => match read_payload(&m.payload) {

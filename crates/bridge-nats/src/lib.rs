@@ -246,3 +246,4 @@ pub use codec::{Codec, CodecError, Postcard};
 pub use forward::{ForwardError, Forwarded, forward, forward_bytes, forward_with};
 pub use options::Options;
 pub use receiver::{RemoteError, RemoteReceiver, SubscribeError, subscribe, subscribe_with};
+pub use round_trip::round_trip;

@@ -58,6 +58,36 @@ impl std::error::Error for Failed {
 /// inbox that only this client listens on has come back. Waits at most
 /// the client's request timeout (10 s when it has none), publishing the
 /// probe again every 500 ms in case a reconnect lost it.
+///
+/// `async_nats::Client::flush` only writes the client's buffer to the
+/// socket. A raw subscription made beside the bridge's is live for
+/// publications from other connections only once the server has read it:
+/// call this after `subscribe` and before the other side publishes.
+/// ([`subscribe`](crate::subscribe) and the forwarder's close do it
+/// themselves.)
+///
+/// # Errors
+///
+/// The client refused the probe's subscription or publication, or no
+/// probe came back within the client's request timeout.
+///
+/// ```no_run
+/// # #[allow(dead_code)]
+/// # async fn demo() -> Result<(), async_nats::Error> {
+/// use futures::StreamExt;
+///
+/// let client = async_nats::connect("127.0.0.1:4222").await?;
+/// let mut raw = client.subscribe("prices").await?;
+/// bridge_nats::round_trip(&client).await?; // now live for every publisher
+/// # let _ = raw.next().await;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn round_trip(client: &Client) -> Result<(), async_nats::Error> {
+    confirm(client).await.map_err(Into::into)
+}
+
+/// [`round_trip`] with its own error type.
 pub(crate) async fn confirm(client: &Client) -> Result<(), Failed> {
     let inbox = client.new_inbox();
     let mut probe = client

@@ -65,16 +65,9 @@ impl Tick {
     }
 }
 
-/// Returns once the server has processed everything `client` sent before
-/// (its subscriptions above all): `Client::flush` only writes to the
-/// socket, and the server reads each connection on its own, so another
-/// connection's publication can overtake a subscription that was only
-/// flushed. A request nobody answers comes back as "no responders" only
-/// after the server has processed the lines before it.
+/// [`bridge_nats::round_trip`], bounded by [`LIMIT`].
 pub async fn round_trip(client: &async_nats::Client) {
-    let nobody = client.new_inbox();
-    match within(client.request(nobody, bytes::Bytes::new())).await {
-        Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {}
-        other => panic!("expected no responders, got {other:?}"),
-    }
+    within(bridge_nats::round_trip(client))
+        .await
+        .expect("a round trip through the server");
 }
