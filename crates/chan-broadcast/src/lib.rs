@@ -83,6 +83,19 @@
 //!   signature that is a compile error at the call; with the same one it
 //!   is our behaviour. Rename or call through the trait
 //!   (`Close::close(tx)`) to keep yours.
+//! * **Names tokio's module does not have** are at the crate root
+//!   ([`Closed`], [`Closing`], [`Drained`], [`Lagged`], [`Recv`],
+//!   [`TrySendError`], the lossless types): a glob import `use
+//!   chan_broadcast::*;` beside a user's own glob that defines one of
+//!   these names is an ambiguity error where tokio's root glob was not.
+//!   Import such names by path. [`error`] holds tokio's three errors only,
+//!   so `use chan_broadcast::error::*;` beside tokio's
+//!   `mpsc::error::*` brings the same names as tokio's (differential test
+//!   `glob_import_of_error_next_to_mpsc_errors_names_mpscs_try_send_error`).
+//! * **A [`Recv`] polled again after it completed** (or after a
+//!   `T::clone` panicked inside it) returns the next value; tokio's
+//!   `recv()` future, an `async fn`'s, panics ("`async fn` resumed after
+//!   completion" / "after panicking").
 //! * **Sizes:** a [`Receiver`] is 72 bytes (tokio's: 16): it caches its
 //!   position, the ring's shape and its doorbell shard so a receive reads
 //!   no shared state it need not. The [`Recv`] future is 8 bytes (tokio's:
@@ -193,6 +206,7 @@
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+mod added;
 mod block;
 mod close;
 mod coop;
@@ -208,8 +222,13 @@ mod wait;
 
 use ring_core::sync::Arc;
 
+/// A zero-sized field (or a local held across an `.await`) that makes a
+/// future neither `UnwindSafe` nor `RefUnwindSafe`, as tokio's async fns
+/// are, and leaves `Send`, `Sync` and `Unpin` to the other fields.
+type NotUnwindSafe = core::marker::PhantomData<dyn Fn() + Send + Sync + Unpin>;
+
+pub use added::{Lagged, TrySendError};
 pub use close::{Closed, Closing, Drained};
-pub use error::Lagged;
 pub use lossless::{LosslessSend, LosslessSender, WeakLosslessSender};
 pub use receiver::{Receiver, Recv};
 pub use sender::{Sender, WeakSender};

@@ -7,8 +7,9 @@ use core::task::{Context, Poll, ready};
 
 use ring_core::sync::Arc;
 
+use crate::TrySendError;
 use crate::close::Closing;
-use crate::error::{SendError, TrySendError};
+use crate::error::SendError;
 use crate::receiver::Receiver;
 use crate::shared::{ClaimError, Shared};
 
@@ -82,7 +83,7 @@ impl<T> LosslessSender<T> {
     /// channel is closed.
     ///
     /// ```
-    /// use chan_broadcast::error::TrySendError;
+    /// use chan_broadcast::TrySendError;
     ///
     /// let (tx, mut rx) = chan_broadcast::channel_lossless(1);
     /// assert_eq!(tx.try_send(1), Ok(1));
@@ -217,7 +218,11 @@ impl<T> LosslessSender<T> {
     /// # });
     /// ```
     pub async fn closed(&self) {
+        // Held across the wait, so that this future, like tokio's, is
+        // neither `UnwindSafe` nor `RefUnwindSafe`.
+        let marker: crate::NotUnwindSafe = core::marker::PhantomData;
         self.shared.no_receivers().await;
+        let _ = &marker;
     }
 
     /// A [`WeakLosslessSender`] for this channel: it does not keep the

@@ -8,8 +8,9 @@ use core::task::{Context, Poll, ready};
 use futures_core::Stream;
 use ring_core::sync::Arc;
 
+use crate::Lagged;
 use crate::coop;
-use crate::error::{Lagged, RecvError, TryRecvError};
+use crate::error::{RecvError, TryRecvError};
 use crate::shared::Shared;
 use ring_core::ShardedKey;
 
@@ -195,7 +196,10 @@ impl<T: Clone> Receiver<T> {
     /// # });
     /// ```
     pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { rx: self }
+        Recv {
+            rx: self,
+            _not_unwind_safe: core::marker::PhantomData,
+        }
     }
 
     /// Receives the next value if there is one, without waiting.
@@ -370,8 +374,12 @@ impl<T> fmt::Debug for Receiver<T> {
 /// assert_eq!(Pin::new(&mut fut).poll(&mut cx), Poll::Ready(Ok(3)));
 /// ```
 #[must_use = "futures do nothing unless polled"]
+// tokio's `recv` future (an `async fn`'s) has no `Debug` either.
+#[allow(missing_debug_implementations)]
 pub struct Recv<'a, T> {
     rx: &'a mut Receiver<T>,
+    // tokio's `recv` future is neither `UnwindSafe` nor `RefUnwindSafe`.
+    _not_unwind_safe: crate::NotUnwindSafe,
 }
 
 impl<T: Clone> Future for Recv<'_, T> {
@@ -387,13 +395,6 @@ impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         // Cancel-safe: no registration outlives the future.
         self.rx.shared.recv_bell.cancel(&mut self.rx.key);
-    }
-}
-
-impl<T> fmt::Debug for Recv<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // As tokio: the handle's name, no internal state.
-        f.write_str("broadcast::Recv")
     }
 }
 

@@ -486,10 +486,8 @@ impl<T> Shared<T> {
 
     /// A new receiver at the tail; returns its first position.
     pub(crate) fn subscribe(&self) -> u64 {
-        self.with_gate(|t| {
-            self.add_receiver();
-            t
-        })
+        self.with_gate(|t| self.add_receiver().then_some(t))
+            .expect("max receivers")
     }
 
     /// A new receiver at the oldest value still held; returns its first
@@ -508,7 +506,9 @@ impl<T> Shared<T> {
     /// above it loses nothing that was still held.
     pub(crate) fn subscribe_from_oldest(&self) -> u64 {
         self.with_gate(|t| {
-            self.add_receiver();
+            if !self.add_receiver() {
+                return None;
+            }
             let mut start = t;
             while start > t.saturating_sub(self.cap()) {
                 let pos = start - 1;
@@ -524,14 +524,23 @@ impl<T> Shared<T> {
                 }
                 start = pos;
             }
-            start
+            Some(start)
         })
+        .expect("max receivers")
     }
 
-    fn add_receiver(&self) {
-        // Relaxed: under the gate; published by `clear_gate`'s Release.
-        let n = self.receivers.fetch_add(1, Ordering::Relaxed);
-        assert!(n < MAX_RECEIVERS, "max receivers");
+    /// Counts one more receiver; false (and nothing changed) at tokio's
+    /// limit. The callers panic with tokio's message after the gate is
+    /// cleared: a panic under the gate would leave it set, and every later
+    /// send would wait for it.
+    fn add_receiver(&self) -> bool {
+        // Relaxed: under the gate, the only place the count changes;
+        // published by `clear_gate`'s Release.
+        if self.receivers.load(Ordering::Relaxed) >= MAX_RECEIVERS {
+            return false;
+        }
+        self.receivers.fetch_add(1, Ordering::Relaxed);
+        true
     }
 
     /// A receiver whose next position was `next` is gone: leave the count,

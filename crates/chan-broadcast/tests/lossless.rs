@@ -4,8 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use chan_broadcast::TrySendError;
 use chan_broadcast::channel_lossless;
-use chan_broadcast::error::{TryRecvError, TrySendError};
+use chan_broadcast::error::TryRecvError;
 use seqcast_test_support::counting_waker;
 
 #[test]
