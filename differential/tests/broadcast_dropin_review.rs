@@ -25,6 +25,14 @@ use chan_broadcast as ours;
 use seqcast_test_support::{implements, within};
 use tokio::sync::broadcast as theirs;
 
+/// One poll of `f` with `waker`, as `Debug` text.
+fn poll_text<F: Future>(f: std::pin::Pin<&mut F>, waker: &Waker) -> String
+where
+    F::Output: std::fmt::Debug,
+{
+    format!("{:?}", f.poll(&mut Context::from_waker(waker)))
+}
+
 /// `Send + Sync`, `Clone`.
 #[derive(Clone, Debug)]
 struct Plain;
@@ -643,39 +651,24 @@ fn recv_wakes_exactly_as_tokio() {
             let (tx, mut rx) = $m::channel::<u8>(4);
             {
                 let mut f = pin!(rx.recv());
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&wa))
-                ));
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&wb))
-                ));
+                log.push(poll_text(f.as_mut(), &wa));
+                log.push(poll_text(f.as_mut(), &wb));
                 tx.send(1).unwrap();
                 log.push(format!("after 1 send: A {} B {}", ca.count(), cb.count()));
                 tx.send(2).unwrap();
                 tx.send(3).unwrap();
                 log.push(format!("after 3 sends: A {} B {}", ca.count(), cb.count()));
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&wb))
-                ));
+                log.push(poll_text(f.as_mut(), &wb));
             }
             for _ in 0..2 {
                 log.push(format!("{:?}", rx.try_recv()));
             }
             {
                 let mut f = pin!(rx.recv());
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&wa))
-                ));
+                log.push(poll_text(f.as_mut(), &wa));
                 drop(tx);
                 log.push(format!("after close: A {} B {}", ca.count(), cb.count()));
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&wa))
-                ));
+                log.push(poll_text(f.as_mut(), &wa));
             }
             log
         }};
@@ -696,22 +689,13 @@ fn closed_wakes_exactly_as_tokio() {
             let (tx, rx) = $m::channel::<u8>(4);
             let rx2 = tx.subscribe();
             let mut f = pin!(tx.closed());
-            log.push(format!(
-                "{:?}",
-                f.as_mut().poll(&mut Context::from_waker(&wa))
-            ));
-            log.push(format!(
-                "{:?}",
-                f.as_mut().poll(&mut Context::from_waker(&wb))
-            ));
+            log.push(poll_text(f.as_mut(), &wa));
+            log.push(poll_text(f.as_mut(), &wb));
             drop(rx);
             log.push(format!("one left: A {} B {}", ca.count(), cb.count()));
             drop(rx2);
             log.push(format!("none left: A {} B {}", ca.count(), cb.count()));
-            log.push(format!(
-                "{:?}",
-                f.as_mut().poll(&mut Context::from_waker(&wb))
-            ));
+            log.push(poll_text(f.as_mut(), &wb));
             log
         }};
     }
@@ -1021,10 +1005,7 @@ fn a_panicking_waker_is_consumed_as_with_tokio() {
             let mut rx2 = tx.subscribe();
             {
                 let mut f = pin!(rx.recv());
-                log.push(format!(
-                    "{:?}",
-                    f.as_mut().poll(&mut Context::from_waker(&waker))
-                ));
+                log.push(poll_text(f.as_mut(), &waker));
                 let s1 = catch_unwind(AssertUnwindSafe(|| tx.send(1)));
                 log.push(format!("send 1: {:?}", s1.map_err(|_| "panicked")));
                 let s2 = catch_unwind(AssertUnwindSafe(|| tx.send(2)));
@@ -1039,10 +1020,7 @@ fn a_panicking_waker_is_consumed_as_with_tokio() {
             drop(rx2);
             {
                 let mut c = pin!(tx.closed());
-                log.push(format!(
-                    "{:?}",
-                    c.as_mut().poll(&mut Context::from_waker(&waker))
-                ));
+                log.push(poll_text(c.as_mut(), &waker));
                 let d = catch_unwind(AssertUnwindSafe(|| drop(rx)));
                 log.push(format!("last rx drop: {:?}", d.map_err(|_| "panicked")));
                 log.push(format!("rc {}", tx.receiver_count()));
