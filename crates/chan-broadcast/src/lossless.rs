@@ -218,11 +218,7 @@ impl<T> LosslessSender<T> {
     /// # });
     /// ```
     pub async fn closed(&self) {
-        // Held across the wait, so that this future, like tokio's, is
-        // neither `UnwindSafe` nor `RefUnwindSafe`.
-        let marker: crate::NotUnwindSafe = core::marker::PhantomData;
         self.shared.no_receivers().await;
-        let _ = &marker;
     }
 
     /// A [`WeakLosslessSender`] for this channel: it does not keep the

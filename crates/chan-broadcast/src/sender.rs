@@ -216,11 +216,7 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub async fn closed(&self) {
-        // Held across the wait, so that this future, like tokio's, is
-        // neither `UnwindSafe` nor `RefUnwindSafe`.
-        let marker: crate::NotUnwindSafe = core::marker::PhantomData;
         self.shared.no_receivers().await;
-        let _ = &marker;
     }
 
     /// A [`WeakSender`] for this channel.

@@ -460,9 +460,15 @@ impl<T> Shared<T> {
         self.receivers.load(Ordering::SeqCst)
     }
 
-    /// Resolves once there is no receiver (`Sender::closed`).
+    /// Resolves once there is no receiver (`Sender::closed` and
+    /// `LosslessSender::closed`).
     pub(crate) async fn no_receivers(&self) {
+        // Held across the wait, so that this future and the `closed`
+        // futures holding it are, like tokio's, neither `UnwindSafe` nor
+        // `RefUnwindSafe`.
+        let marker: crate::NotUnwindSafe = core::marker::PhantomData;
         WaitFor::new(&self.gone_bell, || self.receiver_count() == 0).await;
+        let _ = &marker;
     }
 
     // ---- the gate: receiver count changes ----
