@@ -337,9 +337,9 @@ impl Link {
     async fn close(mut self) -> Result<Forwarded, ForwardError> {
         self.flush().await?;
         self.control(Kind::Close).await?;
-        crate::round_trip::confirm(&self.client)
+        crate::round_trip(&self.client)
             .await
-            .map_err(|e| ForwardError::Unconfirmed(Box::new(e)))?;
+            .map_err(ForwardError::Unconfirmed)?;
         Ok(self.stats)
     }
 }

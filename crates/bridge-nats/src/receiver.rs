@@ -169,9 +169,9 @@ where
         .subscribe(subject.to_subject())
         .await
         .map_err(SubscribeError::Subscribe)?;
-    crate::round_trip::confirm(client)
+    crate::round_trip(client)
         .await
-        .map_err(|e| SubscribeError::Unconfirmed(Box::new(e)))?;
+        .map_err(SubscribeError::Unconfirmed)?;
     let stats = client.statistics();
     let at = stats.connects.load(std::sync::atomic::Ordering::Relaxed);
     // Not shared yet: no lock contention.
