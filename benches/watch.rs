@@ -20,6 +20,14 @@
 //!   `borrow` the value, do a little work and count down; one sender sends
 //!   100 values, each after every task finished the previous one. Time
 //!   per batch of 100.
+//!
+//! After the criterion rows, a paired pass measures `contention_resubscribe`
+//! against tokio again, more robustly: for each task count, a rig of ours
+//! and one of tokio's take one batch each in turn, 40 rounds after 3 of
+//! warm-up, the order swapped every round, and the table gives the median,
+//! minimum and maximum of the rounds' time ratios. Criterion's rows run one
+//! after another, seconds apart, and this VM's speed drifts between them by
+//! more than the difference measured.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -205,50 +213,121 @@ fn do_work(seed: &mut u64) -> u64 {
     *seed
 }
 
+/// tokio's `contention_resubscribe` set-up: `tasks` receiver tasks
+/// spawned on `rt`, and the sender that drives them.
+struct Contention<C: Watch> {
+    tx: C::Tx,
+    rx: C::Rx,
+    tasks: usize,
+    wg: Arc<(AtomicUsize, Notify)>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl<C: Watch> Contention<C> {
+    fn new(rt: &Runtime, tasks: usize) -> Self {
+        let (tx, rx) = C::channel(0);
+        let wg = Arc::new((AtomicUsize::new(0), Notify::new()));
+        let handles = (0..tasks)
+            .map(|n| {
+                let mut rx = rx.clone();
+                let wg = Arc::clone(&wg);
+                let mut seed = n as u64 + 1;
+                rt.spawn(async move {
+                    while C::changed(&mut rx).await {
+                        black_box(C::borrow(&rx)); // contend on the value
+                        black_box(do_work(&mut seed));
+                        if wg.0.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            wg.1.notify_one();
+                        }
+                    }
+                })
+            })
+            .collect();
+        Contention {
+            tx,
+            rx,
+            tasks,
+            wg,
+            handles,
+        }
+    }
+
+    /// One iteration: `N_ITERS` values, each sent after every task has
+    /// handled the previous one.
+    async fn batch(&self) {
+        for i in 0..N_ITERS {
+            assert_eq!(self.wg.0.fetch_add(self.tasks, Ordering::AcqRel), 0);
+            C::send(&self.tx, black_box(i));
+            while self.wg.0.load(Ordering::Acquire) > 0 {
+                self.wg.1.notified().await;
+            }
+        }
+    }
+
+    /// Closes the channel and waits for every task to end.
+    fn finish(self, rt: &Runtime) {
+        drop(self.tx);
+        drop(self.rx);
+        rt.block_on(async {
+            for h in self.handles {
+                h.await.unwrap();
+            }
+        });
+    }
+}
+
+/// Values sent per iteration of `contention_resubscribe`.
+const N_ITERS: usize = 100;
+
 fn contention_resubscribe<C: Watch>(
     g: &mut BenchmarkGroup<'_, WallTime>,
     rt: &Runtime,
     tasks: usize,
 ) {
-    let (tx, rx) = C::channel(0);
-    let wg = Arc::new((AtomicUsize::new(0), Notify::new()));
-    let mut handles = Vec::new();
-    for n in 0..tasks {
-        let mut rx = rx.clone();
-        let wg = Arc::clone(&wg);
-        let mut seed = n as u64 + 1;
-        handles.push(rt.spawn(async move {
-            while C::changed(&mut rx).await {
-                black_box(C::borrow(&rx)); // contend on the value
-                black_box(do_work(&mut seed));
-                if wg.0.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    wg.1.notify_one();
-                }
-            }
-        }));
-    }
-    const N_ITERS: usize = 100;
+    let rig = Contention::<C>::new(rt, tasks);
     g.bench_function(BenchmarkId::new(C::NAME, tasks), |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                for i in 0..N_ITERS {
-                    assert_eq!(wg.0.fetch_add(tasks, Ordering::AcqRel), 0);
-                    C::send(&tx, black_box(i));
-                    while wg.0.load(Ordering::Acquire) > 0 {
-                        wg.1.notified().await;
-                    }
-                }
-            })
-        })
+        b.iter(|| rt.block_on(rig.batch()))
     });
-    drop(tx);
-    drop(rx);
-    rt.block_on(async {
-        for h in handles {
-            h.await.unwrap();
-        }
-    });
+    rig.finish(rt);
 }
+
+/// The paired pass of `contention_resubscribe`: ours and tokio's rigs side
+/// by side, one batch each in turn (the order swapped every round), so a
+/// drift of this VM's speed between criterion's rows, run seconds apart,
+/// does not land on one side only. Returns each round's time ratio.
+fn contention_paired(rt: &Runtime, tasks: usize, rounds: usize) -> Vec<f64> {
+    let ours = Contention::<Ours>::new(rt, tasks);
+    let tokio = Contention::<Tokio>::new(rt, tasks);
+    let timed = |f: &dyn Fn()| {
+        let start = Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    for _ in 0..PAIRED_WARM_UP {
+        rt.block_on(ours.batch());
+        rt.block_on(tokio.batch());
+    }
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let run_ours = || rt.block_on(ours.batch());
+        let run_tokio = || rt.block_on(tokio.batch());
+        let (a, b) = if round % 2 == 0 {
+            let a = timed(&run_ours);
+            (a, timed(&run_tokio))
+        } else {
+            let b = timed(&run_tokio);
+            (timed(&run_ours), b)
+        };
+        ratios.push(a / b);
+    }
+    ours.finish(rt);
+    tokio.finish(rt);
+    ratios
+}
+
+/// Rounds of the paired pass, after warm-up rounds.
+const PAIRED_ROUNDS: usize = 40;
+const PAIRED_WARM_UP: usize = 3;
 
 const WAITING: [usize; 2] = [0, 10];
 const TASKS: [usize; 4] = [10, 100, 500, 1000];
@@ -292,4 +371,25 @@ fn main() {
     let tasks: Vec<String> = TASKS.iter().map(|n| n.to_string()).collect();
     let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
     seqcast_benches::print_ratios("contention_resubscribe", "chan-watch", &peers, &tasks);
+
+    let rounds = if std::env::args().any(|a| a == "--test") {
+        2
+    } else {
+        PAIRED_ROUNDS
+    };
+    println!(
+        "\ncontention_resubscribe, paired: chan-watch's time / tokio's, batch by batch in turn ({rounds} pairs each)\n\
+         | tasks | median | min | max | pairs at or under 0.75 |\n|--:|--:|--:|--:|--:|"
+    );
+    for n in TASKS {
+        let mut r = contention_paired(&rt, n, rounds);
+        r.sort_by(f64::total_cmp);
+        println!(
+            "| {n} | {:.2} | {:.2} | {:.2} | {} of {rounds} |",
+            r[r.len() / 2],
+            r[0],
+            r[r.len() - 1],
+            r.iter().filter(|&&x| x <= 0.75).count()
+        );
+    }
 }
