@@ -13,8 +13,11 @@
 //! it is not tokio's broadcast").
 
 use std::cell::{Cell, RefCell};
+use std::fmt::{Debug, Display};
 use std::future::Future;
+use std::hash::Hash;
 use std::marker::PhantomData;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::MutexGuard;
@@ -67,24 +70,10 @@ type NotRefUnwindSafe = RefCell<u8>;
 /// The traits a user can observe on a handle type, as `(name, bool)`.
 macro_rules! handle_traits {
     ($t:ty) => {
-        vec![
-            ("Send", implements!($t: Send)),
-            ("Sync", implements!($t: Sync)),
-            ("Unpin", implements!($t: Unpin)),
-            ("UnwindSafe", implements!($t: std::panic::UnwindSafe)),
-            ("RefUnwindSafe", implements!($t: std::panic::RefUnwindSafe)),
-            ("Clone", implements!($t: Clone)),
-            ("Copy", implements!($t: Copy)),
-            ("Default", implements!($t: Default)),
-            ("Debug", implements!($t: std::fmt::Debug)),
-            ("Display", implements!($t: std::fmt::Display)),
-            ("PartialEq", implements!($t: PartialEq)),
-            ("Eq", implements!($t: Eq)),
-            ("PartialOrd", implements!($t: PartialOrd)),
-            ("Hash", implements!($t: std::hash::Hash)),
-            ("Iterator", implements!($t: Iterator)),
-            ("Future", implements!($t: Future)),
-        ]
+        seqcast_test_support::trait_table!($t:
+            Send, Sync, Unpin, UnwindSafe, RefUnwindSafe, Clone, Copy, Default, Debug,
+            Display, PartialEq, Eq, PartialOrd, Hash, Iterator, Future)
+        .to_vec()
     };
 }
 

@@ -14,8 +14,10 @@
 //! the main handles' auto traits, the constructors' panic texts and the
 //! module paths; this file does not repeat them.
 
-use std::fmt::Debug;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::error::Error;
+use std::fmt::{Debug, Display};
+use std::hash::Hash;
+use std::panic::{AssertUnwindSafe, RefUnwindSafe, UnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 /// Runs `f` on its own thread, failing the test if it takes more than 30 s
@@ -256,25 +258,12 @@ macro_rules! on_all_three {
     }};
 }
 
+/// The traits compared for each handle (`trait_table!`).
 macro_rules! trait_set {
     ($t:ty) => {
-        [
-            ("Send", seqcast_test_support::implements!($t: Send)),
-            ("Sync", seqcast_test_support::implements!($t: Sync)),
-            ("Unpin", seqcast_test_support::implements!($t: Unpin)),
-            ("UnwindSafe", seqcast_test_support::implements!($t: std::panic::UnwindSafe)),
-            ("RefUnwindSafe", seqcast_test_support::implements!($t: std::panic::RefUnwindSafe)),
-            ("PartialEq", seqcast_test_support::implements!($t: PartialEq)),
-            ("Eq", seqcast_test_support::implements!($t: Eq)),
-            ("Clone", seqcast_test_support::implements!($t: Clone)),
-            ("Copy", seqcast_test_support::implements!($t: Copy)),
-            ("Hash", seqcast_test_support::implements!($t: std::hash::Hash)),
-            ("Debug", seqcast_test_support::implements!($t: std::fmt::Debug)),
-            ("Default", seqcast_test_support::implements!($t: Default)),
-            ("Display", seqcast_test_support::implements!($t: std::fmt::Display)),
-            ("Error", seqcast_test_support::implements!($t: std::error::Error)),
-            ("PartialOrd", seqcast_test_support::implements!($t: PartialOrd)),
-        ]
+        seqcast_test_support::trait_table!($t:
+            Send, Sync, Unpin, UnwindSafe, RefUnwindSafe, PartialEq, Eq, Clone, Copy,
+            Hash, Debug, Default, Display, Error, PartialOrd)
     };
 }
 

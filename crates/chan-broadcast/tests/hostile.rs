@@ -8,6 +8,7 @@
 #![cfg(not(miri))]
 
 use std::future::Future;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -239,13 +240,7 @@ fn lockstep_with_tokio_on_random_operation_sequences() {
 
 macro_rules! traits_of {
     ($t:ty) => {
-        [
-            ("Send", seqcast_test_support::implements!($t: Send)),
-            ("Sync", seqcast_test_support::implements!($t: Sync)),
-            ("Unpin", seqcast_test_support::implements!($t: Unpin)),
-            ("UnwindSafe", seqcast_test_support::implements!($t: std::panic::UnwindSafe)),
-            ("RefUnwindSafe", seqcast_test_support::implements!($t: std::panic::RefUnwindSafe)),
-        ]
+        seqcast_test_support::trait_table!($t: Send, Sync, Unpin, UnwindSafe, RefUnwindSafe)
     };
 }
 

@@ -152,3 +152,20 @@ macro_rules! implements {
         $probe.yes()
     }};
 }
+
+/// A type's trait table: `[(name, implements!(T: Trait)), ..]` for each
+/// trait listed, named as written, so a test compares a handle's traits
+/// with the anchor's in one assertion that lists every difference.
+///
+/// ```
+/// use std::fmt::Display;
+/// use std::rc::Rc;
+/// let t = seqcast_test_support::trait_table!(Rc<u8>: Send, Clone, Display);
+/// assert_eq!(t, [("Send", false), ("Clone", true), ("Display", true)]);
+/// ```
+#[macro_export]
+macro_rules! trait_table {
+    ($t:ty: $($tr:path),+ $(,)?) => {
+        [$((stringify!($tr), $crate::implements!($t: $tr))),+]
+    };
+}
