@@ -43,7 +43,7 @@
 //! 19 % of its samples (of that, at 1000 tasks, 7 points are `borrow`'s
 //! read-lock increment and decrement, two atomic read-modify-writes on a
 //! line both workers write, as tokio's are), which puts it near 0.96 and
-//! 0.89 of tokio's time; the paired pass measured medians of 0.98 and
+//! 0.90 of tokio's time; the paired pass measured medians of 0.98 and
 //! 0.84 in the same session.
 
 use std::future::Future;
