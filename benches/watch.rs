@@ -42,7 +42,7 @@
 //! at 100 tasks and 0.72 at 1000. chan-watch's own code is about 9 % and
 //! 19 % of its samples (of that, at 1000 tasks, 7 points are `borrow`'s
 //! read-lock increment and decrement, two atomic read-modify-writes on a
-//! line both workers write, as tokio's are), which puts it near 0.96 and
+//! line both workers write, as tokio's are), which puts it near 0.95 and
 //! 0.90 of tokio's time; the paired pass measured medians of 0.98 and
 //! 0.84 in the same session.
 
