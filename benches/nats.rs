@@ -40,7 +40,8 @@
 //! every round, and the table gives the median, minimum and maximum of
 //! the rounds' overheads (bridge time ÷ raw time − 1). Criterion's rows run
 //! one after another, seconds apart, and this VM's speed drifts between
-//! them by more than the overhead measured.
+//! them by more than the overhead measured. `SEQCAST_NO_PAIRED=1` skips
+//! it, the latency pass and the table (to profile one criterion row alone).
 //!
 //! Each receiver has a client (a connection) of its own, as separate
 //! processes would; everything runs on one 2-worker tokio runtime (this
@@ -504,6 +505,9 @@ fn main() {
         g.finish();
     }
     c.final_summary();
+    if std::env::var_os("SEQCAST_NO_PAIRED").is_some() {
+        return;
+    }
 
     // The paired pass: a bridge rig and a raw rig side by side, one batch
     // each in turn (the order swapped every round), so a drift of the
