@@ -505,7 +505,7 @@ fn main() {
         g.finish();
     }
     c.final_summary();
-    if std::env::var_os("SEQCAST_NO_PAIRED").is_some() {
+    if seqcast_benches::paired_pass_skipped() {
         return;
     }
 
@@ -518,30 +518,24 @@ fn main() {
     let mut paired = Vec::new();
     for size in [Size::B64, Size::K4] {
         for n in RECEIVERS {
-            let overheads = rt.block_on(async {
-                let mut bridge =
-                    Rig::new(&server, Side::Bridge, size, n, "bench.paired.bridge").await;
-                let mut raw = Rig::new(&server, Side::Raw, size, n, "bench.paired.raw").await;
-                for _ in 0..PAIRED_WARM_UP {
-                    bridge.batch(size.batch(), None).await;
-                    raw.batch(size.batch(), None).await;
-                }
-                let mut overheads = Vec::new();
-                for round in 0..rounds {
-                    let (b, r) = if round % 2 == 0 {
-                        let b = bridge.batch(size.batch(), None).await;
-                        (b, raw.batch(size.batch(), None).await)
-                    } else {
-                        let r = raw.batch(size.batch(), None).await;
-                        (bridge.batch(size.batch(), None).await, r)
-                    };
-                    // Time ratio = raw rate / bridge rate.
-                    overheads.push((b.as_secs_f64() / r.as_secs_f64() - 1.0) * 100.0);
-                }
-                bridge.finish().await;
-                raw.finish().await;
-                overheads
-            });
+            let mut bridge = rt.block_on(Rig::new(
+                &server,
+                Side::Bridge,
+                size,
+                n,
+                "bench.paired.bridge",
+            ));
+            let mut raw = rt.block_on(Rig::new(&server, Side::Raw, size, n, "bench.paired.raw"));
+            let ratios = seqcast_benches::paired_ratios(
+                PAIRED_WARM_UP,
+                rounds,
+                || rt.block_on(bridge.batch(size.batch(), None)),
+                || rt.block_on(raw.batch(size.batch(), None)),
+            );
+            rt.block_on(bridge.finish());
+            rt.block_on(raw.finish());
+            // Time ratio = raw rate / bridge rate; sorted, as `ratios`.
+            let overheads: Vec<f64> = ratios.iter().map(|r| (r - 1.0) * 100.0).collect();
             paired.push((size, n, overheads));
         }
     }
@@ -619,8 +613,7 @@ fn main() {
          | payload | receivers | median | min | max | pairs over 10 % |\n\
          |---|---|--:|--:|--:|--:|"
     );
-    for (size, n, mut o) in paired {
-        o.sort_by(f64::total_cmp);
+    for (size, n, o) in paired {
         let over = o.iter().filter(|&&x| x > 10.0).count();
         println!(
             "| {} | 1→{n} | {:+.1}% | {:+.1}% | {:+.1}% | {over} of {} |",

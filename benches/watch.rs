@@ -281,6 +281,13 @@ impl<C: Watch> Contention<C> {
         }
     }
 
+    /// One [`batch`](Contention::batch) on `rt`, timed.
+    fn timed_batch(&self, rt: &Runtime) -> Duration {
+        let start = Instant::now();
+        rt.block_on(self.batch());
+        start.elapsed()
+    }
+
     /// Closes the channel and waits for every task to end.
     fn finish(self, rt: &Runtime) {
         drop(self.tx);
@@ -308,35 +315,17 @@ fn contention_resubscribe<C: Watch>(
     rig.finish(rt);
 }
 
-/// The paired pass of `contention_resubscribe`: ours and tokio's rigs side
-/// by side, one batch each in turn (the order swapped every round), so a
-/// drift of this VM's speed between criterion's rows, run seconds apart,
-/// does not land on one side only. Returns each round's time ratio.
+/// The paired pass of `contention_resubscribe` (`paired_ratios`): ours
+/// and tokio's rigs side by side. Returns the sorted time ratios.
 fn contention_paired(rt: &Runtime, tasks: usize, rounds: usize) -> Vec<f64> {
     let ours = Contention::<Ours>::new(rt, tasks);
     let tokio = Contention::<Tokio>::new(rt, tasks);
-    let timed = |f: &dyn Fn()| {
-        let start = Instant::now();
-        f();
-        start.elapsed().as_secs_f64()
-    };
-    for _ in 0..PAIRED_WARM_UP {
-        rt.block_on(ours.batch());
-        rt.block_on(tokio.batch());
-    }
-    let mut ratios = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let run_ours = || rt.block_on(ours.batch());
-        let run_tokio = || rt.block_on(tokio.batch());
-        let (a, b) = if round % 2 == 0 {
-            let a = timed(&run_ours);
-            (a, timed(&run_tokio))
-        } else {
-            let b = timed(&run_tokio);
-            (timed(&run_ours), b)
-        };
-        ratios.push(a / b);
-    }
+    let ratios = seqcast_benches::paired_ratios(
+        PAIRED_WARM_UP,
+        rounds,
+        || ours.timed_batch(rt),
+        || tokio.timed_batch(rt),
+    );
     ours.finish(rt);
     tokio.finish(rt);
     ratios
@@ -389,7 +378,7 @@ fn main() {
     let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
     seqcast_benches::print_ratios("contention_resubscribe", "chan-watch", &peers, &tasks);
 
-    if std::env::var_os("SEQCAST_NO_PAIRED").is_some() {
+    if seqcast_benches::paired_pass_skipped() {
         return;
     }
     let rounds = if std::env::args().any(|a| a == "--test") {
@@ -402,8 +391,7 @@ fn main() {
          | tasks | median | min | max | pairs at or under 0.75 |\n|--:|--:|--:|--:|--:|"
     );
     for n in TASKS {
-        let mut r = contention_paired(&rt, n, rounds);
-        r.sort_by(f64::total_cmp);
+        let r = contention_paired(&rt, n, rounds);
         println!(
             "| {n} | {:.2} | {:.2} | {:.2} | {} of {rounds} |",
             r[r.len() / 2],

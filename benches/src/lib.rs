@@ -132,3 +132,69 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// Whether `SEQCAST_NO_PAIRED` is set: a bench then skips the passes it
+/// runs after criterion's rows (which run whatever the criterion filter),
+/// so that one filtered row can be profiled alone.
+///
+/// ```
+/// if seqcast_benches::paired_pass_skipped() {
+///     return; // as a bench's `main` does after its criterion rows
+/// }
+/// ```
+pub fn paired_pass_skipped() -> bool {
+    std::env::var_os("SEQCAST_NO_PAIRED").is_some()
+}
+
+/// A paired pass: `warm_up` rounds, then `rounds` rounds of one run of
+/// `ours` and one of `peer`, in turn, the order swapped every round, so a
+/// drift of the machine's speed between rows run seconds apart does not
+/// land on one side only. Each closure returns the time its run took.
+/// Returns each round's time ratio, ours / peer, sorted (the median is
+/// the middle one).
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::time::Duration;
+///
+/// let log = RefCell::new(Vec::new());
+/// let ratios = seqcast_benches::paired_ratios(
+///     1,
+///     2,
+///     || {
+///         log.borrow_mut().push('o');
+///         Duration::from_millis(2)
+///     },
+///     || {
+///         log.borrow_mut().push('p');
+///         Duration::from_millis(1)
+///     },
+/// );
+/// assert_eq!(ratios, [2.0, 2.0]);
+/// assert_eq!(log.into_inner(), ['o', 'p', 'o', 'p', 'p', 'o']);
+/// ```
+pub fn paired_ratios(
+    warm_up: usize,
+    rounds: usize,
+    mut ours: impl FnMut() -> std::time::Duration,
+    mut peer: impl FnMut() -> std::time::Duration,
+) -> Vec<f64> {
+    for _ in 0..warm_up {
+        ours();
+        peer();
+    }
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|round| {
+            let (a, b) = if round % 2 == 0 {
+                let a = ours();
+                (a, peer())
+            } else {
+                let b = peer();
+                (ours(), b)
+            };
+            a.as_secs_f64() / b.as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}

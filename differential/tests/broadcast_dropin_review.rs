@@ -31,7 +31,7 @@ use tokio::sync::broadcast as theirs;
 /// One poll of `f` with `waker`, as `Debug` text.
 fn poll_text<F: Future>(f: std::pin::Pin<&mut F>, waker: &Waker) -> String
 where
-    F::Output: std::fmt::Debug,
+    F::Output: Debug,
 {
     format!("{:?}", f.poll(&mut Context::from_waker(waker)))
 }
