@@ -300,6 +300,31 @@ impl Cmd {
         }
     }
 
+    /// Runs with its output (stdout and stderr, interleaved as written)
+    /// appended to `log`, the command line and its time too; `lane` names
+    /// it in the one-line progress notes printed to the console.
+    fn run_logged(&mut self, log: &std::fs::File, lane: &str) -> Result<(), String> {
+        use std::io::Write as _;
+        let io = |e: std::io::Error| format!("{lane}: writing its log: {e}");
+        println!("[{lane}] $ {}", self.shown);
+        writeln!(&*log, "$ {}", self.shown).map_err(io)?;
+        let start = Instant::now();
+        let status = self
+            .inner
+            .stdout(log.try_clone().map_err(io)?)
+            .stderr(log.try_clone().map_err(io)?)
+            .status()
+            .map_err(|e| format!("could not start `{}`: {e}", self.shown))?;
+        let took = secs(start.elapsed());
+        writeln!(&*log, "  ({took})").map_err(io)?;
+        println!("[{lane}]   ({took}) {}", self.shown);
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed ({status})", self.shown))
+        }
+    }
+
     /// Runs quietly; true if it exits 0. For tool probes.
     fn probe(&mut self) -> bool {
         self.inner
@@ -307,6 +332,57 @@ impl Cmd {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+    }
+}
+
+/// Runs `lanes` side by side, one thread each, for a step whose commands
+/// leave a core idle: Miri interprets a test binary on one thread, so one
+/// `cargo miri test` keeps one core busy, and two lanes keep two. A lane
+/// runs its commands in order and stops at its first failure; lanes must
+/// not share a target directory (cargo locks it for a whole `test` run,
+/// so they would run one after the other anyway). Each lane's output goes
+/// to its own log, `target/xtask/<step>-lane<N>.log`, printed whole once
+/// every lane has ended, so the lanes' outputs never interleave; the
+/// console gets a line as each command starts and ends. Fails if any lane
+/// failed, with every lane's error.
+fn run_lanes(ctx: &Ctx, step: &str, lanes: Vec<Vec<Cmd>>) -> Result<(), String> {
+    let dir = ctx.root.join("target/xtask");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let ended: Vec<(String, PathBuf, Result<(), String>)> = std::thread::scope(|s| {
+        let running: Vec<_> = lanes
+            .into_iter()
+            .enumerate()
+            .map(|(i, lane)| {
+                let name = format!("{step} lane {}", i + 1);
+                let log = dir.join(format!("{step}-lane{}.log", i + 1));
+                s.spawn(move || {
+                    let result = std::fs::File::create(&log)
+                        .map_err(|e| format!("creating {}: {e}", log.display()))
+                        .and_then(|file| {
+                            lane.into_iter()
+                                .try_for_each(|mut cmd| cmd.run_logged(&file, &name))
+                        });
+                    (name, log, result)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|lane| lane.join().expect("a lane's thread panicked"))
+            .collect()
+    });
+    let mut failed = Vec::new();
+    for (name, log, result) in ended {
+        println!("\n--- {name}: {}", log.display());
+        print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
+        if let Err(e) = result {
+            failed.push(format!("{name}: {e}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\n"))
     }
 }
 
@@ -560,27 +636,49 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         Cmd::nightly_cargo(ctx).args(["miri", "--version"]).probe(),
         "Miri is missing: run `rustup toolchain install nightly && rustup component add --toolchain nightly miri rust-src`",
     )?;
-    // Doc tests are left out to bound the run: every unsafe path is reached
-    // from the lib and integration tests.
+    // The sysroots first, one at a time: the lanes below would otherwise
+    // each start building the host's at once (a no-op once built).
     for target in [None, Some(BIG_ENDIAN)] {
-        let mut args = lib_args(&["miri", "test", "--lib", "--tests"]);
+        let mut args = vec!["miri".to_owned(), "setup".to_owned()];
         if let Some(t) = target {
             args.extend(["--target".into(), t.into()]);
         }
-        Cmd::nightly_cargo(ctx)
-            .env("MIRIFLAGS", "-Zmiri-strict-provenance")
-            .args(&args)
-            .run()?;
+        Cmd::nightly_cargo(ctx).args(&args).run()?;
     }
-    // The runs above use Miri's default slot copy (under a per-slot lock,
-    // correct for every payload). `--cfg ring_miri_words` selects the
-    // lock-free atomic copy instead, so Miri checks its orderings: run the
-    // ring-core tests that way (padded payloads are ignored there), in their
-    // own target dir since the flag rebuilds everything.
+    // Then two lanes side by side (`run_lanes`: Miri interprets a test
+    // binary on one thread, so each lane keeps one core busy), each with
+    // its own target dir. Miri's default slot copy (under a per-slot lock,
+    // correct for every payload) over every library crate: native in lane
+    // 1, big-endian in lane 2. Doc tests are left out to bound the run:
+    // every unsafe path is reached from the lib and integration tests.
     let words_dir = ctx.root.join("target/miri-words");
     let words_dir = words_dir.to_string_lossy().into_owned();
-    Cmd::nightly_cargo(ctx)
-        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+    let be_dir = ctx.root.join("target/miri-be");
+    let be_dir = be_dir.to_string_lossy().into_owned();
+    let mut lane1 = Vec::new();
+    let mut lane2 = Vec::new();
+    for (target, lane) in [(None, &mut lane1), (Some(BIG_ENDIAN), &mut lane2)] {
+        let mut args = lib_args(&["miri", "test", "--lib", "--tests"]);
+        if let Some(t) = target {
+            args.extend([
+                "--target".into(),
+                t.into(),
+                "--target-dir".into(),
+                be_dir.clone(),
+            ]);
+        }
+        let mut cmd = Cmd::nightly_cargo(ctx);
+        cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance").args(&args);
+        lane.push(cmd);
+    }
+    // Lane 2 then runs the ring-core tests with `--cfg ring_miri_words`,
+    // the lock-free atomic copy instead, so that Miri checks its orderings
+    // (padded payloads are ignored there), in their own target dir since
+    // the flag rebuilds everything. (On the 2-core VM, built: 576 s for
+    // lane 1, 600 + 27 s for lane 2, side by side; the whole step took
+    // 1 193 s, against 1 869 s with every command one after the other.)
+    let mut cmd = Cmd::nightly_cargo(ctx);
+    cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance")
         .env("RUSTFLAGS", "--cfg ring_miri_words")
         .args([
             "miri",
@@ -591,17 +689,20 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
             "seqcast-core",
             "--target-dir",
             &words_dir,
-        ])
-        .run()?;
-    // Weak-memory effects show only on some seeds (an all-Relaxed seqlock
-    // tore at seed 57 of 64 on these machines): rerun the real-thread stress
-    // tests across seeds, on the lock-free copy. Deleting the slot's acquire
-    // fence fails this.
+        ]);
+    lane2.push(cmd);
+    run_lanes(ctx, "miri", vec![lane1, lane2])?;
+    // Then, weak-memory effects show only on some seeds (an all-Relaxed
+    // seqlock tore at seed 57 of 64 on these machines): rerun the
+    // real-thread stress tests across seeds, on the lock-free copy.
+    // Deleting the slot's acquire fence fails this.
     //
     // 32 seeds for the seqlock rings, whose correctness rests on fences and
     // orderings alone; 4 for the async crates, whose stress tests already ran
     // once above and whose payloads move under locks (each seed reruns a
     // whole stress binary, so seeds are what bound this step's time in CI).
+    // These run after the lanes, one at a time: Miri runs the seeds of a
+    // many-seeds run on parallel threads, so each keeps both cores busy.
     let others: Vec<&str> = LIB_PACKAGES
         .iter()
         .copied()
@@ -750,6 +851,63 @@ mod tests {
         let m = "[package]\nname = \"p\"\n\n[[example]]\nname = \"a\"\npath = \"a.rs\"\n\n[lints]\n\n[[example]]\nname=\"b\"\n";
         assert_eq!(section_names(m, "[[example]]"), ["a", "b"]);
         assert!(section_names(m, "[[bench]]").is_empty());
+    }
+
+    /// `sh -c script`, from `ctx.root`.
+    fn sh(ctx: &Ctx, script: &str) -> Cmd {
+        let mut c = Cmd::new("sh", ctx);
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn lanes_run_side_by_side_each_in_order_into_its_own_log() {
+        let root = env::temp_dir().join(format!("xtask-lanes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let ctx = Ctx {
+            root: root.clone(),
+            cargo: "cargo".into(),
+        };
+        // Lane 2 waits for a file that lane 1 writes only after lane 2 has
+        // started (its own file): one after the other, this cannot finish,
+        // so each waits at most 20 s and then fails.
+        let wait = |f: &str| {
+            format!(
+                "i=0; while [ ! -e {f} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; [ -e {f} ]"
+            )
+        };
+        let lane1 = vec![
+            sh(
+                &ctx,
+                &format!("{} && echo one-a && touch lane1", wait("lane2")),
+            ),
+            sh(&ctx, "echo one-b >&2"),
+        ];
+        let lane2 = vec![
+            sh(
+                &ctx,
+                &format!("touch lane2 && {} && echo two-a", wait("lane1")),
+            ),
+            sh(&ctx, "echo two-b; exit 3"),
+            sh(&ctx, "echo never"),
+        ];
+        let err = run_lanes(&ctx, "t", vec![lane1, lane2]).unwrap_err();
+        assert!(err.starts_with("t lane 2: `sh -c"), "{err}");
+        assert!(err.contains("exit status: 3"), "{err}");
+        assert!(!err.contains("lane 1"), "{err}");
+        let log = |n: u32| {
+            std::fs::read_to_string(root.join(format!("target/xtask/t-lane{n}.log"))).unwrap()
+        };
+        let (one, two) = (log(1), log(2));
+        // Each lane's commands in order, stdout and stderr both logged.
+        let (a, b) = (one.find("one-a").unwrap(), one.find("one-b").unwrap());
+        assert!(a < b, "{one}");
+        assert!(two.contains("two-a") && two.contains("two-b"), "{two}");
+        // A lane stops at its first failure; nothing crosses lanes.
+        assert!(!two.contains("never"), "{two}");
+        assert!(!one.contains("two-") && !two.contains("one-"));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
