@@ -339,8 +339,9 @@ impl Cmd {
 /// leave a core idle: Miri interprets a test binary on one thread, so one
 /// `cargo miri test` keeps one core busy, and two lanes keep two. A lane
 /// runs its commands in order and stops at its first failure; lanes must
-/// not share a target directory (cargo locks it for a whole `test` run,
-/// so they would run one after the other anyway). Each lane's output goes
+/// not share a target directory (cargo locks a build directory while it
+/// works in it, so lanes sharing one would wait for each other). Each
+/// lane's output goes
 /// to its own log, `target/xtask/<step>-lane<N>.log`, printed whole once
 /// every lane has ended, so the lanes' outputs never interleave; the
 /// console gets a line as each command starts and ends. Fails if any lane
