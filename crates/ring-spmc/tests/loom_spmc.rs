@@ -358,6 +358,12 @@ fn latest_racing_publish() {
 /// `start`.
 #[test]
 fn subscribe_from_oldest_racing_publish_on_a_bounded_ring() {
+    // Values 0..END: three publishes race the subscription, enough to lap
+    // a registration that read the head before taking the tracker lock
+    // (the bug this guards: put back, this model fails at once, the
+    // subscriber receiving `[4, 3, 4]`). With four (END 6) the model took
+    // about 10 minutes of the loom step on the 2-core VM; with three, 80 s.
+    const END: u64 = 5;
     model(2, || {
         let (mut p, subs) = channel_bounded::<u64>(2, 0);
         let mut gate = subs.subscribe();
@@ -367,7 +373,7 @@ fn subscribe_from_oldest_racing_publish_on_a_bounded_ring() {
             let mut s = subs.subscribe_from_oldest();
             let start = s.cursor();
             let mut got = Vec::new();
-            while s.cursor() < 6 {
+            while s.cursor() < END {
                 match s.try_recv() {
                     Ok(v) => got.push(v),
                     Err(TryRecvError::Lagged { .. }) => {}
@@ -377,17 +383,17 @@ fn subscribe_from_oldest_racing_publish_on_a_bounded_ring() {
             (start, got, s.total_received() + s.total_lagged())
         });
         // The publisher and the gating reader in one thread, in step.
-        for i in 2..6 {
+        for i in 2..END {
             p.publish(i);
             assert_eq!(gate.try_recv(), Ok(i));
         }
         let (start, got, counted) = joiner.join().unwrap();
         assert!(got.windows(2).all(|w| w[0] < w[1]), "{got:?}");
         assert!(got.iter().all(|&v| v >= start));
-        for v in start + 2..6 {
+        for v in start + 2..END {
             assert!(got.contains(&v), "{v} lost (start {start}, got {got:?})");
         }
-        assert_eq!(counted, 6 - start);
+        assert_eq!(counted, END - start);
     });
 }
 
