@@ -288,15 +288,18 @@ impl Cmd {
     fn run(&mut self) -> Result<(), String> {
         println!("$ {}", self.shown);
         let start = Instant::now();
-        let status = self
-            .inner
-            .status()
-            .map_err(|e| format!("could not start `{}`: {e}", self.shown))?;
+        let status = self.inner.status();
         println!("  ({})", secs(start.elapsed()));
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("`{}` failed ({status})", self.shown))
+        self.outcome(status)
+    }
+
+    /// What a run of this command came to: `Ok` if it started and exited
+    /// 0, else an error that names it.
+    fn outcome(&self, status: std::io::Result<std::process::ExitStatus>) -> Result<(), String> {
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(format!("`{}` failed ({s})", self.shown)),
+            Err(e) => Err(format!("could not start `{}`: {e}", self.shown)),
         }
     }
 
@@ -313,16 +316,11 @@ impl Cmd {
             .inner
             .stdout(log.try_clone().map_err(io)?)
             .stderr(log.try_clone().map_err(io)?)
-            .status()
-            .map_err(|e| format!("could not start `{}`: {e}", self.shown))?;
+            .status();
         let took = secs(start.elapsed());
         writeln!(&*log, "  ({took})").map_err(io)?;
         println!("[{lane}]   ({took}) {}", self.shown);
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("`{}` failed ({status})", self.shown))
-        }
+        self.outcome(status)
     }
 
     /// Runs quietly; true if it exits 0. For tool probes.
