@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::svg::{Bar, BarChart, LineChart, Series, bar_chart, line_chart};
-use crate::{Cmd, Ctx, secs};
+use crate::{Cmd, Ctx, json_str, secs};
 
 /// The package holding the side-by-side benches.
 const PACKAGE: &str = "seqcast-benches";
@@ -556,23 +556,6 @@ fn collect(dir: &Path, index: &mut BTreeMap<String, Entry>) {
             collect(&path, index);
         }
     }
-}
-
-/// The string value of `"key"` in flat JSON; `None` if absent or null.
-fn json_str(json: &str, key: &str) -> Option<String> {
-    let at = json.find(&format!("\"{key}\""))? + key.len() + 2;
-    let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
-    let rest = rest.strip_prefix('"')?;
-    let mut out = String::new();
-    let mut chars = rest.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => return Some(out),
-            '\\' => out.push(chars.next()?),
-            c => out.push(c),
-        }
-    }
-    None
 }
 
 /// The mean's point estimate (ns) in criterion's `estimates.json`.

@@ -99,7 +99,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "loom",
-        about: "every tests/loom_*.rs under --cfg ring_loom, release, own target dir",
+        about: "every tests/loom_*.rs under --cfg ring_loom, release, own target dir, one model per process and per core",
         run: loom,
     },
     Step {
@@ -323,6 +323,27 @@ impl Cmd {
         self.outcome(status)
     }
 
+    /// Runs from `dir` instead of the workspace root.
+    fn dir(&mut self, dir: &Path) -> &mut Cmd {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// Runs with stdout captured (stderr shown) and returns it if the
+    /// command exits 0.
+    fn stdout_text(&mut self) -> Result<String, String> {
+        println!("$ {}", self.shown);
+        let start = Instant::now();
+        let output = self.inner.stderr(std::process::Stdio::inherit()).output();
+        println!("  ({})", secs(start.elapsed()));
+        let text = output
+            .as_ref()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        self.outcome(output.map(|o| o.status))?;
+        Ok(text)
+    }
+
     /// Runs quietly; true if it exits 0. For tool probes.
     fn probe(&mut self) -> bool {
         self.inner
@@ -333,35 +354,52 @@ impl Cmd {
     }
 }
 
-/// Runs `lanes` side by side, one thread each, for a step whose commands
-/// leave a core idle: Miri interprets a test binary on one thread, so one
-/// `cargo miri test` keeps one core busy, and two lanes keep two. A lane
-/// runs its commands in order and stops at its first failure; lanes must
-/// not share a target directory (cargo locks a build directory while it
-/// works in it, so lanes sharing one would wait for each other). Each
-/// lane's output goes
-/// to its own log, `target/xtask/<step>-lane<N>.log`, printed whole once
-/// every lane has ended, so the lanes' outputs never interleave; the
-/// console gets a line as each command starts and ends. Fails if any lane
-/// failed, with every lane's error.
-fn run_lanes(ctx: &Ctx, step: &str, lanes: Vec<Vec<Cmd>>) -> Result<(), String> {
+/// Runs `jobs` on `lanes` lanes side by side, one thread each, for a step
+/// whose commands each keep one core busy: Miri interprets a test binary on
+/// one thread, and a loom model runs on one thread (its threads are
+/// coroutines). Jobs start in the order given, each on the first lane to
+/// come free, so the longest should come first. After a job fails no new
+/// job starts (those running finish). Jobs that can run at the same time
+/// must not share a target directory (cargo locks a build directory while
+/// it works in it, so they would wait for each other). Each lane's output
+/// goes to its own log, `target/xtask/<step>-lane<N>.log`, printed whole
+/// once every lane has ended, so the lanes' outputs never interleave; the
+/// console gets a line as each job starts and ends. Fails if any job
+/// failed, with every failed job's error.
+fn run_lanes(ctx: &Ctx, step: &str, lanes: usize, jobs: Vec<Cmd>) -> Result<(), String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = ctx.root.join("target/xtask");
     std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let ended: Vec<(String, PathBuf, Result<(), String>)> = std::thread::scope(|s| {
-        let running: Vec<_> = lanes
-            .into_iter()
-            .enumerate()
-            .map(|(i, lane)| {
-                let name = format!("{step} lane {}", i + 1);
-                let log = dir.join(format!("{step}-lane{}.log", i + 1));
+    let queue = Mutex::new(jobs.into_iter());
+    let failed_once = AtomicBool::new(false);
+    let ended: Vec<(String, PathBuf, Vec<String>)> = std::thread::scope(|s| {
+        let running: Vec<_> = (1..=lanes.max(1))
+            .map(|i| {
+                let name = format!("{step} lane {i}");
+                let log = dir.join(format!("{step}-lane{i}.log"));
+                let (queue, failed_once) = (&queue, &failed_once);
                 s.spawn(move || {
-                    let result = std::fs::File::create(&log)
-                        .map_err(|e| format!("creating {}: {e}", log.display()))
-                        .and_then(|file| {
-                            lane.into_iter()
-                                .try_for_each(|mut cmd| cmd.run_logged(&file, &name))
-                        });
-                    (name, log, result)
+                    let mut errors = Vec::new();
+                    let file = match std::fs::File::create(&log) {
+                        Ok(file) => file,
+                        Err(e) => {
+                            failed_once.store(true, Ordering::Relaxed);
+                            errors.push(format!("creating {}: {e}", log.display()));
+                            return (name, log, errors);
+                        }
+                    };
+                    // Relaxed: the flag only stops new jobs early; the
+                    // errors themselves come back through `join`.
+                    while !failed_once.load(Ordering::Relaxed) {
+                        let next = queue.lock().expect("no lane panics holding it").next();
+                        let Some(mut cmd) = next else { break };
+                        if let Err(e) = cmd.run_logged(&file, &name) {
+                            failed_once.store(true, Ordering::Relaxed);
+                            errors.push(e);
+                        }
+                    }
+                    (name, log, errors)
                 })
             })
             .collect();
@@ -371,12 +409,10 @@ fn run_lanes(ctx: &Ctx, step: &str, lanes: Vec<Vec<Cmd>>) -> Result<(), String> 
             .collect()
     });
     let mut failed = Vec::new();
-    for (name, log, result) in ended {
+    for (name, log, errors) in ended {
         println!("\n--- {name}: {}", log.display());
         print!("{}", std::fs::read_to_string(&log).unwrap_or_default());
-        if let Err(e) = result {
-            failed.push(format!("{name}: {e}"));
-        }
+        failed.extend(errors.into_iter().map(|e| format!("{name}: {e}")));
     }
     if failed.is_empty() {
         Ok(())
@@ -593,18 +629,138 @@ fn loom(ctx: &Ctx) -> Result<(), String> {
     if models.is_empty() {
         return Err("no tests/loom_*.rs found: the loom step would check nothing".into());
     }
-    let mut args = lib_args(&["test", "--release", "--target-dir", "target/loom"]);
+    let mut args = lib_args(&[
+        "test",
+        "--release",
+        "--target-dir",
+        "target/loom",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
     for m in &models {
         args.push("--test".into());
         args.push(m.clone());
     }
-    // No LOOM_MAX_PREEMPTIONS here: each model sets the bound it finishes
-    // under (a few need 2; forcing 3 on them overflows loom's branch limit).
-    // A user's own LOOM_MAX_PREEMPTIONS still overrides every model.
-    Cmd::cargo(ctx)
+    let built = Cmd::cargo(ctx)
         .env("RUSTFLAGS", "--cfg ring_loom")
         .args(&args)
-        .run()
+        .stdout_text()?;
+    // Then every model in a process of its own, on as many lanes as there
+    // are cores (`run_lanes`). A loom model runs on one thread, and two
+    // models in one process slow each other down: on the 2-core VM,
+    // loom_spmc took 384 s under the test harness's two threads, against
+    // 191 s for its longest model and 107 s for the rest in two processes
+    // side by side (most of loom's time there is the kernel mapping and
+    // unmapping coroutine stacks, under one lock per process, with
+    // TLB-shootdown interrupts to the other core).
+    let mut jobs: Vec<(String, String, Cmd)> = Vec::new();
+    for (exe, dir) in test_executables(&built) {
+        let model = Path::new(&exe)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((model, _hash)) = model.rsplit_once('-') else {
+            continue;
+        };
+        if !model.starts_with("loom_") {
+            continue;
+        }
+        let mut list = Cmd::new(&exe, ctx);
+        list.dir(&dir).args(["--list", "--format", "terse"]);
+        for test in list.stdout_text()?.lines() {
+            let Some(test) = test.strip_suffix(": test") else {
+                continue;
+            };
+            let mut cmd = Cmd::new(&exe, ctx);
+            // No LOOM_MAX_PREEMPTIONS here: each model sets the bound it
+            // finishes under (a few need 2; forcing 3 on them overflows
+            // loom's branch limit). A user's own LOOM_MAX_PREEMPTIONS still
+            // overrides every model.
+            cmd.dir(&dir).args([test, "--exact", "--test-threads=1"]);
+            jobs.push((model.to_owned(), test.to_owned(), cmd));
+        }
+    }
+    if jobs.is_empty() {
+        return Err(format!(
+            "no loom test found in the executables of {models:?}: the loom step would check nothing"
+        ));
+    }
+    // The longest models first, so that no lane is left running one alone
+    // at the end.
+    let mut ordered = Vec::new();
+    for (model, test) in LOOM_LONGEST {
+        let at = jobs
+            .iter()
+            .position(|(m, t, _)| m == model && t == test)
+            .ok_or_else(|| {
+                format!("LOOM_LONGEST names {model}::{test}, which no longer exists: update it")
+            })?;
+        ordered.push(jobs.remove(at).2);
+    }
+    ordered.extend(jobs.into_iter().map(|(_, _, cmd)| cmd));
+    let lanes = std::thread::available_parallelism().map_or(1, usize::from);
+    run_lanes(ctx, "loom", lanes, ordered)
+}
+
+/// The loom models that take longest, longest first (on the 2-core VM, in a
+/// process each: 191 s and 77 s; the other 100 or so take 110 s in all).
+const LOOM_LONGEST: &[(&str, &str)] = &[
+    (
+        "loom_spmc",
+        "subscribe_racing_publish_batch_with_a_gating_reader_ahead",
+    ),
+    (
+        "loom_spmc",
+        "subscribe_from_oldest_racing_publish_on_a_bounded_ring",
+    ),
+];
+
+/// Every test executable in cargo's `--message-format=json` output, with
+/// its package's directory (where `cargo test` runs it).
+fn test_executables(json: &str) -> Vec<(String, PathBuf)> {
+    let mut found = Vec::new();
+    for line in json.lines() {
+        if !line.contains(r#""reason":"compiler-artifact""#) {
+            continue;
+        }
+        let (Some(exe), Some(manifest)) = (
+            json_str(line, "executable"),
+            json_str(line, "manifest_path"),
+        ) else {
+            continue;
+        };
+        let dir = Path::new(&manifest)
+            .parent()
+            .map_or_else(PathBuf::new, Path::to_path_buf);
+        found.push((exe, dir));
+    }
+    found
+}
+
+/// The string value of the first `"key": "..."` in a piece of JSON, with
+/// its escapes undone; `None` if absent or not a string (`null`). Enough
+/// for the flat objects that cargo and criterion write, without a parser.
+fn json_str(json: &str, key: &str) -> Option<String> {
+    let at = json.find(&format!("\"{key}\""))? + key.len() + 2;
+    let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
+    let mut chars = rest.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// The names of every `crates/*/tests/loom_*.rs`.
@@ -644,19 +800,24 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         }
         Cmd::nightly_cargo(ctx).args(&args).run()?;
     }
-    // Then two lanes side by side (`run_lanes`: Miri interprets a test
-    // binary on one thread, so each lane keeps one core busy), each with
-    // its own target dir. Miri's default slot copy (under a per-slot lock,
-    // correct for every payload) over every library crate: native in lane
-    // 1, big-endian in lane 2. Doc tests are left out to bound the run:
-    // every unsafe path is reached from the lib and integration tests.
+    // Then three runs on two lanes side by side (`run_lanes`: Miri
+    // interprets a test binary on one thread, so each lane keeps one core
+    // busy), each with its own target dir. Miri's default slot copy (under
+    // a per-slot lock, correct for every payload) over every library
+    // crate, big-endian and native; then ring-core's tests with `--cfg
+    // ring_miri_words`, the lock-free atomic copy instead, so that Miri
+    // checks its orderings (padded payloads are ignored there), on the
+    // first lane to come free. Doc tests are left out to bound the run:
+    // every unsafe path is reached from the lib and integration tests. (On
+    // the 2-core VM, built: 576 s native, 600 s big-endian and 27 s words
+    // side by side; the whole step took 1 193 s, against 1 869 s with every
+    // command one after the other.)
     let words_dir = ctx.root.join("target/miri-words");
     let words_dir = words_dir.to_string_lossy().into_owned();
     let be_dir = ctx.root.join("target/miri-be");
     let be_dir = be_dir.to_string_lossy().into_owned();
-    let mut lane1 = Vec::new();
-    let mut lane2 = Vec::new();
-    for (target, lane) in [(None, &mut lane1), (Some(BIG_ENDIAN), &mut lane2)] {
+    let mut jobs = Vec::new();
+    for target in [Some(BIG_ENDIAN), None] {
         let mut args = lib_args(&["miri", "test", "--lib", "--tests"]);
         if let Some(t) = target {
             args.extend([
@@ -668,14 +829,8 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         }
         let mut cmd = Cmd::nightly_cargo(ctx);
         cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance").args(&args);
-        lane.push(cmd);
+        jobs.push(cmd);
     }
-    // Lane 2 then runs the ring-core tests with `--cfg ring_miri_words`,
-    // the lock-free atomic copy instead, so that Miri checks its orderings
-    // (padded payloads are ignored there), in their own target dir since
-    // the flag rebuilds everything. (On the 2-core VM, built: 576 s for
-    // lane 1, 600 + 27 s for lane 2, side by side; the whole step took
-    // 1 193 s, against 1 869 s with every command one after the other.)
     let mut cmd = Cmd::nightly_cargo(ctx);
     cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance")
         .env("RUSTFLAGS", "--cfg ring_miri_words")
@@ -689,8 +844,8 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
             "--target-dir",
             &words_dir,
         ]);
-    lane2.push(cmd);
-    run_lanes(ctx, "miri", vec![lane1, lane2])?;
+    jobs.push(cmd);
+    run_lanes(ctx, "miri", 2, jobs)?;
     // Then, weak-memory effects show only on some seeds (an all-Relaxed
     // seqlock tore at seed 57 of 64 on these machines): rerun the
     // real-thread stress tests across seeds, on the lock-free copy.
@@ -859,54 +1014,130 @@ mod tests {
         c
     }
 
-    #[test]
-    fn lanes_run_side_by_side_each_in_order_into_its_own_log() {
-        let root = env::temp_dir().join(format!("xtask-lanes-{}", std::process::id()));
+    /// A fresh directory under the system's temporary one, as a `Ctx`.
+    fn scratch(name: &str) -> Ctx {
+        let root = env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
-        let ctx = Ctx {
-            root: root.clone(),
+        Ctx {
+            root,
             cargo: "cargo".into(),
-        };
-        // Lane 2 waits for a file that lane 1 writes only after lane 2 has
-        // started (its own file): one after the other, this cannot finish,
-        // so each waits at most 20 s and then fails.
-        let wait = |f: &str| {
-            format!(
-                "i=0; while [ ! -e {f} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; [ -e {f} ]"
-            )
-        };
-        let lane1 = vec![
+        }
+    }
+
+    /// The log of lane `n` of step `t`.
+    fn lane_log(ctx: &Ctx, n: u32) -> String {
+        std::fs::read_to_string(ctx.root.join(format!("target/xtask/t-lane{n}.log"))).unwrap()
+    }
+
+    /// Waits (at most 20 s) for file `f` to exist; fails if it never does.
+    fn wait_for(f: &str) -> String {
+        format!(
+            "i=0; while [ ! -e {f} ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; [ -e {f} ]"
+        )
+    }
+
+    #[test]
+    fn lanes_run_jobs_side_by_side_in_order_each_lane_into_its_own_log() {
+        let ctx = scratch("lanes");
+        // The first two jobs each wait for a file that the other writes
+        // only once it has started: one after the other, they cannot
+        // finish. The third starts on whichever lane comes free first.
+        let jobs = vec![
+            sh(&ctx, &format!("touch a && {} && echo job-a", wait_for("b"))),
             sh(
                 &ctx,
-                &format!("{} && echo one-a && touch lane1", wait("lane2")),
+                &format!("touch b && {} && echo job-b >&2", wait_for("a")),
             ),
-            sh(&ctx, "echo one-b >&2"),
+            sh(&ctx, "echo job-c"),
         ];
-        let lane2 = vec![
-            sh(
-                &ctx,
-                &format!("touch lane2 && {} && echo two-a", wait("lane1")),
-            ),
-            sh(&ctx, "echo two-b; exit 3"),
+        run_lanes(&ctx, "t", 2, jobs).unwrap();
+        let (one, two) = (lane_log(&ctx, 1), lane_log(&ctx, 2));
+        // stdout and stderr both logged, each job in exactly one lane.
+        for job in ["job-a", "job-b", "job-c"] {
+            assert!(
+                one.contains(job) != two.contains(job),
+                "{job}:\n{one}\n{two}"
+            );
+        }
+        assert!(
+            one.contains("job-a") != one.contains("job-b"),
+            "{one}\n{two}"
+        );
+        // The third job ran after the first job of its lane.
+        let lane_of_c = if one.contains("job-c") { &one } else { &two };
+        let first = lane_of_c.find("job-a").or(lane_of_c.find("job-b")).unwrap();
+        assert!(first < lane_of_c.find("job-c").unwrap(), "{lane_of_c}");
+        std::fs::remove_dir_all(&ctx.root).unwrap();
+    }
+
+    #[test]
+    fn lanes_start_no_job_after_a_failure_and_report_each_failed_job() {
+        let ctx = scratch("lanes-fail");
+        // One lane: the jobs run in order, and none after the failure.
+        let jobs = vec![
+            sh(&ctx, "echo first"),
+            sh(&ctx, "echo second; exit 3"),
             sh(&ctx, "echo never"),
         ];
-        let err = run_lanes(&ctx, "t", vec![lane1, lane2]).unwrap_err();
-        assert!(err.starts_with("t lane 2: `sh -c"), "{err}");
+        let err = run_lanes(&ctx, "t", 1, jobs).unwrap_err();
+        assert!(
+            err.starts_with("t lane 1: `sh -c 'echo second; exit 3'`"),
+            "{err}"
+        );
         assert!(err.contains("exit status: 3"), "{err}");
-        assert!(!err.contains("lane 1"), "{err}");
-        let log = |n: u32| {
-            std::fs::read_to_string(root.join(format!("target/xtask/t-lane{n}.log"))).unwrap()
-        };
-        let (one, two) = (log(1), log(2));
-        // Each lane's commands in order, stdout and stderr both logged.
-        let (a, b) = (one.find("one-a").unwrap(), one.find("one-b").unwrap());
-        assert!(a < b, "{one}");
-        assert!(two.contains("two-a") && two.contains("two-b"), "{two}");
-        // A lane stops at its first failure; nothing crosses lanes.
-        assert!(!two.contains("never"), "{two}");
-        assert!(!one.contains("two-") && !two.contains("one-"));
-        std::fs::remove_dir_all(&root).unwrap();
+        let one = lane_log(&ctx, 1);
+        assert!(
+            one.find("first").unwrap() < one.find("second").unwrap(),
+            "{one}"
+        );
+        assert!(!one.contains("never"), "{one}");
+        // Two lanes, two jobs running together, one failing: the running
+        // one finishes, and the error names only the failed job.
+        let jobs = vec![
+            sh(&ctx, &format!("touch c && {} && echo fine", wait_for("d"))),
+            sh(&ctx, &format!("touch d && {} && exit 4", wait_for("c"))),
+        ];
+        let err = run_lanes(&ctx, "t", 2, jobs).unwrap_err();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("exit 4") && err.contains("exit status: 4"),
+            "{err}"
+        );
+        assert!(lane_log(&ctx, 1).contains("fine") || lane_log(&ctx, 2).contains("fine"));
+        std::fs::remove_dir_all(&ctx.root).unwrap();
+    }
+
+    #[test]
+    fn test_executables_come_from_cargos_json_with_their_package_dir() {
+        let json = concat!(
+            r#"{"reason":"compiler-artifact","package_id":"p","manifest_path":"/w/crates/a b/Cargo.toml","target":{"kind":["test"],"name":"loom_x"},"executable":"/w/target/loom/release/deps/loom_x-0123","fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","manifest_path":"/w/crates/c/Cargo.toml","target":{"kind":["lib"]},"executable":null,"fresh":true}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","manifest_path":"C:\\w\\d\"e\u0041\\Cargo.toml","executable":"C:\\t\\loom_y-9.exe"}"#,
+        );
+        let found = test_executables(json);
+        assert_eq!(
+            found,
+            [
+                (
+                    "/w/target/loom/release/deps/loom_x-0123".to_owned(),
+                    PathBuf::from("/w/crates/a b")
+                ),
+                (
+                    r"C:\t\loom_y-9.exe".to_owned(),
+                    PathBuf::from(r#"C:\w\d"eA\Cargo.toml"#)
+                        .parent()
+                        .unwrap()
+                        .to_path_buf()
+                ),
+            ]
+        );
+        assert_eq!(json_str(r#"{"a":"x\"#, "a"), None);
+        assert_eq!(json_str(r#"{"a":null}"#, "a"), None);
     }
 
     #[test]
