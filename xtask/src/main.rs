@@ -104,7 +104,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "miri",
-        about: "tests under Miri with strict provenance, native and big-endian (s390x), stress across 32 seeds",
+        about: "tests under Miri with strict provenance, native and (the rings) big-endian s390x, stress across 32 seeds",
         run: miri,
     },
     Step {
@@ -800,39 +800,58 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         }
         Cmd::nightly_cargo(ctx).args(&args).run()?;
     }
-    // Then three runs on two lanes side by side (`run_lanes`: Miri
-    // interprets a test binary on one thread, so each lane keeps one core
-    // busy), each with its own target dir. Miri's default slot copy (under
-    // a per-slot lock, correct for every payload) over every library
-    // crate, big-endian and native; then ring-core's tests with `--cfg
-    // ring_miri_words`, the lock-free atomic copy instead, so that Miri
-    // checks its orderings (padded payloads are ignored there), on the
-    // first lane to come free. Doc tests are left out to bound the run:
-    // every unsafe path is reached from the lib and integration tests. (On
-    // the 2-core VM, built: 576 s native, 600 s big-endian and 27 s words
-    // side by side; the whole step took 1 193 s, against 1 869 s with every
-    // command one after the other.)
+    // Then every run as a job on two lanes side by side (`run_lanes`: Miri
+    // interprets a test binary on one thread, so one run keeps one core
+    // busy), each with its own target dir, longest first:
+    //
+    // 1. Miri's default slot copy (under a per-slot lock, correct for
+    //    every payload) over every library crate, native;
+    // 2. the same for the rings (`WORD_PACKAGES`), big-endian;
+    // 3. ring-core's tests with `--cfg ring_miri_words`, the lock-free
+    //    atomic copy instead, so that Miri checks its orderings (padded
+    //    payloads are ignored there);
+    // 4. weak-memory effects show only on some seeds (an all-Relaxed
+    //    seqlock tore at seed 57 of 64 on these machines): the real-thread
+    //    stress tests rerun across seeds, on the lock-free copy (deleting
+    //    the slot's acquire fence fails this). 32 seeds for the seqlock
+    //    rings, whose correctness rests on fences and orderings alone; 4
+    //    for the async crates, whose stress tests already ran once above
+    //    and whose payloads move under locks. Miri runs a many-seeds run's
+    //    seeds on parallel threads, so these use both cores, sharing them
+    //    with run 1 once the other lane comes free.
+    //
+    // Doc tests are left out to bound the run: every unsafe path is
+    // reached from the lib and integration tests.
     let words_dir = ctx.root.join("target/miri-words");
     let words_dir = words_dir.to_string_lossy().into_owned();
     let be_dir = ctx.root.join("target/miri-be");
     let be_dir = be_dir.to_string_lossy().into_owned();
     let mut jobs = Vec::new();
-    for target in [Some(BIG_ENDIAN), None] {
-        let mut args = lib_args(&["miri", "test", "--lib", "--tests"]);
-        if let Some(t) = target {
-            args.extend([
-                "--target".into(),
-                t.into(),
-                "--target-dir".into(),
-                be_dir.clone(),
-            ]);
-        }
-        let mut cmd = Cmd::nightly_cargo(ctx);
-        cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance").args(&args);
-        jobs.push(cmd);
+    let mut native = Cmd::nightly_cargo(ctx);
+    native
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+        .args(lib_args(&["miri", "test", "--lib", "--tests"]));
+    jobs.push(native);
+    let mut args: Vec<String> = ["miri", "test", "--lib", "--tests"]
+        .map(String::from)
+        .into();
+    for p in WORD_PACKAGES {
+        args.extend(["-p".into(), (*p).into()]);
     }
-    let mut cmd = Cmd::nightly_cargo(ctx);
-    cmd.env("MIRIFLAGS", "-Zmiri-strict-provenance")
+    args.extend([
+        "--target".into(),
+        BIG_ENDIAN.into(),
+        "--target-dir".into(),
+        be_dir,
+    ]);
+    let mut big_endian = Cmd::nightly_cargo(ctx);
+    big_endian
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
+        .args(&args);
+    jobs.push(big_endian);
+    let mut words = Cmd::nightly_cargo(ctx);
+    words
+        .env("MIRIFLAGS", "-Zmiri-strict-provenance")
         .env("RUSTFLAGS", "--cfg ring_miri_words")
         .args([
             "miri",
@@ -844,19 +863,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
             "--target-dir",
             &words_dir,
         ]);
-    jobs.push(cmd);
-    run_lanes(ctx, "miri", 2, jobs)?;
-    // Then, weak-memory effects show only on some seeds (an all-Relaxed
-    // seqlock tore at seed 57 of 64 on these machines): rerun the
-    // real-thread stress tests across seeds, on the lock-free copy.
-    // Deleting the slot's acquire fence fails this.
-    //
-    // 32 seeds for the seqlock rings, whose correctness rests on fences and
-    // orderings alone; 4 for the async crates, whose stress tests already ran
-    // once above and whose payloads move under locks (each seed reruns a
-    // whole stress binary, so seeds are what bound this step's time in CI).
-    // These run after the lanes, one at a time: Miri runs the seeds of a
-    // many-seeds run on parallel threads, so each keeps both cores busy.
+    jobs.push(words);
     let others: Vec<&str> = LIB_PACKAGES
         .iter()
         .copied()
@@ -873,20 +880,27 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
             }
         }
         args.extend(["--target-dir".into(), words_dir.clone()]);
-        Cmd::nightly_cargo(ctx)
-            .env(
-                "MIRIFLAGS",
-                &format!("-Zmiri-strict-provenance -Zmiri-many-seeds={seeds}"),
-            )
-            .env("RUSTFLAGS", "--cfg ring_miri_words")
-            .args(&args)
-            .run()?;
+        let mut cmd = Cmd::nightly_cargo(ctx);
+        cmd.env(
+            "MIRIFLAGS",
+            &format!("-Zmiri-strict-provenance -Zmiri-many-seeds={seeds}"),
+        )
+        .env("RUSTFLAGS", "--cfg ring_miri_words")
+        .args(&args);
+        jobs.push(cmd);
     }
-    Ok(())
+    run_lanes(ctx, "miri", 2, jobs)
 }
 
 /// The seqlock rings (their stress tests rerun over many Miri seeds).
 const SEQLOCK_PACKAGES: &[&str] = &["seqcast-core", "ring-spmc"];
+
+/// The crates whose payloads move as machine words (ring-core's slot copy,
+/// and the two rings built on it): the big-endian Miri run checks these.
+/// The async crates keep each value in place in its slot (no byte of it
+/// reinterpreted, no word copy), so byte order cannot change what their
+/// `unsafe` does; they run under Miri natively.
+const WORD_PACKAGES: &[&str] = &["seqcast-core", "ring-spmc", "ring-mpmc"];
 
 /// Whether `crates/<package>/tests/<test>.rs` exists.
 fn has_test(ctx: &Ctx, package: &str, test: &str) -> bool {
