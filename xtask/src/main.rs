@@ -359,9 +359,9 @@ impl Cmd {
 /// one thread, and a loom model runs on one thread (its threads are
 /// coroutines). Jobs start in the order given, each on the first lane to
 /// come free, so the longest should come first. After a job fails no new
-/// job starts (those running finish). Jobs that can run at the same time
-/// must not share a target directory (cargo locks a build directory while
-/// it works in it, so they would wait for each other). Each lane's output
+/// job starts (those running finish). Jobs that share a target directory
+/// wait for each other (cargo locks a build directory while it works in
+/// it), so jobs meant to overlap each get their own. Each lane's output
 /// goes to its own log, `target/xtask/<step>-lane<N>.log`, printed whole
 /// once every lane has ended, so the lanes' outputs never interleave; the
 /// console gets a line as each job starts and ends. Fails if any job
@@ -703,7 +703,7 @@ fn loom(ctx: &Ctx) -> Result<(), String> {
 }
 
 /// The loom models that take longest, longest first (on the 2-core VM, in a
-/// process each: 191 s and 77 s; the other 100 or so take 110 s in all).
+/// process each: 191 s and 77 s; the other 93 take about 70 s in all).
 const LOOM_LONGEST: &[(&str, &str)] = &[
     (
         "loom_spmc",
