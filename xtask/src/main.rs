@@ -815,8 +815,11 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
     //    stress tests rerun across seeds, on the lock-free copy (deleting
     //    the slot's acquire fence fails this). 32 seeds for the seqlock
     //    rings, whose correctness rests on fences and orderings alone; 4
-    //    for the async crates, whose stress tests already ran once above
-    //    and whose payloads move under locks. Miri runs a many-seeds run's
+    //    for the async crates, whose payloads move under locks: seeds 1 to
+    //    3 here, since run 1 ran their stress tests on seed 0 (Miri's
+    //    default), and `ring_miri_words` changes only the rings' slot
+    //    copy, which they do not use, so seed 0 would rerun the very same
+    //    execution. Miri runs a many-seeds run's
     //    seeds on parallel threads, so these use both cores, sharing them
     //    with run 1 once the other lane comes free.
     //
@@ -869,7 +872,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         .copied()
         .filter(|p| !SEQLOCK_PACKAGES.contains(p))
         .collect();
-    for (packages, seeds) in [(SEQLOCK_PACKAGES, "0..32"), (&others[..], "0..4")] {
+    for (packages, seeds) in [(SEQLOCK_PACKAGES, "0..32"), (&others[..], "1..4")] {
         let mut args: Vec<String> = ["miri", "test"].map(String::from).into();
         for p in packages {
             args.extend(["-p".into(), (*p).into()]);
