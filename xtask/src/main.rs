@@ -286,11 +286,17 @@ impl Cmd {
     }
 
     fn run(&mut self) -> Result<(), String> {
+        let status = self.timed(Command::status);
+        self.outcome(status)
+    }
+
+    /// Runs `f` on the command, printed before and timed after.
+    fn timed<R>(&mut self, f: impl FnOnce(&mut Command) -> R) -> R {
         println!("$ {}", self.shown);
         let start = Instant::now();
-        let status = self.inner.status();
+        let result = f(&mut self.inner);
         println!("  ({})", secs(start.elapsed()));
-        self.outcome(status)
+        result
     }
 
     /// What a run of this command came to: `Ok` if it started and exited
@@ -332,10 +338,7 @@ impl Cmd {
     /// Runs with stdout captured (stderr shown) and returns it if the
     /// command exits 0.
     fn stdout_text(&mut self) -> Result<String, String> {
-        println!("$ {}", self.shown);
-        let start = Instant::now();
-        let output = self.inner.stderr(std::process::Stdio::inherit()).output();
-        println!("  ({})", secs(start.elapsed()));
+        let output = self.timed(|c| c.stderr(std::process::Stdio::inherit()).output());
         let text = output
             .as_ref()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
@@ -421,14 +424,19 @@ fn run_lanes(ctx: &Ctx, step: &str, lanes: usize, jobs: Vec<Cmd>) -> Result<(), 
     }
 }
 
-/// `head` followed by `-p <package>` for every library package.
-fn lib_args(head: &[&str]) -> Vec<String> {
+/// `head` followed by `-p <package>` for every one of `packages`.
+fn package_args(head: &[&str], packages: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = head.iter().map(|a| (*a).to_owned()).collect();
-    for p in LIB_PACKAGES {
+    for p in packages {
         args.push("-p".into());
         args.push((*p).into());
     }
     args
+}
+
+/// `head` followed by `-p <package>` for every library package.
+fn lib_args(head: &[&str]) -> Vec<String> {
+    package_args(head, LIB_PACKAGES)
 }
 
 /// [`lib_args`] with the facade too: what is published and checked on
@@ -835,12 +843,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         .env("MIRIFLAGS", "-Zmiri-strict-provenance")
         .args(lib_args(&["miri", "test", "--lib", "--tests"]));
     jobs.push(native);
-    let mut args: Vec<String> = ["miri", "test", "--lib", "--tests"]
-        .map(String::from)
-        .into();
-    for p in WORD_PACKAGES {
-        args.extend(["-p".into(), (*p).into()]);
-    }
+    let mut args = package_args(&["miri", "test", "--lib", "--tests"], WORD_PACKAGES);
     args.extend([
         "--target".into(),
         BIG_ENDIAN.into(),
@@ -873,10 +876,7 @@ fn miri(ctx: &Ctx) -> Result<(), String> {
         .filter(|p| !SEQLOCK_PACKAGES.contains(p))
         .collect();
     for (packages, seeds) in [(SEQLOCK_PACKAGES, "0..32"), (&others[..], "1..4")] {
-        let mut args: Vec<String> = ["miri", "test"].map(String::from).into();
-        for p in packages {
-            args.extend(["-p".into(), (*p).into()]);
-        }
+        let mut args = package_args(&["miri", "test"], packages);
         for t in ["stress_slot", "stress"] {
             if packages.iter().any(|p| has_test(ctx, p, t)) {
                 args.extend(["--test".into(), t.into()]);
